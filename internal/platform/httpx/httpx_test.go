@@ -1,0 +1,191 @@
+package httpx_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cdlc/cdlc/internal/platform/errs"
+	"github.com/cdlc/cdlc/internal/platform/httpx"
+)
+
+type echoIn struct {
+	ID    string `path:"id" maxLength:"10"`
+	Limit int    `query:"limit" minimum:"1" maximum:"100" default:"20"`
+}
+
+type echoOut struct {
+	Body struct {
+		ID    string `json:"id"`
+		Limit int    `json:"limit"`
+	}
+}
+
+type createIn struct {
+	Body struct {
+		Name string `json:"name" minLength:"1"`
+	}
+}
+
+func newHandler(t testing.TB, health *httpx.Health) http.Handler {
+	mux := http.NewServeMux()
+	api := httpx.NewAPI(mux, "test", "1")
+	huma.Get(api, "/items/{id}", func(ctx context.Context, in *echoIn) (*echoOut, error) {
+		switch in.ID {
+		case "missing":
+			return nil, errs.NotFound("item %s", in.ID)
+		case "bad":
+			return nil, errs.Invalid("query.limit", "not with this item")
+		case "broken":
+			return nil, errors.New("secret database password leaked in error")
+		case "panic":
+			panic("oh no")
+		}
+		out := &echoOut{}
+		out.Body.ID, out.Body.Limit = in.ID, in.Limit
+		return out, nil
+	})
+	huma.Post(api, "/items", func(ctx context.Context, in *createIn) (*struct{}, error) { return nil, nil })
+	health.Register(mux)
+	reg := prometheus.NewRegistry()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.Handle("/", httpx.NotFound())
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	return httpx.Chain(mux, httpx.RequestID(), httpx.Recover(), httpx.Observe(log, httpx.NewMetrics(reg)),
+		httpx.NewCORS([]string{"https://app.example"}).Middleware(), httpx.BodyLimit(64))
+}
+
+func problem(t testing.TB, res *http.Response) httpx.Problem {
+	t.Helper()
+	require.Equal(t, httpx.ProblemContentType, res.Header.Get("Content-Type"))
+	var p httpx.Problem
+	require.NoError(t, json.NewDecoder(res.Body).Decode(&p))
+	return p
+}
+
+func do(t testing.TB, h http.Handler, method, path, body string, hdr ...string) *http.Response {
+	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec.Result()
+}
+
+func TestProblems(t *testing.T) {
+	h := newHandler(t, httpx.NewHealth())
+	cases := []struct {
+		name, method, path, body string
+		status                   int
+		kind, location, detail   string
+	}{
+		{"not found", "GET", "/items/missing", "", 404, "not_found", "", "item missing not found"},
+		{"invalid with field", "GET", "/items/bad", "", 400, "invalid", "query.limit", "not with this item"},
+		{"validation by schema", "GET", "/items/x?limit=1000", "", 400, "invalid", "query.limit", "<= 100"},
+		{"internal hides detail", "GET", "/items/broken", "", 500, "internal", "", "request id"},
+		{"panic", "GET", "/items/panic", "", 500, "internal", "", "request id"},
+		{"unknown path", "GET", "/nope", "", 404, "not_found", "", "/nope"},
+		{"body too large", "POST", "/items", `{"name":"` + strings.Repeat("x", 100) + `"}`, 413, "invalid", "", "limit"},
+		{"bad json", "POST", "/items", `{"name":`, 400, "invalid", "", ""},
+		{"empty name", "POST", "/items", `{"name":""}`, 400, "invalid", "body.name", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			res := do(t, h, c.method, c.path, c.body)
+			require.Equal(t, c.status, res.StatusCode)
+			p := problem(t, res)
+			require.Equal(t, c.status, p.Status)
+			require.Equal(t, "urn:cdlc:problem:"+c.kind, p.Type)
+			require.NotEmpty(t, p.RequestID)
+			require.Equal(t, res.Header.Get(httpx.RequestIDHeader), p.RequestID)
+			require.NotContains(t, p.Detail, "password")
+			if c.detail != "" {
+				require.Contains(t, p.Detail, c.detail)
+			}
+			if c.location != "" {
+				require.NotEmpty(t, p.Errors)
+				require.Equal(t, c.location, p.Errors[0].Location)
+			}
+		})
+	}
+}
+
+func TestRequestIDIsKeptOrMade(t *testing.T) {
+	h := newHandler(t, httpx.NewHealth())
+	res := do(t, h, "GET", "/items/a", "", httpx.RequestIDHeader, "abc-123")
+	require.Equal(t, "abc-123", res.Header.Get(httpx.RequestIDHeader))
+	res = do(t, h, "GET", "/items/a", "", httpx.RequestIDHeader, "bad id\x01")
+	require.NotEqual(t, "bad id\x01", res.Header.Get(httpx.RequestIDHeader))
+	require.Len(t, res.Header.Get(httpx.RequestIDHeader), 24)
+}
+
+func TestCORS(t *testing.T) {
+	h := newHandler(t, httpx.NewHealth())
+	res := do(t, h, "OPTIONS", "/items/a", "", "Origin", "https://app.example", "Access-Control-Request-Method", "GET")
+	require.Equal(t, "https://app.example", res.Header.Get("Access-Control-Allow-Origin"))
+	res = do(t, h, "GET", "/items/a", "", "Origin", "https://evil.example")
+	require.Empty(t, res.Header.Get("Access-Control-Allow-Origin"))
+	require.Equal(t, 200, res.StatusCode)
+}
+
+func TestReadinessReflectsChecks(t *testing.T) {
+	health := httpx.NewHealth()
+	down := errors.New("connection refused")
+	health.Add("db:config", func(context.Context) error { return down })
+	health.Add("bus", func(context.Context) error { return nil })
+	h := newHandler(t, health)
+	require.Equal(t, 200, do(t, h, "GET", "/healthz", "").StatusCode)
+	res := do(t, h, "GET", "/readyz", "")
+	require.Equal(t, 503, res.StatusCode)
+	var rep httpx.Report
+	require.NoError(t, json.NewDecoder(res.Body).Decode(&rep))
+	require.Equal(t, "connection refused", rep.Checks["db:config"])
+	require.Equal(t, "ok", rep.Checks["bus"])
+	down = nil
+	require.Equal(t, 200, do(t, h, "GET", "/readyz", "").StatusCode)
+}
+
+func TestMetricsLabelRoutesByPattern(t *testing.T) {
+	h := newHandler(t, httpx.NewHealth())
+	do(t, h, "GET", "/items/a1", "")
+	do(t, h, "GET", "/items/a2", "")
+	body, _ := io.ReadAll(do(t, h, "GET", "/metrics", "").Body)
+	require.Contains(t, string(body), `cdlc_http_requests_total{code="200",method="GET",route="GET /items/{id}"} 2`)
+}
+
+func TestOpenAPIIsPublished(t *testing.T) {
+	h := newHandler(t, httpx.NewHealth())
+	res := do(t, h, "GET", "/openapi.json", "")
+	require.Equal(t, 200, res.StatusCode)
+	var doc map[string]any
+	require.NoError(t, json.NewDecoder(res.Body).Decode(&doc))
+	require.Equal(t, "3.1.0", doc["openapi"])
+	require.Contains(t, doc["paths"], "/items/{id}")
+}
+
+func TestPortInUseSaysWhatToDo(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	cfg := httpx.DefaultConfig()
+	cfg.Addr = ln.Addr().String()
+	err = httpx.NewServer(cfg, http.NotFoundHandler(), slog.Default()).Listen()
+	require.ErrorContains(t, err, "the port is in use")
+	require.ErrorContains(t, err, "--http-addr")
+}
