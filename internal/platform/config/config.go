@@ -44,6 +44,8 @@ type Sources struct {
 	Env []string
 	// Flags maps keys to values given on the command line.
 	Flags map[string]string
+	// OnUnknownRemote is told of each setting in Remote that T does not have.
+	OnUnknownRemote func(key string)
 }
 
 // Field describes one leaf setting of a configuration struct.
@@ -105,8 +107,15 @@ func Load[T any](defaults T, src Sources) (T, error) {
 		if err := rk.Load(confmap.Provider(src.Remote, "."), nil); err != nil {
 			return zero, err
 		}
-		if err := checkKeys(rk, fields, "the configuration server's document"); err != nil {
-			return zero, err
+		// A newer server may hold settings this build does not know; they
+		// are skipped, not fatal, so that old processes keep starting.
+		for _, key := range rk.Keys() {
+			if !known(key, fields) {
+				rk.Delete(key)
+				if src.OnUnknownRemote != nil {
+					src.OnUnknownRemote(key)
+				}
+			}
 		}
 		if err := k.Merge(rk); err != nil {
 			return zero, err
@@ -351,4 +360,20 @@ func Describe(err error) string {
 		return fmt.Sprintf("invalid configuration: %s%s", err.Error(), hint)
 	}
 	return "invalid configuration: " + err.Error()
+}
+
+// ApplyReloadable returns cur with every reloadable setting taken from next,
+// and lists the settings that differ but need a restart (left as in cur).
+func ApplyReloadable[T any](cur, next T) (T, []Change) {
+	out := cur
+	var pending []Change
+	ov, nv := reflect.ValueOf(&out).Elem(), reflect.ValueOf(next)
+	for _, c := range Diff(cur, next) {
+		if !c.Reloadable {
+			pending = append(pending, c)
+			continue
+		}
+		lookup(ov, c.Key).Set(lookup(nv, c.Key))
+	}
+	return out, pending
 }

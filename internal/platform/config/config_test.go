@@ -125,3 +125,17 @@ func TestLiveTellsListeners(t *testing.T) {
 	require.Equal(t, []string{"info->debug"}, seen)
 	require.EqualValues(t, 1, l.Version())
 }
+
+func TestApplyReloadableKeepsTheRest(t *testing.T) {
+	cur := defaults()
+	next := defaults()
+	next.Log.Level = "debug"
+	next.Features = map[string]string{"b": "2"}
+	next.HTTP.Addr = ":9999"
+	got, pending := config.ApplyReloadable(cur, next)
+	require.Equal(t, "debug", got.Log.Level)
+	require.Equal(t, map[string]string{"b": "2"}, got.Features)
+	require.Equal(t, ":8080", got.HTTP.Addr, "not reloadable: needs a restart")
+	require.Equal(t, []config.Change{{Key: "http.addr"}}, pending)
+	require.Equal(t, "info", cur.Log.Level, "the current value is not touched")
+}

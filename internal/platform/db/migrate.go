@@ -127,3 +127,14 @@ func (d *DB) migrator(s Migrations) (m *migrate.Migrate, done func(), err error)
 	}
 	return m, done, nil
 }
+
+// MustSub returns the subtree dir of an embedded file system, for
+// Migrations declared as package variables; a wrong dir is a programming
+// error caught at start-up.
+func MustSub(f fs.FS, dir string) fs.FS {
+	sub, err := fs.Sub(f, dir)
+	if err != nil {
+		panic(err)
+	}
+	return sub
+}

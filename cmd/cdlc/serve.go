@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cdlc/cdlc/internal/app"
+	"github.com/cdlc/cdlc/internal/configserver/client"
+	"github.com/cdlc/cdlc/internal/platform/config"
+	"github.com/cdlc/cdlc/internal/platform/resilience"
+)
+
+func serveCmd() *cobra.Command {
+	var list bool
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the platform (every target by default)",
+		Long: `Run the platform. With no --target it runs "all": every service in one process,
+with embedded stores under --data-dir. Name targets to run some services alone.
+
+Configuration layers, lowest first: defaults < configurations server (--config-url)
+< YAML file (--config) < environment (CDLC_...) < flags.`,
+		Args: cobra.NoArgs,
+	}
+	flags := addSettingFlags(cmd)
+	cmd.Flags().BoolVar(&list, "list-targets", false, "list the targets and what each needs, then exit")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		if list {
+			printTargets(cmd)
+			return nil
+		}
+		cfg, src, err := flags.load(cmd)
+		if err != nil {
+			return err
+		}
+		opts := app.Options{Sources: src}
+		if cfg.Remote.URL != "" {
+			log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+			c, err := client.New(cfg.Remote.URL, cfg.Remote.App, cfg.Remote.Profile, cfg.Remote.Token, log)
+			if err != nil {
+				return configError(err)
+			}
+			// The server may start after us (all processes rolled out at
+			// once): wait for it with backoff rather than crash-loop.
+			var snap client.Snapshot
+			err = resilience.Retry(cmd.Context(), resilience.RetryPolicy{MaxAttempts: 8, Max: 5 * time.Second}, func(ctx context.Context) error {
+				var err error
+				snap, err = c.Fetch(ctx)
+				return err
+			})
+			if err != nil {
+				return err
+			}
+			src.Remote = snap.Values
+			src.OnUnknownRemote = func(key string) {
+				log.Warn("the configurations server sets a key this build does not know; ignored", "key", key)
+			}
+			if cfg, err = config.Load(app.Defaults(), src); err != nil {
+				return configError(err)
+			}
+			opts = app.Options{Sources: src, Remote: c, Snapshot: snap}
+		}
+		a := app.New(cfg, opts)
+		if _, err := a.Graph().Resolve(cfg.Target); err != nil {
+			return configError(err)
+		}
+		return a.Run(cmd.Context())
+	}
+	return cmd
+}

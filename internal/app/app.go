@@ -1,0 +1,485 @@
+// Package app composes a cdlc process: it holds the module table (every
+// service and every piece of shared infrastructure is a module), builds the
+// shared parts the modules use — the HTTP server and API, the bus, the
+// cache, one database per service — and runs the modules the targets need,
+// starting them in dependency order and stopping them in reverse.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/cdlc/cdlc/internal/configserver/client"
+	"github.com/cdlc/cdlc/internal/platform/auth"
+	"github.com/cdlc/cdlc/internal/platform/cache"
+	"github.com/cdlc/cdlc/internal/platform/config"
+	"github.com/cdlc/cdlc/internal/platform/db"
+	"github.com/cdlc/cdlc/internal/platform/errs"
+	"github.com/cdlc/cdlc/internal/platform/events"
+	"github.com/cdlc/cdlc/internal/platform/httpx"
+	"github.com/cdlc/cdlc/internal/platform/module"
+	"github.com/cdlc/cdlc/internal/platform/resilience"
+	"github.com/cdlc/cdlc/internal/platform/telemetry"
+)
+
+// Version is the build's version, set by the linker.
+var Version = "dev"
+
+// Options are what a process brings besides its configuration.
+type Options struct {
+	// Logs go here (stderr in production).
+	LogOutput io.Writer
+	// Sources rebuild the configuration on a remote change.
+	Sources config.Sources
+	// Remote, when set, is the configurations server this process follows.
+	Remote *client.Client
+	// Snapshot is the remote configuration the process started with.
+	Snapshot client.Snapshot
+}
+
+// App is one running process.
+type App struct {
+	Live     *config.Live[Config]
+	Log      *slog.Logger
+	Mux      *http.ServeMux
+	API      huma.API
+	Health   *httpx.Health
+	Registry *prometheus.Registry
+	Verifier *auth.StaticTokens
+
+	opts    Options
+	level   *slog.LevelVar
+	graph   *module.Graph
+	server  *httpx.Server
+	cors    *httpx.CORS
+	running *module.Running
+
+	bus    events.Bus
+	cache  cache.Cache
+	loader *cache.Loader
+
+	// started opens the API once every module is up; until then it answers
+	// 503 with what start-up is waiting for.
+	started   atomic.Bool
+	remoteRev atomic.Int64
+	status   atomic.Pointer[string]
+	fatal    chan error
+	shutdown chan struct{}
+	stopHTTP sync.Once
+
+	mu      sync.Mutex
+	relays  []*relayRun
+	closers []func() error
+}
+
+// New builds an App for cfg; nothing starts until Start.
+func New(cfg Config, opts Options) *App {
+	if opts.LogOutput == nil {
+		opts.LogOutput = os.Stderr
+	}
+	level := new(slog.LevelVar)
+	l, _ := telemetry.ParseLevel(cfg.Log.Level)
+	level.Set(l)
+	log := telemetry.NewLogger(opts.LogOutput, telemetry.LogOptions{Level: level, Format: cfg.Log.Format})
+	a := &App{
+		Live: config.NewLive(cfg), Log: log, opts: opts, level: level,
+		Mux: http.NewServeMux(), Health: httpx.NewHealth(), Registry: prometheus.NewRegistry(),
+		Verifier: &auth.StaticTokens{},
+		fatal:    make(chan error, 1), shutdown: make(chan struct{}),
+	}
+	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.API = httpx.NewAPI(a.Mux, "cdlc", Version)
+	a.cors = httpx.NewCORS(cfg.HTTP.CORS.AllowedOrigins)
+	a.setStatus("starting")
+	a.Live.OnChange(func(old, cur *Config) {
+		if l, err := telemetry.ParseLevel(cur.Log.Level); err == nil {
+			a.level.Set(l)
+		}
+		a.cors.Set(cur.HTTP.CORS.AllowedOrigins)
+	})
+	a.graph = a.modules()
+	a.remoteRev.Store(opts.Snapshot.Revision)
+	return a
+}
+
+// Config returns the current configuration (read-only).
+func (a *App) Config() *Config { return a.Live.Load() }
+
+// Targets lists what --target accepts.
+func (a *App) Targets() []string { return a.graph.Targets() }
+
+// Graph exposes the module graph (for --list-targets).
+func (a *App) Graph() *module.Graph { return a.graph }
+
+// Addr is the address the HTTP server listens on.
+func (a *App) Addr() string {
+	if a.server == nil {
+		return a.Config().HTTP.Addr
+	}
+	return a.server.Addr()
+}
+
+// Fatal stops the process with err (a module that cannot go on).
+func (a *App) Fatal(err error) {
+	select {
+	case a.fatal <- err:
+	default:
+	}
+}
+
+// Done closes when the HTTP server begins to shut down; long-lived
+// responses (watch streams, long polls) end on it.
+func (a *App) Done() <-chan struct{} { return a.shutdown }
+
+func (a *App) setStatus(s string) { a.status.Store(&s) }
+
+// Start runs the modules the targets need. It returns when every module is
+// up, or with the first error (having stopped what had started).
+func (a *App) Start(ctx context.Context) error {
+	targets := a.Config().Target
+	if _, err := a.graph.Resolve(targets); err != nil {
+		return err
+	}
+	a.Health.Add("startup", func(context.Context) error {
+		if a.started.Load() {
+			return nil
+		}
+		return errors.New(*a.status.Load())
+	})
+	r, err := a.graph.Start(ctx, a.Log, targets)
+	if err != nil {
+		return err
+	}
+	a.running = r
+	a.started.Store(true)
+	a.setStatus("started")
+	a.Log.Info("cdlc started", "version", Version, "targets", strings.Join(targets, ","), "modules", strings.Join(r.Modules(), ","), "addr", a.Addr())
+	return nil
+}
+
+// Run starts the app, serves until ctx ends (SIGTERM) or a module fails,
+// then shuts down: drain HTTP, stop consumers and flush the outboxes, close
+// stores — all within http.shutdown_timeout.
+func (a *App) Run(ctx context.Context) error {
+	startErr := make(chan error, 1)
+	go func() { startErr <- a.Start(ctx) }()
+	var runErr error
+	select {
+	case err := <-startErr:
+		if err != nil {
+			// ctx ended while waiting for a backend: a clean stop, not a failure.
+			if ctx.Err() != nil {
+				a.Log.Info("stopped during start-up", "waiting_for", *a.status.Load())
+				return nil
+			}
+			return err
+		}
+	case err := <-a.fatal:
+		<-startErr
+		return err
+	}
+	select {
+	case <-ctx.Done():
+		a.Log.Info("shutting down", "timeout", a.Config().HTTP.ShutdownTimeout.String())
+	case runErr = <-a.fatal:
+		a.Log.Error("shutting down after a fatal error", "err", runErr)
+	}
+	if err := a.Stop(context.WithoutCancel(ctx)); err != nil {
+		a.Log.Error("shutdown incomplete", "err", err)
+		if runErr == nil {
+			runErr = err
+		}
+	}
+	return runErr
+}
+
+// Stop shuts down a started app.
+func (a *App) Stop(ctx context.Context) error {
+	timeout := a.Config().HTTP.ShutdownTimeout
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	err := a.stopServer(ctx)
+	if a.running != nil {
+		err = errors.Join(err, a.running.Stop(ctx, timeout))
+	}
+	return err
+}
+
+func (a *App) stopServer(ctx context.Context) error {
+	var err error
+	a.stopHTTP.Do(func() {
+		close(a.shutdown)
+		if a.server != nil {
+			err = a.server.Shutdown(ctx)
+		}
+	})
+	return err
+}
+
+// handler is the process's HTTP entry point.
+func (a *App) handler() http.Handler {
+	cfg := a.Config()
+	a.Health.Register(a.Mux)
+	a.Mux.Handle("GET /metrics", promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{}))
+	a.Mux.Handle("GET /admin/config", http.HandlerFunc(a.adminConfig))
+	a.Mux.Handle("/", httpx.NotFound())
+	metrics := httpx.NewMetrics(a.Registry)
+	return httpx.Chain(a.Mux,
+		httpx.RequestID(), httpx.Recover(), httpx.Observe(a.Log, metrics),
+		a.cors.Middleware(), httpx.BodyLimit(cfg.HTTP.MaxBodyBytes), a.gate, auth.Middleware(a.Verifier))
+}
+
+// gate answers 503 for everything but the probes until start-up is done,
+// so no request reaches a service whose store is not there yet.
+func (a *App) gate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a.started.Load() {
+			next.ServeHTTP(w, r)
+			return
+		}
+		switch r.URL.Path {
+		case "/healthz", "/readyz", "/metrics":
+			next.ServeHTTP(w, r)
+			return
+		}
+		httpx.WriteProblem(w, r, errs.Unavailable(nil, "cdlc is starting: %s", *a.status.Load()))
+	})
+}
+
+// adminConfig shows the process's effective configuration, secrets
+// redacted, and where it came from.
+func (a *App) adminConfig(w http.ResponseWriter, r *http.Request) {
+	if _, err := auth.Require(r.Context(), "admin"); err != nil {
+		httpx.WriteProblem(w, r, err)
+		return
+	}
+	body := map[string]any{
+		"values":      config.Redacted(*a.Config()),
+		"reloads":     a.Live.Version(),
+		"remote_url":  a.Config().Remote.URL,
+		"remote_revision": a.remoteRev.Load(),
+	}
+	writeJSON(w, body)
+}
+
+// modules is the module table. Adding a service is one Module here.
+func (a *App) modules() *module.Graph {
+	g := module.NewGraph()
+	g.Register(module.Module{Name: "telemetry", Init: a.initTelemetry})
+	g.Register(module.Module{Name: "http", Deps: []string{"telemetry"}, Init: a.initHTTP})
+	g.Register(module.Module{Name: "remote", Deps: []string{"telemetry"}, Init: a.initRemote})
+	g.Register(module.Module{Name: "bus", Deps: []string{"telemetry"}, Init: a.initBus})
+	g.Register(module.Module{Name: "cache", Deps: []string{"telemetry"}, Init: a.initCache})
+	for _, s := range services {
+		g.Register(module.Module{Name: s.Name, Target: true, Deps: append([]string{"http", "remote"}, s.Deps...), Init: func(ctx context.Context) (module.Service, error) {
+			return s.Init(ctx, a)
+		}})
+	}
+	var all []string
+	for _, s := range services {
+		all = append(all, s.Name)
+	}
+	g.Register(module.Module{Name: "all", Target: true, Deps: all})
+	return g
+}
+
+// ServiceModule declares a service target. Deps name the shared modules
+// (bus, cache) and other services it needs; http and remote come always.
+type ServiceModule struct {
+	Name string
+	Deps []string
+	// Migrations are the service's schema (the outbox comes with every database).
+	Migrations []db.Migrations
+	Init func(ctx context.Context, a *App) (module.Service, error)
+}
+
+// services is the table of service targets.
+var services []ServiceModule
+
+// register adds a service target; called from each service's wiring file.
+func register(s ServiceModule) { services = append(services, s) }
+
+func (a *App) initTelemetry(ctx context.Context) (module.Service, error) {
+	shutdown, err := telemetry.SetupTracing(ctx, a.Config().Tracing)
+	if err != nil {
+		return nil, err
+	}
+	return module.Funcs{OnStop: shutdown}, nil
+}
+
+func (a *App) initHTTP(context.Context) (module.Service, error) {
+	cfg := a.Config()
+	token, err := a.adminToken()
+	if err != nil {
+		return nil, err
+	}
+	a.Verifier.Add(token, auth.Principal{Subject: "admin", Scopes: []string{"admin", "config:read", "config:write", "config:secrets"}, Roles: []string{"admin"}})
+	a.server = httpx.NewServer(cfg.HTTP, a.handler(), a.Log)
+	return module.Funcs{
+		OnStart: func(context.Context) error {
+			if err := a.server.Listen(); err != nil {
+				return err
+			}
+			a.server.Serve(a.Fatal)
+			return nil
+		},
+		OnStop: a.stopServer,
+	}, nil
+}
+
+func (a *App) initBus(ctx context.Context) (module.Service, error) {
+	cfg := a.Config().Events
+	a.setStatus("connecting to the event bus (" + cfg.Driver + ")")
+	err := a.retry(ctx, "event bus "+cfg.Driver, func(context.Context) error {
+		b, err := events.New(cfg)
+		if err != nil {
+			return err
+		}
+		a.bus = b
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.Health.Add("bus", a.bus.Ping)
+	return module.Funcs{OnStop: func(context.Context) error { return a.bus.Close() }}, nil
+}
+
+func (a *App) initCache(context.Context) (module.Service, error) {
+	c, err := cache.New(a.Config().Cache)
+	if err != nil {
+		return nil, err
+	}
+	a.cache = c
+	a.loader = cache.NewLoader(c, cache.LoaderOptions{})
+	a.Health.Add("cache", c.Ping)
+	return module.Funcs{OnStop: func(context.Context) error { return c.Close() }}, nil
+}
+
+// Bus is the event bus (module "bus").
+func (a *App) Bus() events.Bus { return a.bus }
+
+// Cache is the read-through cache (module "cache").
+func (a *App) Cache() *cache.Loader { return a.loader }
+
+// retry runs fn until it succeeds or ctx ends, with exponential backoff and
+// jitter, keeping /readyz and the start-up status saying what it waits for.
+// Errors that retrying cannot fix (bad configuration, a dirty migration)
+// end it at once.
+func (a *App) retry(ctx context.Context, what string, fn func(context.Context) error) error {
+	return resilience.Retry(ctx, resilience.RetryPolicy{
+		Initial: 250 * time.Millisecond, Max: 10 * time.Second, MaxAttempts: -1,
+		Retryable: func(err error) bool {
+			var dirty *db.DirtyError
+			return !errors.As(err, &dirty) && !errs.Is(err, errs.KindInvalid)
+		},
+		OnRetry: func(attempt int, err error, wait time.Duration) {
+			a.setStatus(fmt.Sprintf("waiting for %s: %v", what, err))
+			a.Log.Warn("backend unavailable; retrying", "backend", what, "attempt", attempt, "wait", wait.Round(time.Millisecond).String(), "err", err)
+		},
+	}, fn)
+}
+
+// OpenDB opens and migrates a service's database, retrying while the
+// server is unreachable. The outbox tables come with every database.
+func (a *App) OpenDB(ctx context.Context, service string, sets ...db.Migrations) (*db.DB, error) {
+	a.setStatus("connecting to the database of " + service)
+	var d *db.DB
+	err := a.retry(ctx, "the database of "+service, func(ctx context.Context) error {
+		var err error
+		if d == nil {
+			if d, err = db.Open(ctx, a.Config().DB, service); err != nil {
+				return err
+			}
+		}
+		return d.Migrate(append([]db.Migrations{events.Migrations}, sets...)...)
+	})
+	if err != nil {
+		if d != nil {
+			d.Close()
+		}
+		return nil, err
+	}
+	a.Health.Add("db:"+service, d.Ping)
+	return d, nil
+}
+
+// secretFile returns the content of a generated secret under the data
+// directory, creating it with fresh random bytes when absent.
+func (a *App) secretFile(name string, size int) (string, error) {
+	path := filepath.Join(a.Config().DataDir, name)
+	if b, err := os.ReadFile(path); err == nil {
+		return strings.TrimSpace(string(b)), nil
+	}
+	if err := os.MkdirAll(a.Config().DataDir, 0o750); err != nil {
+		return "", err
+	}
+	buf := make([]byte, size)
+	_, _ = rand.Read(buf)
+	v := base64.RawURLEncoding.EncodeToString(buf)
+	if err := os.WriteFile(path, []byte(v+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("write %s: %w", path, err)
+	}
+	a.Log.Warn("generated a secret; set it in the configuration for production", "file", path)
+	return v, nil
+}
+
+func (a *App) adminToken() (string, error) {
+	if t := a.Config().Auth.AdminToken; t != "" {
+		return t, nil
+	}
+	return a.secretFile("admin-token", 24)
+}
+
+// ServiceMigrations are the migration sets of one service's database.
+type ServiceMigrations struct {
+	Service string
+	Sets    []db.Migrations
+}
+
+// Migrations lists the migration sets of the named services (all when
+// none are named); every database carries the outbox set first.
+func Migrations(names []string) ([]ServiceMigrations, error) {
+	var out []ServiceMigrations
+	var valid []string
+	for _, s := range services {
+		valid = append(valid, s.Name)
+	}
+	for _, s := range services {
+		if len(names) == 0 || contains(names, s.Name) {
+			out = append(out, ServiceMigrations{Service: s.Name, Sets: append([]db.Migrations{events.Migrations}, s.Migrations...)})
+		}
+	}
+	for _, n := range names {
+		if !contains(valid, n) {
+			return nil, errs.Invalid("--service", "unknown service %q; services: %s", n, strings.Join(valid, ", "))
+		}
+	}
+	return out, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,139 @@
+package app
+
+import (
+	"path/filepath"
+	"time"
+
+	"github.com/cdlc/cdlc/internal/platform/cache"
+	"github.com/cdlc/cdlc/internal/platform/db"
+	"github.com/cdlc/cdlc/internal/platform/errs"
+	"github.com/cdlc/cdlc/internal/platform/events"
+	"github.com/cdlc/cdlc/internal/platform/httpx"
+	"github.com/cdlc/cdlc/internal/platform/telemetry"
+)
+
+// Config is the whole configuration of a cdlc process. Its tags are the
+// keys of the YAML file, of CDLC_ environment variables and of --set.
+type Config struct {
+	// DataDir holds the embedded stores and generated keys.
+	DataDir string `koanf:"data_dir"`
+	// Target lists the modules to run (see --list-targets).
+	Target []string `koanf:"target"`
+
+	HTTP    httpx.Config            `koanf:"http"`
+	Log     LogConfig               `koanf:"log"`
+	Tracing telemetry.TracingConfig `koanf:"tracing"`
+	DB      db.Config               `koanf:"db"`
+	Cache   cache.Config            `koanf:"cache"`
+	Events  events.Config           `koanf:"events"`
+	Outbox  OutboxConfig            `koanf:"outbox"`
+	Auth    AuthConfig              `koanf:"auth"`
+
+	ConfigServer ConfigServerConfig `koanf:"config_server"`
+	// Remote is where this process reads its own configuration from.
+	Remote RemoteConfig `koanf:"remote"`
+
+	// Features are free-form switches that change while running.
+	Features map[string]string `koanf:"features" reload:"true"`
+}
+
+// LogConfig tunes logging.
+type LogConfig struct {
+	Level  string `koanf:"level" reload:"true"`
+	Format string `koanf:"format"`
+}
+
+// OutboxConfig tunes the outbox relays.
+type OutboxConfig struct {
+	// Interval is how often a relay looks for rows it was not woken for
+	// (rows written by another process on the same database).
+	Interval time.Duration `koanf:"interval"`
+}
+
+// AuthConfig holds the credentials the process accepts until the auth
+// service issues tokens.
+type AuthConfig struct {
+	// AdminToken is the bootstrap operator token (every scope). When empty,
+	// one is generated into <data_dir>/admin-token.
+	AdminToken string `koanf:"admin_token" secret:"true"`
+}
+
+// ConfigServerConfig tunes the configurations server.
+type ConfigServerConfig struct {
+	// EncryptionKey seals secrets at rest: 32 bytes, base64. When empty, one
+	// is generated into <data_dir>/config-encryption.key (fine for a laptop;
+	// set it from a secret store in production).
+	EncryptionKey string `koanf:"encryption_key" secret:"true"`
+	// PreviousEncryptionKeys still open secrets sealed before a key rotation.
+	PreviousEncryptionKeys []string `koanf:"previous_encryption_keys" secret:"true"`
+	// CacheTTL bounds how long a rendered document may be served.
+	CacheTTL time.Duration `koanf:"cache_ttl"`
+}
+
+// RemoteConfig points a process at a configurations server.
+type RemoteConfig struct {
+	URL     string `koanf:"url"`
+	App     string `koanf:"app"`
+	Profile string `koanf:"profile"`
+	Token   string `koanf:"token" secret:"true"`
+}
+
+// Defaults is the configuration of a fresh install: every store embedded
+// under ./data, listening on :8080.
+func Defaults() Config {
+	return Config{
+		DataDir: "./data",
+		Target:  []string{"all"},
+		HTTP:    httpx.DefaultConfig(),
+		Log:     LogConfig{Level: "info", Format: "json"},
+		Tracing: telemetry.TracingConfig{SampleRatio: 1, ServiceName: "cdlc"},
+		DB:      db.Config{Driver: "sqlite", DSN: "", MaxOpenConns: 0},
+		Cache:   cache.Config{Driver: "memory", MaxBytes: 64 << 20},
+		Events:       events.Config{Driver: "inproc"},
+		Outbox:       OutboxConfig{Interval: time.Second},
+		ConfigServer: ConfigServerConfig{CacheTTL: time.Minute},
+		Remote:       RemoteConfig{App: "cdlc", Profile: "default"},
+		Features:     map[string]string{},
+	}
+}
+
+// Validate checks every section, naming the key at fault.
+func (c *Config) Validate() error {
+	if c.DataDir == "" {
+		return errs.Invalid("data_dir", "must name a directory")
+	}
+	if len(c.Target) == 0 {
+		return errs.Invalid("target", "must name at least one target")
+	}
+	if c.DB.Dir == "" {
+		c.DB.Dir = filepath.Join(c.DataDir, "db")
+	}
+	if _, err := telemetry.ParseLevel(c.Log.Level); err != nil {
+		return errs.Invalid("log.level", "must be debug, info, warn or error, got %q", c.Log.Level)
+	}
+	if c.Log.Format != "json" && c.Log.Format != "text" {
+		return errs.Invalid("log.format", "must be json or text, got %q", c.Log.Format)
+	}
+	if err := c.HTTP.Validate("http"); err != nil {
+		return err
+	}
+	if err := c.DB.Validate("db"); err != nil {
+		return err
+	}
+	if err := c.Cache.Validate(); err != nil {
+		return err
+	}
+	if err := c.Events.Validate("events"); err != nil {
+		return err
+	}
+	if c.Outbox.Interval <= 0 {
+		return errs.Invalid("outbox.interval", "must be a positive duration such as 1s")
+	}
+	if err := c.Tracing.Validate(); err != nil {
+		return err
+	}
+	if c.ConfigServer.CacheTTL <= 0 {
+		return errs.Invalid("config_server.cache_ttl", "must be a positive duration such as 1m")
+	}
+	return nil
+}

@@ -1,0 +1,77 @@
+package app
+
+import (
+	"context"
+	"errors"
+
+	"github.com/cdlc/cdlc/internal/configserver"
+	"github.com/cdlc/cdlc/internal/configserver/httpapi"
+	"github.com/cdlc/cdlc/internal/configserver/sqlstore"
+	"github.com/cdlc/cdlc/internal/platform/db"
+	"github.com/cdlc/cdlc/internal/platform/errs"
+	"github.com/cdlc/cdlc/internal/platform/events"
+	"github.com/cdlc/cdlc/internal/platform/module"
+)
+
+func init() {
+	register(ServiceModule{
+		Name:       "config",
+		Deps:       []string{"bus", "cache"},
+		Migrations: []db.Migrations{sqlstore.Migrations},
+		Init:       initConfigServer,
+	})
+}
+
+// initConfigServer wires the configurations server: its database (with
+// the outbox), its relay, the change consumer that keeps every instance's
+// cache and watchers current, and its API.
+func initConfigServer(ctx context.Context, a *App) (module.Service, error) {
+	cfg := a.Config().ConfigServer
+	sealer, err := a.configSealer(cfg)
+	if err != nil {
+		return nil, err
+	}
+	d, err := a.OpenDB(ctx, "config", sqlstore.Migrations)
+	if err != nil {
+		return nil, err
+	}
+	relay := a.StartRelay(d)
+	svc := configserver.New(configserver.Options{
+		Store: sqlstore.New(d), Sealer: sealer, Cache: a.Cache(), CacheTTL: cfg.CacheTTL, Kick: relay.Notify,
+	})
+	// Every instance hears every change (its own group), to drop its cached
+	// renderings and wake its watchers.
+	sub, err := a.Bus().Subscribe(ctx, configserver.TopicChanged, "config-watchers", svc.HandleChanged, events.Ephemeral())
+	if err != nil {
+		relay.Stop(ctx)
+		d.Close()
+		return nil, err
+	}
+	httpapi.Register(a.API, a.Mux, svc, a.Done())
+	return module.Funcs{OnStop: func(ctx context.Context) error {
+		return errors.Join(sub.Close(), relay.Stop(ctx), d.Close())
+	}}, nil
+}
+
+func (a *App) configSealer(cfg ConfigServerConfig) (*configserver.Sealer, error) {
+	raw := cfg.EncryptionKey
+	if raw == "" {
+		var err error
+		if raw, err = a.secretFile("config-encryption.key", 32); err != nil {
+			return nil, err
+		}
+	}
+	key, err := configserver.ParseKey(raw)
+	if err != nil {
+		return nil, errs.Invalid("config_server.encryption_key", "%v", err)
+	}
+	var previous [][]byte
+	for _, p := range cfg.PreviousEncryptionKeys {
+		k, err := configserver.ParseKey(p)
+		if err != nil {
+			return nil, errs.Invalid("config_server.previous_encryption_keys", "%v", err)
+		}
+		previous = append(previous, k)
+	}
+	return configserver.NewSealer(key, previous...)
+}

@@ -1,0 +1,2 @@
+DROP TABLE config_heads;
+DROP TABLE config_versions;
