@@ -271,7 +271,9 @@ type failingCache struct{}
 
 var errCacheDown = errs.Unavailable(errors.New("connection refused"), "cache")
 
-func (failingCache) Get(context.Context, string) ([]byte, bool, error) { return nil, false, errCacheDown }
+func (failingCache) Get(context.Context, string) ([]byte, bool, error) {
+	return nil, false, errCacheDown
+}
 func (failingCache) Set(context.Context, string, []byte, time.Duration) error {
 	return errCacheDown
 }
