@@ -63,6 +63,7 @@ type OpenError struct {
 	RetryAfter time.Duration
 }
 
+// Error says which breaker rejected the call and when to try again.
 func (e *OpenError) Error() string {
 	return fmt.Sprintf("circuit breaker %q is open; retry in %s", e.Name, e.RetryAfter.Round(time.Millisecond))
 }

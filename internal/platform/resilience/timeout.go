@@ -19,6 +19,7 @@ type TimeoutError struct {
 	Err error
 }
 
+// Error says how long the call was given and what it returned.
 func (e *TimeoutError) Error() string {
 	return fmt.Sprintf("timed out after %s: %v", e.After, e.Err)
 }
