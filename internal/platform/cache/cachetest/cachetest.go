@@ -74,11 +74,14 @@ func requireMissing(t testing.TB, c cache.Cache, key string) {
 	require.Nil(t, got)
 }
 
-func isPresent(t testing.TB, c cache.Cache, key string) bool {
-	t.Helper()
+// gone reports whether key is missing. It is a polling condition for
+// require.Eventually and Never, so it must not call require: testify may
+// still be running it when the test ends and its cleanup closes the cache.
+// An error counts as "not known to be gone"; the explicit checks after the
+// polling catch errors.
+func gone(c cache.Cache, key string) bool {
 	_, found, err := c.Get(context.Background(), key)
-	require.NoError(t, err)
-	return found
+	return err == nil && !found
 }
 
 func testGetMissing(t *testing.T, c cache.Cache) {
@@ -130,8 +133,9 @@ func testTTLExpiry(t *testing.T, c cache.Cache) {
 	require.NoError(t, c.Set(ctx, "long", []byte("v"), time.Hour))
 	require.NoError(t, c.Set(ctx, "forever", []byte("v"), 0))
 	requireValue(t, c, "short", []byte("v"))
-	require.Eventually(t, func() bool { return !isPresent(t, c, "short") }, waitFor, tick,
+	require.Eventually(t, func() bool { return gone(c, "short") }, waitFor, tick,
 		"a key set with a %s TTL should expire", shortTTL)
+	requireMissing(t, c, "short")
 	requireValue(t, c, "long", []byte("v"))
 	requireValue(t, c, "forever", []byte("v"))
 }
@@ -144,8 +148,9 @@ func testOverwriteReplacesTTL(t *testing.T, c cache.Cache) {
 	// ...and a key without TTL overwritten with one must expire.
 	require.NoError(t, c.Set(ctx, "shortened", []byte("v1"), 0))
 	require.NoError(t, c.Set(ctx, "shortened", []byte("v2"), shortTTL))
-	require.Eventually(t, func() bool { return !isPresent(t, c, "shortened") }, waitFor, tick)
-	require.Never(t, func() bool { return !isPresent(t, c, "extended") }, 2*shortTTL, tick)
+	require.Eventually(t, func() bool { return gone(c, "shortened") }, waitFor, tick)
+	requireMissing(t, c, "shortened")
+	require.Never(t, func() bool { return gone(c, "extended") }, 2*shortTTL, tick)
 	requireValue(t, c, "extended", []byte("v2"))
 }
 
