@@ -1,0 +1,263 @@
+package events
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"math/rand/v2"
+	"runtime/debug"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+
+	"github.com/cdlc/cdlc/internal/platform/errs"
+)
+
+// Headers that the bus sets on a message it moves to the dead-letter topic,
+// so that whoever reads the dead letters can tell where a message came from
+// and why it failed.
+const (
+	// HeaderDeadLetterTopic is the topic the message was published to.
+	HeaderDeadLetterTopic = "cdlc-dead-letter-topic"
+	// HeaderDeadLetterGroup is the group whose handler gave up on it. Two
+	// groups failing on one message produce two dead letters with the same ID
+	// and different groups.
+	HeaderDeadLetterGroup = "cdlc-dead-letter-group"
+	// HeaderDeadLetterError is the error of the last attempt.
+	HeaderDeadLetterError = "cdlc-dead-letter-error"
+	// HeaderDeadLetterAttempts is how many attempts were made, in decimal.
+	HeaderDeadLetterAttempts = "cdlc-dead-letter-attempts"
+	// HeaderDeadLetterTime is when the bus gave up, in RFC 3339 with nanoseconds.
+	HeaderDeadLetterTime = "cdlc-dead-letter-time"
+)
+
+// ErrClosed is returned by a bus that has been closed.
+var ErrClosed = errors.New("events: bus closed")
+
+// retryPolicy is how deliver retries a failing handler: MaxAttempts tries in
+// all, waiting an exponentially growing, jittered delay between them.
+type retryPolicy struct {
+	maxAttempts int
+	backoff     time.Duration
+	maxBackoff  time.Duration
+}
+
+func newRetryPolicy(c Config) retryPolicy {
+	return retryPolicy{maxAttempts: c.MaxAttempts, backoff: c.RetryBackoff, maxBackoff: c.RetryBackoffMax}
+}
+
+// delay is the wait after the failed attempt number attempt (from 1): base
+// doubled per attempt, capped, then "equal jitter" (a random point in the
+// upper half) so that consumers that failed together do not retry together,
+// while the wait still grows.
+func (p retryPolicy) delay(attempt int) time.Duration {
+	return backoffDelay(p.backoff, p.maxBackoff, attempt)
+}
+
+func backoffDelay(base, ceiling time.Duration, attempt int) time.Duration {
+	if base <= 0 {
+		return 0
+	}
+	d := base
+	for i := 1; i < attempt && d < ceiling; i++ {
+		d *= 2
+	}
+	if ceiling > 0 && d > ceiling {
+		d = ceiling
+	}
+	half := d / 2
+	return half + rand.N(d-half+1)
+}
+
+// sleep waits for d or until ctx is done; it reports whether the full wait elapsed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// deliver is the delivery semantics every adapter shares; each adapter's
+// consumer loop calls it once per received message and acknowledges the
+// message when it returns nil.
+//
+// It calls h up to p.maxAttempts times, setting m.Attempt, waiting the
+// policy's backoff between attempts. After the last failed attempt it
+// publishes the message to DeadLetterTopic(m.Topic) through dead and returns
+// nil, so that one poison message does not block its partition forever.
+//
+// ctx is the consumer's lifetime: when it ends, deliver stops retrying and
+// returns its error, and the adapter must not acknowledge the message (it is
+// redelivered, possibly to another member). The handler itself gets a context
+// that is not cancelled when the consumer stops, because a subscription
+// stops "after the message in hand": a handler is never interrupted half-way
+// by a shutdown.
+//
+// Retrying inline (rather than handing the message back to the broker) is
+// what keeps per-key order: nothing behind the message in its partition is
+// handled until it has succeeded or been dead-lettered.
+func deliver(ctx context.Context, p retryPolicy, dead Publisher, group string, m Message, h Handler) error {
+	hctx := context.WithoutCancel(ctx)
+	var err error
+	for attempt := 1; ; attempt++ {
+		m.Attempt = attempt
+		if err = call(hctx, h, m); err == nil {
+			return nil
+		}
+		if attempt >= p.maxAttempts {
+			break
+		}
+		slog.Warn("event handler failed; retrying",
+			"topic", m.Topic, "group", group, "id", m.ID, "attempt", attempt, "err", err)
+		if !sleep(ctx, p.delay(attempt)) {
+			return fmt.Errorf("deliver %s: stopped while retrying: %w", m.ID, ctx.Err())
+		}
+	}
+	dl := deadLetter(m, group, err, time.Now())
+	slog.Error("event handler gave up; message moved to the dead-letter topic",
+		"topic", m.Topic, "group", group, "id", m.ID, "attempts", m.Attempt, "dead_letter_topic", dl.Topic, "err", err)
+	// The dead letter must land before the original is acknowledged, or the
+	// message would be lost; a bus that cannot take it now gets retried until
+	// the consumer stops, and then the original is redelivered.
+	for attempt := 1; ; attempt++ {
+		perr := dead.Publish(ctx, dl)
+		if perr == nil {
+			return nil
+		}
+		slog.Error("publish dead letter failed; retrying", "topic", dl.Topic, "id", m.ID, "err", perr)
+		if !sleep(ctx, p.delay(min(attempt, 16))) {
+			return fmt.Errorf("deliver %s: publish dead letter: %w", m.ID, errors.Join(perr, ctx.Err()))
+		}
+	}
+}
+
+// call runs h, turning a panic into an error: a handler that panics on one
+// message must not take the whole process down, again and again, on every
+// redelivery.
+func call(ctx context.Context, h Handler, m Message) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("handler panicked: %v\n%s", r, debug.Stack())
+		}
+	}()
+	return h(ctx, m)
+}
+
+// deadLetter is m addressed to its dead-letter topic. It keeps the ID, key,
+// payload and time so that it can be inspected and replayed as it was.
+func deadLetter(m Message, group string, cause error, now time.Time) Message {
+	h := make(map[string]string, len(m.Headers)+5)
+	maps.Copy(h, m.Headers)
+	h[HeaderDeadLetterTopic] = m.Topic
+	h[HeaderDeadLetterGroup] = group
+	h[HeaderDeadLetterError] = cause.Error()
+	h[HeaderDeadLetterAttempts] = strconv.Itoa(m.Attempt)
+	h[HeaderDeadLetterTime] = now.UTC().Format(time.RFC3339Nano)
+	m.Topic = DeadLetterTopic(m.Topic)
+	m.Headers = h
+	m.Attempt = 0
+	return m
+}
+
+// prepare validates msgs and returns copies with an ID and a Time where the
+// publisher left them empty. It copies so that a caller's slice is never
+// written to behind its back.
+func prepare(msgs []Message) ([]Message, error) {
+	out := make([]Message, len(msgs))
+	now := time.Now().UTC()
+	for i, m := range msgs {
+		if err := ValidateTopic(m.Topic); err != nil {
+			return nil, err
+		}
+		if m.ID == "" {
+			m.ID = ulid.Make().String()
+		} else if len(m.ID) > maxIDLen {
+			return nil, errs.Invalid("id", "message ID is %d bytes; at most %d", len(m.ID), maxIDLen)
+		}
+		if m.Time.IsZero() {
+			m.Time = now
+		}
+		m.Attempt = 0
+		out[i] = m
+	}
+	return out, nil
+}
+
+// maxIDLen bounds message IDs so that they fit the processed_messages key.
+const maxIDLen = 128
+
+// maxNameLen bounds topic and group names: Kafka allows 249 characters, and
+// NATS stream and consumer names are built from them.
+const maxNameLen = 200
+
+// ValidateTopic reports whether topic can be used on every adapter: 1 to 200
+// characters of letters, digits, '.', '_' and '-', with dots only between
+// words (topics such as "catalog.title.changed"). The set is what Kafka
+// accepts, narrowed so that a topic is also a run of NATS subject tokens.
+func ValidateTopic(topic string) error { return validateName("topic", topic) }
+
+// ValidateGroup reports whether group is a usable consumer group name; the
+// rules are those of ValidateTopic.
+func ValidateGroup(group string) error { return validateName("group", group) }
+
+func validateName(field, s string) error {
+	if s == "" {
+		return errs.Invalid(field, "must not be empty")
+	}
+	if len(s) > maxNameLen {
+		return errs.Invalid(field, "%q is longer than %d characters", s, maxNameLen)
+	}
+	prev := byte('.')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_', c == '-':
+		case c == '.':
+			if prev == '.' {
+				return errs.Invalid(field, "%q has an empty word between dots", s)
+			}
+		default:
+			return errs.Invalid(field, "%q has %q; use letters, digits, '.', '_' and '-'", s, c)
+		}
+		prev = c
+	}
+	if prev == '.' {
+		return errs.Invalid(field, "%q ends with a dot", s)
+	}
+	return nil
+}
+
+// partitioner maps a key to a partition. Every adapter uses it, so a key
+// lands in the same partition number whichever bus carries it.
+type partitioner struct {
+	spread atomic.Uint32
+}
+
+// partition returns the partition of key among n: FNV-1a of the key, so
+// equal keys always share a partition (which is what orders them); an empty
+// key has nothing to order by and goes round-robin to spread the load.
+func (p *partitioner) partition(key string, n int) int {
+	if n <= 1 {
+		return 0
+	}
+	if key == "" {
+		return int(p.spread.Add(1) % uint32(n))
+	}
+	h := uint32(2166136261)
+	for i := 0; i < len(key); i++ {
+		h ^= uint32(key[i])
+		h *= 16777619
+	}
+	return int(h % uint32(n))
+}

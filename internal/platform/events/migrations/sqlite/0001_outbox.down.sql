@@ -1,0 +1,3 @@
+DROP TABLE outbox_lease;
+DROP TABLE processed_messages;
+DROP TABLE outbox;
