@@ -96,9 +96,9 @@ func TestDirtyMigrationRefusesToStart(t *testing.T) {
 	code, _, stderr := runCmd(t, context.Background(), "serve", "--data-dir", dir, "--target", "config", "--http-addr", freeAddr(t))
 	require.Equal(t, 1, code)
 	require.Contains(t, stderr, "version 1 is dirty")
-	require.Contains(t, stderr, "cdlc migrate force --service config --set config --version 0")
+	require.Contains(t, stderr, "cdlc migrate force --service config --migrations config --version 0")
 
-	code, out, stderr := runCmd(t, context.Background(), "migrate", "force", "--data-dir", dir, "--service", "config", "--set", "config", "--version", "1")
+	code, out, stderr := runCmd(t, context.Background(), "migrate", "force", "--data-dir", dir, "--service", "config", "--migrations", "config", "--version", "1")
 	require.Equal(t, 0, code, stderr)
 	require.Contains(t, out, "marked at version 1")
 }

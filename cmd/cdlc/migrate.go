@@ -62,7 +62,7 @@ then mark the set as being at the last version that is fully applied.`,
 	}
 	fflags := addSettingFlags(force)
 	force.Flags().StringVar(&service, "service", "", "service whose database it is")
-	force.Flags().StringVar(&set, "set", "", "migration set (see cdlc migrate output)")
+	force.Flags().StringVar(&set, "migrations", "", "migration set (the part before the slash in cdlc migrate output)")
 	force.Flags().IntVar(&version, "version", -2, "version to record (-1: none applied)")
 	force.RunE = func(cmd *cobra.Command, _ []string) error {
 		cfg, _, err := fflags.load(cmd)
@@ -85,7 +85,7 @@ then mark the set as being at the last version that is fully applied.`,
 			}
 		}
 		if target == nil {
-			return configError(errs.Invalid("--set", "unknown set %q for %s; sets: %s", set, service, strings.Join(names, ", ")))
+			return configError(errs.Invalid("--migrations", "unknown migration set %q for %s; sets: %s", set, service, strings.Join(names, ", ")))
 		}
 		d, err := db.Open(cmd.Context(), cfg.DB, service)
 		if err != nil {

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -79,14 +80,10 @@ type App struct {
 	// 503 with what start-up is waiting for.
 	started   atomic.Bool
 	remoteRev atomic.Int64
-	status   atomic.Pointer[string]
-	fatal    chan error
-	shutdown chan struct{}
-	stopHTTP sync.Once
-
-	mu      sync.Mutex
-	relays  []*relayRun
-	closers []func() error
+	status    atomic.Pointer[string]
+	fatal     chan error
+	shutdown  chan struct{}
+	stopHTTP  sync.Once
 }
 
 // New builds an App for cfg; nothing starts until Start.
@@ -271,9 +268,9 @@ func (a *App) adminConfig(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body := map[string]any{
-		"values":      config.Redacted(*a.Config()),
-		"reloads":     a.Live.Version(),
-		"remote_url":  a.Config().Remote.URL,
+		"values":          config.Redacted(*a.Config()),
+		"reloads":         a.Live.Version(),
+		"remote_url":      a.Config().Remote.URL,
 		"remote_revision": a.remoteRev.Load(),
 	}
 	writeJSON(w, body)
@@ -307,7 +304,7 @@ type ServiceModule struct {
 	Deps []string
 	// Migrations are the service's schema (the outbox comes with every database).
 	Migrations []db.Migrations
-	Init func(ctx context.Context, a *App) (module.Service, error)
+	Init       func(ctx context.Context, a *App) (module.Service, error)
 }
 
 // services is the table of service targets.
@@ -463,23 +460,14 @@ func Migrations(names []string) ([]ServiceMigrations, error) {
 		valid = append(valid, s.Name)
 	}
 	for _, s := range services {
-		if len(names) == 0 || contains(names, s.Name) {
+		if len(names) == 0 || slices.Contains(names, s.Name) {
 			out = append(out, ServiceMigrations{Service: s.Name, Sets: append([]db.Migrations{events.Migrations}, s.Migrations...)})
 		}
 	}
 	for _, n := range names {
-		if !contains(valid, n) {
+		if !slices.Contains(valid, n) {
 			return nil, errs.Invalid("--service", "unknown service %q; services: %s", n, strings.Join(valid, ", "))
 		}
 	}
 	return out, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

@@ -82,13 +82,13 @@ type RemoteConfig struct {
 // under ./data, listening on :8080.
 func Defaults() Config {
 	return Config{
-		DataDir: "./data",
-		Target:  []string{"all"},
-		HTTP:    httpx.DefaultConfig(),
-		Log:     LogConfig{Level: "info", Format: "json"},
-		Tracing: telemetry.TracingConfig{SampleRatio: 1, ServiceName: "cdlc"},
-		DB:      db.Config{Driver: "sqlite", DSN: "", MaxOpenConns: 0},
-		Cache:   cache.Config{Driver: "memory", MaxBytes: 64 << 20},
+		DataDir:      "./data",
+		Target:       []string{"all"},
+		HTTP:         httpx.DefaultConfig(),
+		Log:          LogConfig{Level: "info", Format: "json"},
+		Tracing:      telemetry.TracingConfig{SampleRatio: 1, ServiceName: "cdlc"},
+		DB:           db.Config{Driver: "sqlite", DSN: "", MaxOpenConns: 0},
+		Cache:        cache.Config{Driver: "memory", MaxBytes: 64 << 20},
 		Events:       events.Config{Driver: "inproc"},
 		Outbox:       OutboxConfig{Interval: time.Second},
 		ConfigServer: ConfigServerConfig{CacheTTL: time.Minute},

@@ -27,7 +27,7 @@ func (r *Relay) Stop(ctx context.Context) error {
 
 // StartRelay runs the outbox relay of d until Stop.
 func (a *App) StartRelay(d *db.DB) *Relay {
-	r := events.NewRelay(d, a.Bus(), events.RelayOptions{Interval: a.Config().Outbox.Interval, Logger: a.Log})
+	r := events.NewRelay(d, a.Bus(), events.RelayOptions{Interval: a.Config().Outbox.Interval})
 	ctx, cancel := context.WithCancel(context.Background())
 	rr := &Relay{r: r, cancel: cancel, done: make(chan struct{})}
 	go func() {

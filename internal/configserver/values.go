@@ -1,8 +1,8 @@
 package configserver
 
 import (
-	"reflect"
 	"maps"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"

@@ -13,8 +13,8 @@ import (
 )
 
 type sample struct {
-	Name    string `koanf:"name"`
-	HTTP    struct {
+	Name string `koanf:"name"`
+	HTTP struct {
 		Addr        string        `koanf:"addr"`
 		ReadTimeout time.Duration `koanf:"read_timeout"`
 		Origins     []string      `koanf:"origins" reload:"true"`

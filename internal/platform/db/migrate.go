@@ -39,7 +39,7 @@ type DirtyError struct {
 
 func (e *DirtyError) Error() string {
 	prev := int(e.Version) - 1
-	return fmt.Sprintf("database of %s: migration %s version %d is dirty (it failed half-way); repair the schema by hand, then run `cdlc migrate force --service %s --set %s --version %d`",
+	return fmt.Sprintf("database of %s: migration %s version %d is dirty (it failed half-way); repair the schema by hand, then run `cdlc migrate force --service %s --migrations %s --version %d`",
 		e.Service, e.Set, e.Version, e.Service, e.Set, prev)
 }
 
