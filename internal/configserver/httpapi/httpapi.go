@@ -44,7 +44,8 @@ func Register(api huma.API, mux *http.ServeMux, svc *configserver.Service, done 
 	return h
 }
 
-type docIn struct {
+// DocIn names a document in the path.
+type DocIn struct {
 	App     string `path:"app" pattern:"^[a-z0-9][a-z0-9_-]{0,62}$" doc:"Application name; 'application' holds what every application shares"`
 	Profile string `path:"profile" pattern:"^[a-z0-9][a-z0-9_-]{0,62}$" doc:"Environment profile: default, dev, prod..."`
 }
@@ -60,13 +61,13 @@ type writeBody struct {
 }
 
 type writeIn struct {
-	docIn
+	DocIn
 	IfMatch string `header:"If-Match" doc:"The version the change is based on, as the ETag of a read (\"3\"); the write fails with 409 if the document moved on"`
 	Body    writeBody
 }
 
 type rollbackIn struct {
-	docIn
+	DocIn
 	IfMatch string `header:"If-Match"`
 	Body    struct {
 		Version int64  `json:"version" minimum:"1" doc:"The version to write again"`
@@ -75,12 +76,12 @@ type rollbackIn struct {
 }
 
 type versionIn struct {
-	docIn
+	DocIn
 	Version int64 `path:"version" minimum:"1"`
 }
 
 type historyIn struct {
-	docIn
+	DocIn
 	Before int64 `query:"before" minimum:"0" doc:"Cursor: list versions older than this one (the next_before of the previous page)"`
 	Limit  int   `query:"limit" minimum:"1" maximum:"200" default:"50" doc:"Page size (at most 200)"`
 }
@@ -94,7 +95,7 @@ type historyOut struct {
 }
 
 type diffIn struct {
-	docIn
+	DocIn
 	From int64 `query:"from" required:"true" minimum:"1"`
 	To   int64 `query:"to" required:"true" minimum:"1"`
 }
@@ -108,7 +109,7 @@ type diffOut struct {
 }
 
 type effectiveIn struct {
-	docIn
+	DocIn
 	IfNoneMatch string `header:"If-None-Match"`
 }
 
@@ -121,7 +122,7 @@ type effectiveOut struct {
 }
 
 type changesIn struct {
-	docIn
+	DocIn
 	Since int64  `query:"since" minimum:"0" doc:"The revision the caller holds (from effective or a previous change set)"`
 	Wait  string `query:"wait" doc:"Long poll: wait up to this long (e.g. 30s, at most 55s) for a change before answering with an empty change set"`
 }
@@ -156,7 +157,7 @@ func (h *Handler) register(api huma.API, mux *http.ServeMux) {
 	huma.Register(api, huma.Operation{
 		OperationID: "config-get", Method: http.MethodGet, Path: docPath, Tags: []string{tag},
 		Summary: "Read a document's newest version (one layer, not merged)",
-	}, func(ctx context.Context, in *docIn) (*documentOut, error) {
+	}, func(ctx context.Context, in *DocIn) (*documentOut, error) {
 		p, err := auth.Require(ctx, configserver.ScopeRead)
 		if err != nil {
 			return nil, err
