@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/require"
 
 	"github.com/cdlc/cdlc/internal/app"
@@ -44,9 +46,11 @@ func Backends() []Backend {
 		{Name: "mysql-nats", Prepare: func(t testing.TB) map[string]string {
 			dbc := dbtest.MySQLConfig(t)
 			url := testenv.Get("CDLC_TEST_NATS_URL", "nats://127.0.0.1:4222")
+			prefix := streamPrefix()
+			t.Cleanup(func() { deleteStreams(url, prefix) })
 			return map[string]string{"db.driver": "mysql", "db.dsn": dbc.DSN, "events.driver": "nats", "events.nats.url": url,
 				// A stream prefix per test keeps parallel runs apart.
-				"events.nats.stream_prefix": streamPrefix()}
+				"events.nats.stream_prefix": prefix}
 		}},
 	}
 }
@@ -195,4 +199,29 @@ func streamPrefix() string {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	return "t" + hex.EncodeToString(b[:])
+}
+
+// deleteStreams removes the JetStream streams a test made.
+func deleteStreams(url, prefix string) {
+	nc, err := nats.Connect(url)
+	if err != nil {
+		return
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	names := js.StreamNames(ctx)
+	var doomed []string
+	for n := range names.Name() {
+		if strings.HasPrefix(n, prefix) {
+			doomed = append(doomed, n)
+		}
+	}
+	for _, n := range doomed {
+		_ = js.DeleteStream(ctx, n)
+	}
 }
