@@ -204,6 +204,7 @@ func (a *App) Run(ctx context.Context) error {
 			runErr = err
 		}
 	}
+	a.Log.Info("stopped")
 	return runErr
 }
 
@@ -238,7 +239,7 @@ func (a *App) handler() http.Handler {
 	a.Mux.Handle("GET /admin/config", http.HandlerFunc(a.adminConfig))
 	a.Mux.Handle("/", httpx.NotFound())
 	metrics := httpx.NewMetrics(a.Registry)
-	return httpx.Chain(a.Mux,
+	return httpx.Chain(httpx.RecordRoute(a.Mux),
 		httpx.RequestID(), httpx.Recover(), httpx.Observe(a.Log, metrics),
 		a.cors.Middleware(), httpx.BodyLimit(cfg.HTTP.MaxBodyBytes), a.gate, auth.Middleware(a.Verifier))
 }

@@ -189,3 +189,18 @@ func TestPortInUseSaysWhatToDo(t *testing.T) {
 	require.ErrorContains(t, err, "the port is in use")
 	require.ErrorContains(t, err, "--http-addr")
 }
+
+func TestRouteSurvivesMiddlewareThatCopiesTheRequest(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /things/{id}", func(w http.ResponseWriter, r *http.Request) {})
+	reg := prometheus.NewRegistry()
+	copyCtx := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), struct{}{}, 1)))
+		})
+	}
+	h := httpx.Chain(httpx.RecordRoute(mux), httpx.Observe(slog.New(slog.NewJSONHandler(io.Discard, nil)), httpx.NewMetrics(reg)), copyCtx)
+	do(t, h, "GET", "/things/42", "")
+	body, _ := io.ReadAll(do(t, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), "GET", "/", "").Body)
+	require.Contains(t, string(body), `route="GET /things/{id}"`)
+}

@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -151,12 +152,17 @@ func Observe(log *slog.Logger, m *Metrics) Middleware {
 			sw := &statusWriter{ResponseWriter: w}
 			m.inflight.Inc()
 			defer m.inflight.Dec()
+			holder := &routeHolder{}
+			r = r.WithContext(context.WithValue(r.Context(), routeKey{}, holder))
 			next.ServeHTTP(sw, r)
 			if sw.status == 0 {
 				sw.status = http.StatusOK
 			}
 			elapsed := time.Since(start)
-			route := r.Pattern
+			route := holder.route
+			if route == "" {
+				route = r.Pattern
+			}
 			if route == "" {
 				route = "unmatched"
 			}
@@ -177,6 +183,24 @@ func Observe(log *slog.Logger, m *Metrics) Middleware {
 			}
 		})
 	}
+}
+
+type routeKey struct{}
+
+// routeHolder carries the mux pattern back out to Observe: middleware
+// between them copy the request (WithContext), so the pattern the mux sets
+// on its copy would otherwise be lost.
+type routeHolder struct{ route string }
+
+// RecordRoute wraps the mux (innermost) so that Observe can label metrics
+// and logs with the matched route pattern.
+func RecordRoute(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mux.ServeHTTP(w, r)
+		if h, ok := r.Context().Value(routeKey{}).(*routeHolder); ok {
+			h.route = r.Pattern
+		}
+	})
 }
 
 // BodyLimit caps request bodies at max bytes; reading past it fails, and
