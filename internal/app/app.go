@@ -24,6 +24,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
@@ -240,6 +241,14 @@ func (a *App) handler() http.Handler {
 	a.Mux.Handle("/", httpx.NotFound())
 	metrics := httpx.NewMetrics(a.Registry)
 	return httpx.Chain(httpx.RecordRoute(a.Mux),
+		// otelhttp continues the caller's trace (W3C traceparent) and, when
+		// tracing is on, records a span per request; with tracing off the
+		// trace id still reaches the logs.
+		func(h http.Handler) http.Handler {
+			return otelhttp.NewHandler(h, "cdlc", otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string {
+				return r.Method + " " + r.URL.Path
+			}))
+		},
 		httpx.RequestID(), httpx.Recover(), httpx.Observe(a.Log, metrics),
 		a.cors.Middleware(), httpx.BodyLimit(cfg.HTTP.MaxBodyBytes), a.gate, auth.Middleware(a.Verifier))
 }

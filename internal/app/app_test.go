@@ -1,12 +1,17 @@
 package app_test
 
 import (
+	"context"
+	"io"
 	"maps"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/cdlc/cdlc/internal/app"
 	"github.com/cdlc/cdlc/internal/app/apptest"
 )
 
@@ -72,4 +77,71 @@ func TestRemoteConfigurationAppliesLive(t *testing.T) {
 			}, 10*time.Second, 20*time.Millisecond)
 		})
 	}
+}
+
+// SIGTERM drains: a request in flight (here a long poll) is answered, not
+// cut, and the process stops well within the shutdown timeout.
+func TestShutdownDrainsInFlightRequests(t *testing.T) {
+	cfg, src := apptest.Config(t, map[string]string{"target": "config"})
+	a := app.New(cfg, app.Options{Sources: src, LogOutput: io.Discard})
+	ctx, cancel := context.WithCancel(context.Background())
+	runErr := make(chan error, 1)
+	go func() { runErr <- a.Run(ctx) }()
+	var base string
+	require.Eventually(t, func() bool {
+		base = "http://" + a.Addr()
+		res, err := http.Get(base + "/readyz")
+		if err != nil {
+			return false
+		}
+		res.Body.Close()
+		return res.StatusCode == 200
+	}, 10*time.Second, 20*time.Millisecond)
+
+	req, _ := http.NewRequest("PUT", base+"/api/v1/config/shop/default", strings.NewReader(`{"values":{"a":1}}`))
+	req.Header.Set("Authorization", "Bearer "+apptest.AdminToken)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, 200, res.StatusCode)
+
+	answered := make(chan int, 1)
+	go func() {
+		req, _ := http.NewRequest("GET", base+"/api/v1/config/shop/default/changes?since=1&wait=50s", nil)
+		req.Header.Set("Authorization", "Bearer "+apptest.AdminToken)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			answered <- -1
+			return
+		}
+		res.Body.Close()
+		answered <- res.StatusCode
+	}()
+	// Let the poll reach the server before the signal.
+	require.Eventually(t, func() bool {
+		return inflight(t, a) >= 1
+	}, 5*time.Second, 10*time.Millisecond)
+	cancel()
+	require.Equal(t, 200, <-answered, "the request in flight was answered")
+	select {
+	case err := <-runErr:
+		require.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after shutdown")
+	}
+	_, err = http.Get(base + "/healthz")
+	require.Error(t, err, "nothing listens after shutdown")
+}
+
+// inflight reads the server's in-flight request gauge.
+func inflight(t *testing.T, a *app.App) float64 {
+	mfs, err := a.Registry.Gather()
+	require.NoError(t, err)
+	for _, mf := range mfs {
+		if mf.GetName() == "cdlc_http_requests_in_flight" {
+			return mf.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	return 0
 }
