@@ -148,3 +148,24 @@ func TestConfigValidateNamesTheKey(t *testing.T) {
 	}
 	require.NoError(t, db.Config{Driver: "sqlite", Dir: "x"}.Validate("db"))
 }
+
+// Reads go to the replicas when some are configured; writes to the primary.
+func TestReadsRouteToReplicas(t *testing.T) {
+	cfg := dbtest.MySQLConfig(t)
+	// The same server plays the replica: what matters is the routing.
+	cfg.Replicas = []string{cfg.DSN, cfg.DSN}
+	d := dbtest.Open(t, cfg, "replicated")
+	require.NoError(t, d.Migrate(set(t, "items", "good")))
+	seen := map[*sql.DB]bool{}
+	for range 4 {
+		r := d.Reader()
+		require.NotSame(t, d.Writer(), r)
+		seen[r] = true
+		var n int
+		require.NoError(t, r.QueryRow("SELECT COUNT(*) FROM items").Scan(&n))
+	}
+	require.Len(t, seen, 2, "reads spread over both replicas")
+
+	single := dbtest.Open(t, dbtest.MySQLConfig(t), "single")
+	require.Same(t, single.Writer(), single.Reader(), "without replicas the primary serves reads")
+}
