@@ -1,0 +1,133 @@
+// Command cdlc-bench loads cdlc's HTTP endpoints with a fixed concurrency for
+// a fixed time and prints throughput and latency percentiles beside a bare
+// net/http baseline measured in the same run. `make bench` builds bin/cdlc
+// and runs it; see bench/README.md.
+//
+// Exit status: 0 when every request succeeded, 1 when the server did not
+// start or any request or setup step failed, 2 on bad flags. A slow figure
+// never changes the exit status.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/cdlc/cdlc/bench"
+)
+
+func main() {
+	// When started as the baseline's child process, serve and never return.
+	bench.ServeBaselineIfChild()
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	fs := flag.NewFlagSet("cdlc-bench", flag.ContinueOnError)
+	var (
+		duration    = fs.Duration("duration", 10*time.Second, "measured period per run")
+		warmup      = fs.Duration("warmup", 2*time.Second, "warm-up period before each measured period (not counted)")
+		rounds      = fs.Int("rounds", 5, "split -duration into this many turns, alternating baseline and scenario, so background load weighs on both alike")
+		concurrency = fs.Int("concurrency", 32, "concurrent workers, each one request in flight, on keep-alive connections")
+		timeout     = fs.Duration("timeout", 10*time.Second, "per-request timeout")
+		target      = fs.String("target", "", "base URL of an already running server (default: start -bin)")
+		token       = fs.String("token", os.Getenv("CDLC_AUTH_ADMIN_TOKEN"), "admin bearer token for -target (default $CDLC_AUTH_ADMIN_TOKEN; generated when the bench starts the server)")
+		bin         = fs.String("bin", "bin/cdlc", "cdlc binary to start when -target is not given")
+		serverTgt   = fs.String("server-target", "config", "--target of the started server")
+		dataDir     = fs.String("data-dir", "", "--data-dir of the started server (default: a temporary directory, removed after)")
+		readyWait   = fs.Duration("ready-timeout", 60*time.Second, "how long to wait for the started server's /readyz to answer 200")
+		scenarios   = fs.String("scenarios", "", "comma-separated scenarios to run (default: all; see -list)")
+		list        = fs.Bool("list", false, "list the scenarios and exit")
+		baseline    = fs.String("baseline", string(bench.BaselineProcess), "where the bare baseline handler runs: process (a child process, like the server) or inprocess")
+		jsonOut     = fs.String("json", "", "also write the report as JSON to this file")
+	)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: cdlc-bench [flags]\n\nLoads cdlc endpoints and compares each with a bare net/http baseline measured in the same run.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "cdlc-bench: unexpected arguments %q\n", fs.Args())
+		return 2
+	}
+
+	if *list {
+		for _, s := range bench.Scenarios() {
+			fmt.Printf("%-20s %s\n", s.Name, s.Description)
+		}
+		return 0
+	}
+	if *concurrency < 1 || *rounds < 1 || *duration <= 0 || *warmup < 0 || *timeout <= 0 {
+		fmt.Fprintln(os.Stderr, "cdlc-bench: -concurrency and -rounds must be >= 1, -duration and -timeout > 0, -warmup >= 0")
+		return 2
+	}
+	mode := bench.BaselineMode(*baseline)
+	if mode != bench.BaselineProcess && mode != bench.BaselineInProcess {
+		fmt.Fprintf(os.Stderr, "cdlc-bench: -baseline=%q: want %s or %s\n", *baseline, bench.BaselineProcess, bench.BaselineInProcess)
+		return 2
+	}
+	selected := bench.Scenarios()
+	if *scenarios != "" {
+		var err error
+		if selected, err = bench.Lookup(strings.Split(*scenarios, ",")); err != nil {
+			fmt.Fprintf(os.Stderr, "cdlc-bench: -scenarios: %v\n", err)
+			return 2
+		}
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	rep, err := bench.Run(ctx, bench.Options{
+		Load: bench.Load{
+			Concurrency: *concurrency,
+			Duration:    *duration,
+			Warmup:      *warmup,
+			Rounds:      *rounds,
+			Timeout:     *timeout,
+		},
+		TargetURL: strings.TrimRight(*target, "/"),
+		Token:     *token,
+		Server: bench.ServerOptions{
+			Bin:          *bin,
+			Target:       *serverTgt,
+			DataDir:      *dataDir,
+			ReadyTimeout: *readyWait,
+			StopTimeout:  30 * time.Second,
+		},
+		Baseline: mode,
+		Progress: os.Stderr,
+	}, selected)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "cdlc-bench: %v\n", err)
+		return 1
+	}
+	rep.Finish()
+	fmt.Println()
+	if err := rep.WriteTable(os.Stdout); err != nil {
+		fmt.Fprintf(os.Stderr, "cdlc-bench: %v\n", err)
+		return 1
+	}
+	if *jsonOut != "" {
+		if err := rep.WriteJSON(*jsonOut); err != nil {
+			fmt.Fprintf(os.Stderr, "cdlc-bench: write %s: %v\n", *jsonOut, err)
+			return 1
+		}
+		fmt.Fprintf(os.Stderr, "report written to %s\n", *jsonOut)
+	}
+	if rep.Failed {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,184 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"runtime"
+	"time"
+)
+
+// Options is one bench run.
+type Options struct {
+	Load Load
+	// TargetURL is an already running server; empty means start one with
+	// Server.
+	TargetURL string
+	// Token is the admin bearer token. When the bench starts the server it
+	// generates one if empty.
+	Token  string
+	Server ServerOptions
+	// Baseline says where the bare handler runs.
+	Baseline BaselineMode
+	// Progress receives a line per step (nil: discarded).
+	Progress io.Writer
+}
+
+// Run starts (or targets) the server, then for each scenario runs its setup,
+// one probe request, the baseline and the scenario under the same load, and
+// returns the report. Problems that stop a scenario (setup failed, probe
+// failed, the server did not stop cleanly) are in Report.Problems; failed
+// requests are in each result. Report.Failed says whether any occurred.
+// The error is for what stops the whole run: the server did not start.
+func Run(ctx context.Context, o Options, scenarios []Scenario) (*Report, error) {
+	progress := o.Progress
+	if progress == nil {
+		progress = io.Discard
+	}
+	rep := &Report{
+		Started:      time.Now().UTC(),
+		GoVersion:    runtime.Version(),
+		Platform:     runtime.GOOS + "/" + runtime.GOARCH,
+		CPUs:         runtime.NumCPU(),
+		Concurrency:  o.Load.Concurrency,
+		Duration:     o.Load.Duration,
+		Warmup:       o.Load.Warmup,
+		Rounds:       o.Load.rounds(),
+		BaselineMode: o.Baseline,
+	}
+	if rep.BaselineMode == "" {
+		rep.BaselineMode = BaselineProcess
+	}
+	rep.Host, _ = os.Hostname()
+
+	env := Env{BaseURL: o.TargetURL, Token: o.Token, Client: &http.Client{Timeout: 10 * time.Second}}
+	var srv *Server
+	if o.TargetURL == "" {
+		if env.Token == "" {
+			env.Token = NewToken()
+		}
+		so := o.Server
+		so.Token = env.Token
+		fmt.Fprintf(progress, "starting %s serve --target=%s ...\n", so.Bin, so.Target)
+		var err error
+		srv, err = StartServer(ctx, so)
+		if err != nil {
+			return rep, fmt.Errorf("server failed to start: %w", err)
+		}
+		env.BaseURL = srv.URL()
+		rep.Server = srv.Command()
+		fmt.Fprintf(progress, "server ready at %s\n", env.BaseURL)
+	} else {
+		rep.Server = o.TargetURL + " (already running)"
+	}
+
+	for _, s := range scenarios {
+		if ctx.Err() != nil {
+			break
+		}
+		c, err := runScenario(ctx, o, env, s, progress)
+		if err != nil {
+			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: %v", s.Name, err))
+			continue
+		}
+		rep.Results = append(rep.Results, c)
+	}
+	if ctx.Err() != nil {
+		rep.Problems = append(rep.Problems, "interrupted: "+ctx.Err().Error())
+	}
+
+	if srv != nil {
+		fmt.Fprintf(progress, "stopping the server (SIGTERM) ...\n")
+		if err := srv.Stop(o.Server.StopTimeout); err != nil {
+			rep.Problems = append(rep.Problems, err.Error())
+		}
+	}
+	return rep, nil
+}
+
+func runScenario(ctx context.Context, o Options, env Env, s Scenario, progress io.Writer) (Comparison, error) {
+	if s.Setup != nil {
+		fmt.Fprintf(progress, "%s: setup\n", s.Name)
+		if err := s.Setup(ctx, env); err != nil {
+			return Comparison{}, fmt.Errorf("setup: %w", err)
+		}
+	}
+	size, err := probe(ctx, env, s)
+	if err != nil {
+		return Comparison{}, fmt.Errorf("probe: %w", err)
+	}
+
+	base, err := StartBaseline(ctx, o.Baseline, BaselineBody(size))
+	if err != nil {
+		return Comparison{}, err
+	}
+	defer base.Close()
+	benv := env
+	benv.BaseURL = base.URL()
+
+	// Each side has a client of its own, so neither inherits the other's
+	// connections; each keeps its connections across the rounds.
+	load := o.Load
+	bclient, cclient := NewClient(load.Concurrency, load.Timeout), NewClient(load.Concurrency, load.Timeout)
+	defer bclient.CloseIdleConnections()
+	defer cclient.CloseIdleConnections()
+	bbuild := func() Request { return s.Build(benv) }
+	cbuild := func() Request { return s.Build(env) }
+	want := s.ExpectedStatus()
+
+	rounds := load.rounds()
+	fmt.Fprintf(progress, "%s: baseline (bare net/http, %d-byte body) and cdlc, %s warm-up each, then %s each in %d alternating rounds\n",
+		s.Name, size, load.Warmup, load.Duration, rounds)
+	if load.Warmup > 0 {
+		drive(ctx, bclient, bbuild, want, load.Concurrency, load.Warmup, 0)
+		drive(ctx, cclient, cbuild, want, load.Concurrency, load.Warmup, 0)
+	}
+	slice := load.Duration / time.Duration(rounds)
+	var baseline, measured Result
+	for i := range rounds {
+		if ctx.Err() != nil {
+			break
+		}
+		b := drive(ctx, bclient, bbuild, want, load.Concurrency, slice, load.MaxRequests)
+		m := drive(ctx, cclient, cbuild, want, load.Concurrency, slice, load.MaxRequests)
+		if i == 0 {
+			baseline, measured = b, m
+		} else {
+			baseline, measured = Merge(baseline, b), Merge(measured, m)
+		}
+	}
+	return Compare(s, size, baseline, measured), nil
+}
+
+// probe sends one request and returns the size of the response body, which
+// the baseline then serves.
+func probe(ctx context.Context, env Env, s Scenario) (int, error) {
+	req, err := s.Build(env).HTTP(ctx)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := env.Client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, fmt.Errorf("read body: %w", err)
+	}
+	if resp.StatusCode != s.ExpectedStatus() {
+		return 0, fmt.Errorf("%s %s: status %d, want %d: %s", req.Method, req.URL.Path, resp.StatusCode, s.ExpectedStatus(), snippet(body))
+	}
+	return len(body), nil
+}
+
+// snippet shortens a body for an error message.
+func snippet(b []byte) string {
+	const n = 300
+	if len(b) > n {
+		return string(b[:n]) + "..."
+	}
+	return string(b)
+}
