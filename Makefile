@@ -1,0 +1,108 @@
+# cdlc — build, run, test, bench, lint.
+#
+#   make run     build and start the whole platform on http://localhost:8080 (data under ./data)
+#   make test    every test, with the race detector
+#
+# Both work on a fresh machine with Go, Node.js and apt: anything else they
+# need (a C compiler for the race detector, the linter) is installed on the
+# way. `make help` lists the targets.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := build
+MAKEFLAGS += --no-print-directory
+
+GO        ?= go
+BIN       := $(CURDIR)/bin
+CDLC      := $(BIN)/cdlc
+
+# Version stamped into the binary (cdlc --version, /openapi.json, the start-up log).
+VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+VERSION_VAR := github.com/cdlc/cdlc/internal/app.Version
+LDFLAGS     ?= -s -w -X $(VERSION_VAR)=$(VERSION)
+
+# make run
+DATA_DIR  ?= ./data
+HTTP_ADDR ?= :8080
+RUN_FLAGS ?=
+
+# make test: extra `go test` flags, e.g. TEST_FLAGS='-run TestOutbox -v'.
+# Parallelism is Go's default (-p = number of CPUs).
+TEST_FLAGS ?=
+
+# make bench: flags for the bench program, e.g. BENCH_FLAGS='-duration=30s -json=bench.json'.
+BENCH_FLAGS ?=
+
+# The linter, pinned. 2026.2.2 (v0.8.2) supports Go 1.26.
+STATICCHECK_VERSION ?= v0.8.2
+STATICCHECK         := $(BIN)/tools/staticcheck-$(STATICCHECK_VERSION)/staticcheck
+
+# The Go files gofmt checks: tracked and new ones, not ignored ones.
+GOFILES = $$(git ls-files --cached --others --exclude-standard -- '*.go' 2>/dev/null || find . -name '*.go' -not -path './web/node_modules/*')
+
+# The web app, once web/package.json exists.
+WEB := $(wildcard web/package.json)
+
+.PHONY: help build web run test test-go test-web bench lint vet staticcheck fmt fmt-check clean cc
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+build: web ## build bin/cdlc (with the web app embedded, once there is one)
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(CDLC) ./cmd/cdlc
+
+# The hook for the web app: `build` depends on it so that go:embed finds
+# web/dist. Until web/package.json exists it does nothing.
+web: ## build the web app into web/dist (no-op until web/ exists)
+ifneq ($(WEB),)
+	@command -v npm >/dev/null || { echo "npm not found: install Node.js (https://nodejs.org) first" >&2; exit 1; }
+	cd web && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; } && npm run build
+else
+	@echo "web: no web/package.json yet, nothing to build"
+endif
+
+run: build ## build, then serve everything on http://localhost:8080 with embedded stores under ./data
+	@mkdir -p $(DATA_DIR)
+	@echo "cdlc: http://localhost$(HTTP_ADDR) (data in $(DATA_DIR), Ctrl-C to stop)"
+	$(CDLC) serve --data-dir=$(DATA_DIR) --http-addr=$(HTTP_ADDR) $(RUN_FLAGS)
+
+test: test-go test-web ## run every test (Go with -race, then the web app's)
+
+# The race detector needs cgo, so a C compiler.
+test-go: cc
+	CGO_ENABLED=1 $(GO) test -race -count=1 $(TEST_FLAGS) ./...
+
+test-web:
+ifneq ($(WEB),)
+	cd web && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; } && npm test
+else
+	@echo "test-web: no web/package.json yet, no web tests"
+endif
+
+cc: ## make sure a C compiler is there (the race detector needs cgo)
+	@command -v "$$($(GO) env CC)" >/dev/null 2>&1 || scripts/apt-install gcc libc6-dev
+
+bench: build ## build, then run the benchmarks against bin/cdlc (BENCH_FLAGS=... passes flags)
+	$(GO) build -o $(BIN)/cdlc-bench ./bench/cmd/cdlc-bench
+	$(BIN)/cdlc-bench -bin=$(CDLC) $(BENCH_FLAGS)
+
+lint: vet staticcheck fmt-check ## go vet, staticcheck and gofmt
+
+vet:
+	$(GO) vet ./...
+
+staticcheck: $(STATICCHECK)
+	$(STATICCHECK) ./...
+
+$(STATICCHECK):
+	GOBIN=$(dir $@) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+fmt: ## format the Go code
+	gofmt -s -w $(GOFILES)
+
+fmt-check:
+	@out=$$(gofmt -s -l $(GOFILES)); \
+	if [ -n "$$out" ]; then echo "gofmt: these files need \`make fmt\`:"; echo "$$out"; exit 1; fi
+
+clean: ## remove what the build made (not ./data)
+	rm -rf $(BIN) dist web/dist
