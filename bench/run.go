@@ -79,11 +79,14 @@ func Run(ctx context.Context, o Options, scenarios []Scenario) (*Report, error) 
 			break
 		}
 		c, err := runScenario(ctx, o, env, s, progress)
-		if err != nil {
+		switch {
+		case ctx.Err() != nil:
+			// Interrupted half-way: its figures compare unequal periods.
+		case err != nil:
 			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: %v", s.Name, err))
-			continue
+		default:
+			rep.Results = append(rep.Results, c)
 		}
-		rep.Results = append(rep.Results, c)
 	}
 	if ctx.Err() != nil {
 		rep.Problems = append(rep.Problems, "interrupted: "+ctx.Err().Error())

@@ -252,3 +252,29 @@ func TestRunAgainstRunningTarget(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, strings.Join(rep.Problems, "\n"), "pass -token")
 }
+
+func TestRunInterruptedStopsServerAndKeepsNoHalfResult(t *testing.T) {
+	o := startedServerOptions(t, "ok")
+	o.Load = bench.Load{Concurrency: 2, Duration: time.Hour, Timeout: 5 * time.Second}
+	ctx, cancel := context.WithCancel(context.Background())
+	o.Progress = progressFunc(func(line string) {
+		// Interrupt once the load has begun.
+		if strings.Contains(line, "alternating rounds") {
+			cancel()
+		}
+	})
+	rep, err := bench.Run(ctx, o, bench.Scenarios())
+	require.NoError(t, err)
+	rep.Finish()
+	require.True(t, rep.Failed)
+	require.Empty(t, rep.Results)
+	require.Equal(t, []string{"interrupted: context canceled"}, rep.Problems, "and the server stopped cleanly")
+}
+
+// progressFunc calls f with each progress line.
+type progressFunc func(line string)
+
+func (f progressFunc) Write(p []byte) (int, error) {
+	f(string(p))
+	return len(p), nil
+}
