@@ -24,9 +24,9 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/prometheus/client_golang/prometheus"
-	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 
 	"github.com/cdlc/cdlc/internal/configserver/client"
 	"github.com/cdlc/cdlc/internal/platform/auth"
@@ -69,7 +69,7 @@ type App struct {
 	opts    Options
 	level   *slog.LevelVar
 	graph   *module.Graph
-	server  *httpx.Server
+	server  atomic.Pointer[httpx.Server]
 	cors    *httpx.CORS
 	running *module.Running
 
@@ -128,10 +128,10 @@ func (a *App) Graph() *module.Graph { return a.graph }
 
 // Addr is the address the HTTP server listens on.
 func (a *App) Addr() string {
-	if a.server == nil {
-		return a.Config().HTTP.Addr
+	if s := a.server.Load(); s != nil {
+		return s.Addr()
 	}
-	return a.server.Addr()
+	return a.Config().HTTP.Addr
 }
 
 // Fatal stops the process with err (a module that cannot go on).
@@ -225,8 +225,8 @@ func (a *App) stopServer(ctx context.Context) error {
 	var err error
 	a.stopHTTP.Do(func() {
 		close(a.shutdown)
-		if a.server != nil {
-			err = a.server.Shutdown(ctx)
+		if s := a.server.Load(); s != nil {
+			err = s.Shutdown(ctx)
 		}
 	})
 	return err
@@ -338,13 +338,14 @@ func (a *App) initHTTP(context.Context) (module.Service, error) {
 		return nil, err
 	}
 	a.Verifier.Add(token, auth.Principal{Subject: "admin", Scopes: []string{"admin", "config:read", "config:write", "config:secrets"}, Roles: []string{"admin"}})
-	a.server = httpx.NewServer(cfg.HTTP, a.handler(), a.Log)
+	srv := httpx.NewServer(cfg.HTTP, a.handler(), a.Log)
 	return module.Funcs{
 		OnStart: func(context.Context) error {
-			if err := a.server.Listen(); err != nil {
+			if err := srv.Listen(); err != nil {
 				return err
 			}
-			a.server.Serve(a.Fatal)
+			a.server.Store(srv)
+			srv.Serve(a.Fatal)
 			return nil
 		},
 		OnStop: a.stopServer,

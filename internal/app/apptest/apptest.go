@@ -90,7 +90,7 @@ func Start(t testing.TB, settings map[string]string) *Instance {
 // configurations server at url, as `cdlc serve --config-url` does.
 func StartRemote(t testing.TB, url, appName, profile string, settings map[string]string) *Instance {
 	t.Helper()
-	cfg, src := Config(t, settings)
+	_, src := Config(t, settings)
 	// Leave the reloadable settings to the server: a flag would win over it.
 	delete(src.Flags, "log.level")
 	c, err := client.New(url, appName, profile, AdminToken, slog.New(slog.NewTextHandler(newTestWriter(t), nil)))
@@ -98,7 +98,7 @@ func StartRemote(t testing.TB, url, appName, profile string, settings map[string
 	snap, err := c.Fetch(context.Background())
 	require.NoError(t, err)
 	src.Remote = snap.Values
-	cfg, err = config.Load(app.Defaults(), src)
+	cfg, err := config.Load(app.Defaults(), src)
 	require.NoError(t, err)
 	return StartWith(t, cfg, app.Options{Sources: src, Remote: c, Snapshot: snap})
 }

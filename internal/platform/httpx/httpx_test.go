@@ -196,7 +196,7 @@ func TestRouteSurvivesMiddlewareThatCopiesTheRequest(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	copyCtx := func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), struct{}{}, 1)))
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), copyKey{}, 1)))
 		})
 	}
 	h := httpx.Chain(httpx.RecordRoute(mux), httpx.Observe(slog.New(slog.NewJSONHandler(io.Discard, nil)), httpx.NewMetrics(reg)), copyCtx)
@@ -204,3 +204,5 @@ func TestRouteSurvivesMiddlewareThatCopiesTheRequest(t *testing.T) {
 	body, _ := io.ReadAll(do(t, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), "GET", "/", "").Body)
 	require.Contains(t, string(body), `route="GET /things/{id}"`)
 }
+
+type copyKey struct{}
