@@ -27,6 +27,7 @@ const (
 	DefaultStreamPrefix    = "cdlc"
 	DefaultAckWait         = 30 * time.Second
 	DefaultMaxAge          = 7 * 24 * time.Hour
+	DefaultFetchMaxWait    = 500 * time.Millisecond
 )
 
 // Config selects and tunes the bus. Zero values take the defaults above.
@@ -81,6 +82,11 @@ type KafkaConfig struct {
 	ClientID string `koanf:"client_id"`
 	// ReplicationFactor for topics the bus creates; 0 takes the broker's default.
 	ReplicationFactor int `koanf:"replication_factor"`
+	// FetchMaxWait is how long a broker may hold a fetch that has no data
+	// (default 500ms, Kafka's own default). A fetch in flight delays
+	// partitions assigned after it was sent (a member joining, a
+	// rebalance), so franz-go's 5s default would stall those for seconds.
+	FetchMaxWait time.Duration `koanf:"fetch_max_wait"`
 }
 
 // withDefaults returns c with zero settings replaced by the defaults.
@@ -117,6 +123,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Kafka.ClientID == "" {
 		c.Kafka.ClientID = "cdlc"
+	}
+	if c.Kafka.FetchMaxWait == 0 {
+		c.Kafka.FetchMaxWait = DefaultFetchMaxWait
 	}
 	return c
 }
@@ -216,6 +225,9 @@ func (c KafkaConfig) validate(prefix string) error {
 	}
 	if c.ReplicationFactor < 0 {
 		return errs.Invalid(prefix+".replication_factor", "must not be negative")
+	}
+	if c.FetchMaxWait < 0 || c.FetchMaxWait > time.Minute {
+		return errs.Invalid(prefix+".fetch_max_wait", "must be between 0 and 1m")
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/cdlc/cdlc/internal/platform/errs"
 )
@@ -126,22 +127,31 @@ func (b *KafkaBus) topic(ctx context.Context, topic string) (int, error) {
 	return n, nil
 }
 
+// describe asks a broker for topic's partition count. It sends the
+// metadata request itself: kadm's ListTopics answers from the client's
+// metadata cache, which remembers "unknown topic" after we create it.
 func (b *KafkaBus) describe(ctx context.Context, topic string) (int, error) {
-	tds, err := b.adm.ListTopics(ctx, topic)
+	req := kmsg.NewPtrMetadataRequest()
+	rt := kmsg.NewMetadataRequestTopic()
+	rt.Topic = kmsg.StringPtr(topic)
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(ctx, b.prod)
 	if err != nil {
 		return 0, err
 	}
-	td, ok := tds[topic]
-	if !ok {
-		return 0, kerr.UnknownTopicOrPartition
+	for _, t := range resp.Topics {
+		if t.Topic == nil || *t.Topic != topic {
+			continue
+		}
+		if err := kerr.ErrorForCode(t.ErrorCode); err != nil {
+			return 0, err
+		}
+		if len(t.Partitions) == 0 {
+			return 0, kerr.UnknownTopicOrPartition
+		}
+		return len(t.Partitions), nil
 	}
-	if td.Err != nil {
-		return 0, td.Err
-	}
-	if len(td.Partitions) == 0 {
-		return 0, kerr.UnknownTopicOrPartition
-	}
-	return len(td.Partitions), nil
+	return 0, kerr.UnknownTopicOrPartition
 }
 
 // Publish produces the messages in order and returns once the brokers have
@@ -209,6 +219,7 @@ func (b *KafkaBus) Subscribe(ctx context.Context, topic, group string, h Handler
 	copts := []kgo.Opt{
 		kgo.SeedBrokers(b.cfg.Kafka.Brokers...),
 		kgo.ClientID(b.cfg.Kafka.ClientID),
+		kgo.FetchMaxWait(b.cfg.Kafka.FetchMaxWait),
 	}
 	if o.Ephemeral {
 		ends, err := b.adm.ListEndOffsets(ctx, topic)
