@@ -206,10 +206,19 @@ func (c NATSConfig) validate(prefix string) error {
 	return nil
 }
 
-// redactURL drops credentials from a URL before it goes into an error.
+// redactURL drops credentials from a URL before it goes into an error,
+// also when the URL is too broken to parse.
 func redactURL(u string) string {
-	if pu, err := url.Parse(strings.TrimSpace(u)); err == nil && pu.User != nil {
+	u = strings.TrimSpace(u)
+	if pu, err := url.Parse(u); err == nil {
 		return pu.Redacted()
+	}
+	if at := strings.LastIndex(u, "@"); at >= 0 {
+		start := strings.Index(u, "://") + 3
+		if start < 3 || start > at {
+			start = 0
+		}
+		return u[:start] + "xxxxx" + u[at:]
 	}
 	return u
 }
