@@ -26,13 +26,50 @@ func TestInproc(t *testing.T) {
 func TestNATS(t *testing.T) {
 	t.Parallel()
 	url := natsURL(t)
-	eventstest.Run(t, func(t testing.TB) events.Bus { return newNATS(t, url, randomPrefix()) })
+	newBus := func(t testing.TB) events.Bus { return newNATS(t, url, randomPrefix()) }
+	eventstest.Run(t, newBus)
+	eventstest.RunDurable(t, newBus)
 }
 
 func TestKafka(t *testing.T) {
 	t.Parallel()
 	brokers := startKfake(t)
-	eventstest.Run(t, func(t testing.TB) events.Bus { return newKafka(t, brokers) })
+	newBus := func(t testing.TB) events.Bus { return newKafka(t, brokers) }
+	eventstest.Run(t, newBus)
+	eventstest.RunDurable(t, newBus)
+}
+
+// TestNATSKeepsSlowMessagesAlive: a handler that runs longer than AckWait
+// is not redelivered meanwhile, because the bus keeps the message in
+// progress.
+func TestNATSKeepsSlowMessagesAlive(t *testing.T) {
+	t.Parallel()
+	url := natsURL(t)
+	cfg := eventstest.Tune(events.Config{Driver: events.DriverNATS})
+	prefix := randomPrefix()
+	cfg.NATS = events.NATSConfig{URL: url, StreamPrefix: prefix, AckWait: time.Second}
+	b, err := events.NewNATS(cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		_ = b.Close()
+		deleteStreams(t, url, prefix)
+	})
+	topic := eventstest.Topic(t, "slow")
+	slow := events.Message{ID: events.NewID(), Topic: topic, Key: "k", Payload: []byte("slow")}
+	next := events.Message{ID: events.NewID(), Topic: topic, Key: "k", Payload: []byte("next")}
+	var rec eventstest.Recorder
+	eventstest.Subscribe(t, b, topic, "g", func(ctx context.Context, m events.Message) error {
+		if m.ID == slow.ID {
+			time.Sleep(1800 * time.Millisecond) // well past AckWait
+		}
+		return rec.Handle(ctx, m)
+	})
+	eventstest.Publish(t, b, slow, next)
+	// A redelivery of the slow message would come before next: same partition.
+	require.Eventually(t, func() bool { return rec.Has(next.ID) }, eventstest.Wait, 5*time.Millisecond)
+	got := rec.Messages()
+	require.Len(t, got, 2, "delivered once each")
+	require.Equal(t, slow.ID, got[0].ID)
 }
 
 func newInproc(t testing.TB) *events.InprocBus {
@@ -77,7 +114,9 @@ func randomPrefix() string {
 func newNATS(t testing.TB, url, prefix string) *events.NATSBus {
 	t.Helper()
 	cfg := eventstest.Tune(events.Config{Driver: events.DriverNATS})
-	cfg.NATS = events.NATSConfig{URL: url, StreamPrefix: prefix, AckWait: 5 * time.Second}
+	// A short AckWait bounds how long a partition waits for a message
+	// handed back when a group's last member closes (see NATSBus).
+	cfg.NATS = events.NATSConfig{URL: url, StreamPrefix: prefix, AckWait: time.Second}
 	b, err := events.NewNATS(cfg)
 	if err != nil {
 		testenv.Missing(t, "NATS JetStream at "+url, err)

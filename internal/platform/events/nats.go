@@ -39,6 +39,12 @@ import (
 // stream, starting at new messages, removed on Close or, if the process
 // vanishes, by the server after its InactiveThreshold.
 //
+// Closing hands an unfinished message back (Nak) so that another member
+// takes it at once. When no other member is waiting, nats-server 2.9 was
+// seen to redeliver it to the closed member's lingering pull request, where
+// it is lost until AckWait expires: after the last member of a group stops
+// mid-message, that partition resumes up to AckWait after the group returns.
+//
 // Publishing waits for the stream's acknowledgement of each message, one at
 // a time: pipelining would be faster, but a failure in the middle of a
 // pipeline followed by a retry could reorder a key. The message ID goes in
@@ -366,6 +372,14 @@ type natsSubscription struct {
 	iters  []jetstream.MessagesContext
 	wg     sync.WaitGroup
 	once   sync.Once
+
+	// unfinished are messages received or in hand while closing. They are
+	// handed back (Nak) only once the pull subscriptions are gone: a Nak
+	// sent earlier makes the server redeliver at once, possibly to this
+	// very subscription's last pull request, where the copy would be lost
+	// and the partition would stall for AckWait.
+	mu         sync.Mutex
+	unfinished []jetstream.Msg
 }
 
 func (s *natsSubscription) start(c jetstream.Consumer) error {
@@ -392,9 +406,7 @@ func (s *natsSubscription) loop(it jetstream.MessagesContext) {
 			continue
 		}
 		if s.ctx.Err() != nil {
-			// Closing: hand buffered messages back at once rather than let
-			// them sit out AckWait while the partition waits.
-			_ = msg.Nak()
+			s.giveBack(msg)
 			continue
 		}
 		s.handle(msg)
@@ -407,7 +419,8 @@ func (s *natsSubscription) handle(msg jetstream.Msg) {
 	err := deliver(s.ctx, s.bus.policy, s.bus, s.group, m, s.h)
 	stop()
 	if err != nil {
-		_ = msg.Nak()
+		// Only a stopping subscription gets here; see unfinished.
+		s.giveBack(msg)
 		return
 	}
 	if err := msg.Ack(); err != nil {
@@ -415,6 +428,13 @@ func (s *natsSubscription) handle(msg jetstream.Msg) {
 		// absorbs the duplicate.
 		slog.Warn("NATS ack failed", "stream", s.stream, "group", s.group, "id", m.ID, "err", err)
 	}
+}
+
+// giveBack queues msg to be handed back to the server when Close is done.
+func (s *natsSubscription) giveBack(msg jetstream.Msg) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.unfinished = append(s.unfinished, msg)
 }
 
 // keepInProgress tells the server every interval that msg is still being
@@ -470,7 +490,13 @@ func (s *natsSubscription) Close() error {
 		for _, it := range s.iters {
 			it.Drain()
 		}
+		// The loops end when their iterators are drained: the server has
+		// processed the unsubscribe by then, so the Naks below go to the
+		// group's other members (or wait for the next one), never back here.
 		s.wg.Wait()
+		for _, msg := range s.unfinished {
+			_ = msg.Nak()
+		}
 		if s.ephemeral != "" {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()

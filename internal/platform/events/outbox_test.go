@@ -112,20 +112,6 @@ func (p *recordingPublisher) published() []events.Message {
 	return slices.Clone(p.msgs)
 }
 
-// firstSeen is the IDs in order of first appearance: what an idempotent
-// consumer applies.
-func firstSeen(msgs []events.Message) []string {
-	seen := map[string]bool{}
-	var ids []string
-	for _, m := range msgs {
-		if !seen[m.ID] {
-			seen[m.ID] = true
-			ids = append(ids, m.ID)
-		}
-	}
-	return ids
-}
-
 // enqueued reads the IDs waiting in the outbox, in publish order.
 func enqueued(t testing.TB, d *db.DB) []string {
 	t.Helper()
@@ -172,7 +158,7 @@ func TestOutboxRelayPublishesCommittedRowsInOrder(t *testing.T) {
 		r.Notify()
 		require.Eventually(t, func() bool { return len(pub.published()) >= 25 }, eventstest.Wait, 5*time.Millisecond)
 		got := pub.published()
-		require.Equal(t, want, firstSeen(got))
+		require.Equal(t, want, eventstest.FirstSeen(got))
 		require.Len(t, got, 25, "no duplicates without failures")
 		require.Eventually(t, func() bool { return pending(t, r) == 0 }, eventstest.Wait, 5*time.Millisecond, "published rows are deleted")
 
@@ -272,7 +258,7 @@ func TestOutboxFlushDrains(t *testing.T) {
 		fctx, cancel := context.WithTimeout(ctx, eventstest.Wait)
 		defer cancel()
 		require.NoError(t, r.Flush(fctx))
-		require.Equal(t, want, firstSeen(pub.published()))
+		require.Equal(t, want, eventstest.FirstSeen(pub.published()))
 		require.Zero(t, pending(t, r))
 		require.NoError(t, r.Flush(fctx), "flushing an empty outbox is a no-op")
 	})
@@ -302,7 +288,7 @@ func TestOutboxRetriesFailedPublishes(t *testing.T) {
 		runRelay(t, r)
 		require.Eventually(t, func() bool { return pending(t, r) == 0 }, eventstest.Wait, 5*time.Millisecond)
 		got := pub.published()
-		require.Equal(t, want, firstSeen(got), "nothing lost, first deliveries in order")
+		require.Equal(t, want, eventstest.FirstSeen(got), "nothing lost, first deliveries in order")
 		require.Greater(t, len(got), len(want), "the partial batches were resent")
 		// A resend repeats the tail of a batch, so no message is published
 		// before every message enqueued ahead of it was published once.
@@ -333,7 +319,7 @@ func TestOutboxOneRelayPublishesAtATime(t *testing.T) {
 			a.Notify()
 			b.Notify()
 		}
-		require.Eventually(t, func() bool { return len(firstSeen(pub.published())) == 60 }, eventstest.Wait, 5*time.Millisecond)
+		require.Eventually(t, func() bool { return len(eventstest.FirstSeen(pub.published())) == 60 }, eventstest.Wait, 5*time.Millisecond)
 		require.Zero(t, pub.overlap.Load(), "two relays published at the same time")
 		keys := map[string][]int{}
 		for _, m := range pub.published() {
