@@ -251,10 +251,19 @@ func New(cfg Config) (Bus, error) {
 	}
 	switch cfg.withDefaults().Driver {
 	case DriverNATS:
-		return NewNATS(cfg)
+		return asBus(NewNATS(cfg))
 	case DriverKafka:
-		return NewKafka(cfg)
+		return asBus(NewKafka(cfg))
 	default:
-		return NewInproc(cfg)
+		return asBus(NewInproc(cfg))
 	}
+}
+
+// asBus returns a nil Bus on error: a Bus holding a nil *NATSBus would not
+// compare equal to nil.
+func asBus[B Bus](b B, err error) (Bus, error) {
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }

@@ -84,7 +84,8 @@ func TestNewChoosesTheDriver(t *testing.T) {
 	_, err = events.New(events.Config{Driver: "nats"})
 	require.Equal(t, "events.nats.url", errs.FieldOf(err))
 
-	_, err = events.New(events.Config{Driver: "nats", NATS: events.NATSConfig{URL: "nats://127.0.0.1:1"}})
+	nb, err := events.New(events.Config{Driver: "nats", NATS: events.NATSConfig{URL: "nats://127.0.0.1:1"}})
+	require.Nil(t, nb, "no Bus holding a nil pointer")
 	require.True(t, errs.Is(err, errs.KindUnavailable), "an unreachable server is reported at start-up: %v", err)
 
 	kb, err := events.New(events.Config{Driver: "kafka", Kafka: events.KafkaConfig{Brokers: startKfake(t)}})

@@ -197,26 +197,50 @@ func prepare(msgs []Message) ([]Message, error) {
 // maxIDLen bounds message IDs so that they fit the processed_messages key.
 const maxIDLen = 128
 
-// maxNameLen bounds topic and group names: Kafka allows 249 characters, and
-// NATS stream and consumer names are built from them.
-const maxNameLen = 200
+// Name limits. A topic may be as long as Kafka allows; a group is shorter
+// because NATS builds a consumer name (a directory on the server's disk)
+// from it.
+const (
+	maxTopicLen = 249
+	maxGroupLen = 200
+)
 
-// ValidateTopic reports whether topic can be used on every adapter: 1 to 200
-// characters of letters, digits, '.', '_' and '-', with dots only between
-// words (topics such as "catalog.title.changed"). The set is what Kafka
-// accepts, narrowed so that a topic is also a run of NATS subject tokens.
-func ValidateTopic(topic string) error { return validateName("topic", topic) }
+// ValidateTopic reports whether topic can be used on every adapter: 1 to
+// 249 characters of letters, digits, '.', '_' and '-', with dots only
+// between words (topics such as "catalog.title.changed"). The set is what
+// Kafka accepts, narrowed so that a topic is also a run of NATS subject
+// tokens. Subscribe also needs room for the dead-letter suffix ".dlq".
+func ValidateTopic(topic string) error { return validateName("topic", topic, maxTopicLen) }
 
-// ValidateGroup reports whether group is a usable consumer group name; the
-// rules are those of ValidateTopic.
-func ValidateGroup(group string) error { return validateName("group", group) }
+// ValidateGroup reports whether group is a usable consumer group name: 1
+// to 200 characters, with the characters of ValidateTopic.
+func ValidateGroup(group string) error { return validateName("group", group, maxGroupLen) }
 
-func validateName(field, s string) error {
+// validateSubscription checks what every adapter's Subscribe takes. The
+// dead-letter topic is checked too, so that a too-long topic fails here
+// rather than when its first poison message cannot be dead-lettered.
+func validateSubscription(topic, group string, h Handler) error {
+	if err := ValidateTopic(topic); err != nil {
+		return err
+	}
+	if err := ValidateTopic(DeadLetterTopic(topic)); err != nil {
+		return errs.Invalid("topic", "%q leaves no room for its dead-letter topic %q", topic, DeadLetterTopic(topic))
+	}
+	if err := ValidateGroup(group); err != nil {
+		return err
+	}
+	if h == nil {
+		return errs.Invalid("handler", "must not be nil")
+	}
+	return nil
+}
+
+func validateName(field, s string, maxLen int) error {
 	if s == "" {
 		return errs.Invalid(field, "must not be empty")
 	}
-	if len(s) > maxNameLen {
-		return errs.Invalid(field, "%q is longer than %d characters", s, maxNameLen)
+	if len(s) > maxLen {
+		return errs.Invalid(field, "%q is longer than %d characters", s, maxLen)
 	}
 	prev := byte('.')
 	for i := 0; i < len(s); i++ {

@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/oklog/ulid/v2"
-
-	"github.com/cdlc/cdlc/internal/platform/errs"
 )
 
 // InprocBus is the embedded bus: groups, partitions and retries inside one
@@ -112,14 +110,8 @@ func (d inprocDeadLetters) Publish(ctx context.Context, msgs ...Message) error {
 // Ephemeral the group is private to this subscription. ctx is not used
 // after Subscribe returns: the subscription lasts until Close.
 func (b *InprocBus) Subscribe(ctx context.Context, topic, group string, h Handler, opts ...SubscribeOption) (Subscription, error) {
-	if err := ValidateTopic(topic); err != nil {
+	if err := validateSubscription(topic, group, h); err != nil {
 		return nil, err
-	}
-	if err := ValidateGroup(group); err != nil {
-		return nil, err
-	}
-	if h == nil {
-		return nil, errs.Invalid("handler", "must not be nil")
 	}
 	var o SubscribeOptions
 	for _, opt := range opts {

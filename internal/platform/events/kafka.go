@@ -197,14 +197,8 @@ func (b *KafkaBus) Publish(ctx context.Context, msgs ...Message) error {
 // Subscribe starts consuming topic as group; see KafkaBus for how. ctx
 // bounds the set-up only.
 func (b *KafkaBus) Subscribe(ctx context.Context, topic, group string, h Handler, opts ...SubscribeOption) (Subscription, error) {
-	if err := ValidateTopic(topic); err != nil {
+	if err := validateSubscription(topic, group, h); err != nil {
 		return nil, err
-	}
-	if err := ValidateGroup(group); err != nil {
-		return nil, err
-	}
-	if h == nil {
-		return nil, errs.Invalid("handler", "must not be nil")
 	}
 	if b.isClosed() {
 		return nil, ErrClosed

@@ -135,9 +135,14 @@ func (b *NATSBus) subject(topic string, p int) string {
 
 // StreamName is the JetStream stream that holds topic under this bus's
 // prefix. Dots are not allowed in stream names, so they become '_'; the
-// hash keeps "a.b" and "a_b" apart.
+// hash keeps "a.b" and "a_b" apart, and lets a long topic be cut so that
+// the name stays a valid directory name on the server (255 bytes).
 func (b *NATSBus) StreamName(topic string) string {
-	return b.cfg.NATS.StreamPrefix + "_" + strings.ReplaceAll(topic, ".", "_") + "_" + fmt.Sprintf("%08x", fnv32(topic))
+	readable := strings.ReplaceAll(topic, ".", "_")
+	if len(readable) > 200 {
+		readable = readable[:200]
+	}
+	return b.cfg.NATS.StreamPrefix + "_" + readable + "_" + fmt.Sprintf("%08x", fnv32(topic))
 }
 
 // durableName names the durable consumer of group on partition p.
@@ -225,6 +230,9 @@ func (b *NATSBus) Publish(ctx context.Context, msgs ...Message) error {
 			Header:  nats.Header{natsHeaderMeta: []string{string(meta)}},
 		}
 		if _, err := b.js.PublishMsg(ctx, nm, jetstream.WithMsgID(m.ID), jetstream.WithExpectStream(st.name)); err != nil {
+			// The stream may have been deleted or changed behind our back;
+			// look it up again next time.
+			b.streams.Delete(m.Topic)
 			return errs.Unavailable(err, "publish %s to NATS topic %s", m.ID, m.Topic)
 		}
 	}
@@ -234,14 +242,8 @@ func (b *NATSBus) Publish(ctx context.Context, msgs ...Message) error {
 // Subscribe starts consuming topic as group; see NATSBus for how. The
 // consumers exist on the server when it returns. ctx bounds the set-up only.
 func (b *NATSBus) Subscribe(ctx context.Context, topic, group string, h Handler, opts ...SubscribeOption) (Subscription, error) {
-	if err := ValidateTopic(topic); err != nil {
+	if err := validateSubscription(topic, group, h); err != nil {
 		return nil, err
-	}
-	if err := ValidateGroup(group); err != nil {
-		return nil, err
-	}
-	if h == nil {
-		return nil, errs.Invalid("handler", "must not be nil")
 	}
 	if b.isClosed() {
 		return nil, ErrClosed

@@ -155,6 +155,7 @@ type Relay struct {
 	// mu makes Run and Flush of one relay take turns at batches.
 	mu         sync.Mutex
 	leaseUntil time.Time // guarded by mu
+	owned      bool      // guarded by mu; whether the last attempt held the lease
 	running    atomic.Bool
 }
 
@@ -303,12 +304,18 @@ func (r *Relay) acquire(ctx context.Context) (bool, error) {
 		return false, fmt.Errorf("outbox lease: %w", err)
 	}
 	if rows != 1 {
-		r.leaseUntil = time.Time{}
+		if r.owned {
+			slog.Warn("outbox relay lost its lease; another replica publishes", "service", r.d.Service(), "owner", r.opts.Owner)
+		}
+		r.owned, r.leaseUntil = false, time.Time{}
 		return false, nil
+	}
+	if !r.owned {
+		slog.Info("outbox relay holds the lease and publishes", "service", r.d.Service(), "owner", r.opts.Owner)
 	}
 	// Counted from before the UPDATE, so this relay's idea of the deadline
 	// is never later than the database's.
-	r.leaseUntil = start.Add(ttl)
+	r.owned, r.leaseUntil = true, start.Add(ttl)
 	return true, nil
 }
 
@@ -326,7 +333,7 @@ func (r *Relay) release() {
 		`UPDATE outbox_lease SET expires_at = ? WHERE name = 'relay' AND owner = ?`, expired, r.opts.Owner); err != nil {
 		slog.Warn("release outbox lease", "service", r.d.Service(), "err", err)
 	}
-	r.leaseUntil = time.Time{}
+	r.owned, r.leaseUntil = false, time.Time{}
 }
 
 // publishBatch publishes the oldest rows with id <= upTo and deletes them.

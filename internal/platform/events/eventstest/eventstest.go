@@ -62,6 +62,7 @@ func Topic(t testing.TB, name string) string {
 func Run(t *testing.T, newBus func(t testing.TB) events.Bus) {
 	t.Run("RoundTrip", func(t *testing.T) { testRoundTrip(t, newBus(t)) })
 	t.Run("RejectsBadInput", func(t *testing.T) { testRejectsBadInput(t, newBus(t)) })
+	t.Run("LongestTopic", func(t *testing.T) { testLongestTopic(t, newBus(t)) })
 	t.Run("EveryGroupGetsEveryMessage", func(t *testing.T) { testTwoGroups(t, newBus(t)) })
 	t.Run("GroupMembersShareTheWork", func(t *testing.T) { testMembersShare(t, newBus(t)) })
 	t.Run("OrderPerKey", func(t *testing.T) { testOrderPerKey(t, newBus(t)) })
@@ -266,7 +267,7 @@ func testRoundTrip(t *testing.T, bus events.Bus) {
 
 func testRejectsBadInput(t *testing.T, bus events.Bus) {
 	ctx := context.Background()
-	for _, topic := range []string{"", "has space", "trailing.", ".leading", "a..b", "star*", strings.Repeat("x", 201)} {
+	for _, topic := range []string{"", "has space", "trailing.", ".leading", "a..b", "star*", "gt>", strings.Repeat("x", 250)} {
 		err := bus.Publish(ctx, events.Message{Topic: topic, Payload: []byte("x")})
 		require.True(t, errs.Is(err, errs.KindInvalid), "publish to topic %q: want invalid, got %v", topic, err)
 		require.Equal(t, "topic", errs.FieldOf(err))
@@ -276,6 +277,20 @@ func testRejectsBadInput(t *testing.T, bus events.Bus) {
 	require.True(t, errs.Is(err, errs.KindInvalid), "empty group: want invalid, got %v", err)
 	_, err = bus.Subscribe(ctx, topic, "g", nil)
 	require.True(t, errs.Is(err, errs.KindInvalid), "nil handler: want invalid, got %v", err)
+	_, err = bus.Subscribe(ctx, strings.Repeat("x", 247), "g", func(context.Context, events.Message) error { return nil })
+	require.True(t, errs.Is(err, errs.KindInvalid), "a topic without room for its dead-letter suffix: want invalid, got %v", err)
+}
+
+func testLongestTopic(t *testing.T, bus events.Bus) {
+	// The longest topic that leaves room for ".dlq" within Kafka's 249.
+	topic := Topic(t, "long")
+	topic += "." + strings.Repeat("x", 245-len(topic)-1)
+	require.Len(t, topic, 245)
+	var rec Recorder
+	Subscribe(t, bus, topic, strings.Repeat("g", 200), rec.Handle)
+	m := msg(topic, "k", "far")
+	Publish(t, bus, m)
+	require.Eventually(t, func() bool { return rec.Has(m.ID) }, Wait, tick)
 }
 
 func testTwoGroups(t *testing.T, bus events.Bus) {
