@@ -52,7 +52,9 @@ type Config struct {
 	// when it is full.
 	QueueSize int `koanf:"queue_size"`
 
-	NATS  NATSConfig  `koanf:"nats"`
+	// NATS configures the "nats" driver.
+	NATS NATSConfig `koanf:"nats"`
+	// Kafka configures the "kafka" driver.
 	Kafka KafkaConfig `koanf:"kafka"`
 }
 

@@ -3,7 +3,25 @@
 // plus the transactional outbox and the idempotent-consumer helper.
 //
 // Adapters: in-process (the embedded default), NATS JetStream and Kafka
-// (franz-go). Every adapter passes the same contract suite (eventstest).
+// (franz-go), chosen by Config.Driver in New. Every adapter passes the same
+// contract suite (eventstest).
+//
+// What every adapter guarantees (deliver.go holds the shared part):
+//
+//   - At least once: a message is acknowledged only after its handler
+//     returned nil or it was moved to the dead-letter topic. Consumers that
+//     must not apply an effect twice wrap their handler in Idempotent.
+//   - Order per key within a group: topics are split into partitions by a
+//     hash of Message.Key; a partition is handled one message at a time, in
+//     publish order; different partitions run in parallel. An empty key has
+//     no order and is spread over the partitions.
+//   - Retries: a failing handler is retried with exponential backoff and
+//     jitter, up to Config.MaxAttempts (Message.Attempt counts), then the
+//     message goes to DeadLetterTopic(topic) with HeaderDeadLetter* headers
+//     and its partition moves on.
+//   - Durability: the brokers keep messages; the in-process bus does not.
+//     Writes that must not lose their event put it in the transactional
+//     outbox (Enqueue, in the writing transaction) and a Relay publishes it.
 package events
 
 import (

@@ -98,9 +98,10 @@ func (b *InprocBus) publish(ctx context.Context, ms []Message, internal bool) er
 	return nil
 }
 
-// deadLetters is the Publisher deliver uses for dead letters.
+// inprocDeadLetters is the Publisher deliver uses for dead letters.
 type inprocDeadLetters struct{ b *InprocBus }
 
+// Publish enqueues dead letters even while the bus drains for Close.
 func (d inprocDeadLetters) Publish(ctx context.Context, msgs ...Message) error {
 	return d.b.publish(ctx, msgs, true)
 }

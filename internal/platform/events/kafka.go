@@ -101,7 +101,7 @@ func NewKafka(cfg Config) (*KafkaBus, error) {
 }
 
 // GroupID is the Kafka consumer group that group uses on topic.
-func GroupID(group, topic string) string { return group + "@" + topic }
+func (b *KafkaBus) GroupID(group, topic string) string { return group + "@" + topic }
 
 // topic finds or creates topic and returns its partition count.
 func (b *KafkaBus) topic(ctx context.Context, topic string) (int, error) {
@@ -228,7 +228,7 @@ func (b *KafkaBus) Subscribe(ctx context.Context, topic, group string, h Handler
 		copts = append(copts, kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: start}))
 	} else {
 		copts = append(copts,
-			kgo.ConsumerGroup(GroupID(group, topic)),
+			kgo.ConsumerGroup(b.GroupID(group, topic)),
 			kgo.ConsumeTopics(topic),
 			kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 			kgo.DisableAutoCommit(),
