@@ -514,6 +514,14 @@ func testEphemeral(t *testing.T, bus events.Bus) {
 	require.False(t, e1.Has(before.ID), "an ephemeral subscription starts at new messages")
 	require.False(t, e2.Has(before.ID), "an ephemeral subscription starts at new messages")
 	require.Eventually(t, func() bool { return durable.Has(after.ID) }, Wait, tick)
+
+	// On a topic nobody has used yet, too.
+	fresh := Topic(t, "ephemeral-fresh")
+	var e3 Recorder
+	Subscribe(t, bus, fresh, "watch", e3.Handle, events.Ephemeral())
+	first := msg(fresh, "", "first")
+	Publish(t, bus, first)
+	require.Eventually(t, func() bool { return e3.Has(first.ID) }, Wait, tick)
 }
 
 func testCloseStops(t *testing.T, bus events.Bus) {
