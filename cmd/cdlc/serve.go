@@ -65,6 +65,8 @@ Configuration layers, lowest first: defaults < configurations server (--config-u
 			opts = app.Options{Sources: src, Remote: c, Snapshot: snap}
 		}
 		a := app.New(cfg, opts)
+		// Packages that log without a logger of their own use the app's.
+		slog.SetDefault(a.Log)
 		if _, err := a.Graph().Resolve(cfg.Target); err != nil {
 			return configError(err)
 		}

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"math"
 	"os"
@@ -30,15 +29,7 @@ var migrationFiles embed.FS
 // outbox_lease) and of idempotent consumers (processed_messages). A service
 // that uses Enqueue, Relay or Idempotent applies it to its own database
 // beside its schema: d.Migrate(events.Migrations, service.Migrations).
-var Migrations = db.Migrations{Name: "events", FS: mustSub(migrationFiles, "migrations")}
-
-func mustSub(f fs.FS, dir string) fs.FS {
-	sub, err := fs.Sub(f, dir)
-	if err != nil {
-		panic(err)
-	}
-	return sub
-}
+var Migrations = db.Migrations{Name: "events", FS: db.MustSub(migrationFiles, "migrations")}
 
 // NewID returns a new message ID (a ULID: unique, and sortable by time).
 // Publishers that need to know a message's ID before it is sent, to log or
