@@ -26,7 +26,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 
 	"github.com/cdlc/cdlc/internal/configserver/client"
 	"github.com/cdlc/cdlc/internal/platform/auth"
@@ -241,14 +240,7 @@ func (a *App) handler() http.Handler {
 	a.Mux.Handle("/", httpx.NotFound())
 	metrics := httpx.NewMetrics(a.Registry)
 	return httpx.Chain(httpx.RecordRoute(a.Mux),
-		// otelhttp continues the caller's trace (W3C traceparent) and, when
-		// tracing is on, records a span per request; with tracing off the
-		// trace id still reaches the logs.
-		func(h http.Handler) http.Handler {
-			return otelhttp.NewHandler(h, "cdlc", otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string {
-				return r.Method + " " + r.URL.Path
-			}))
-		},
+		httpx.Trace(cfg.Tracing.Enabled),
 		httpx.RequestID(), httpx.Recover(), httpx.Observe(a.Log, metrics),
 		a.cors.Middleware(), httpx.BodyLimit(cfg.HTTP.MaxBodyBytes), a.gate, auth.Middleware(a.Verifier))
 }

@@ -16,6 +16,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/cdlc/cdlc/internal/platform/errs"
 	"github.com/cdlc/cdlc/internal/platform/httpx"
@@ -206,3 +209,15 @@ func TestRouteSurvivesMiddlewareThatCopiesTheRequest(t *testing.T) {
 }
 
 type copyKey struct{}
+
+func TestTraceContextReachesHandlersWithTracingOff(t *testing.T) {
+	otel.SetTextMapPropagator(propagation.TraceContext{})
+	var got trace.SpanContext
+	h := httpx.Trace(false)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = trace.SpanContextFromContext(r.Context())
+	}))
+	do(t, h, "GET", "/", "", "Traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	require.Equal(t, "4bf92f3577b34da6a3ce929d0e0e4736", got.TraceID().String())
+	do(t, h, "GET", "/", "")
+	require.False(t, got.IsValid())
+}
