@@ -109,6 +109,9 @@ type Write struct {
 	// IfVersion, when set, makes the write fail with Conflict unless the
 	// document's head is still that version (optimistic concurrency).
 	IfVersion *int64
+	// Reveal shows the secrets of the stored version in the answer (the
+	// caller holds ScopeSecrets).
+	Reveal bool
 }
 
 // Put replaces a document with w.Values as its next version.
@@ -194,7 +197,7 @@ func (s *Service) append(ctx context.Context, w Write, rollbackOf int64, next fu
 	// Read-your-writes on this instance; other instances hear the event.
 	s.gen.Add(1)
 	s.kick()
-	return s.render(v, true)
+	return s.render(v, w.Reveal)
 }
 
 func changedEvent(v Version) events.Message {

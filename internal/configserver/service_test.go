@@ -149,7 +149,7 @@ func TestService(t *testing.T) {
 			require.True(t, errs.Is(err, errs.KindNotFound))
 
 			// Secrets survive a rollback: same document, same sealing.
-			rb, err = s.Rollback(ctx, configserver.Write{App: "billing", Profile: "default", Author: "ops"}, 1)
+			rb, err = s.Rollback(ctx, configserver.Write{App: "billing", Profile: "default", Author: "ops", Reveal: true}, 1)
 			require.NoError(t, err)
 			require.Equal(t, "hunter2", rb.Values["db"].(map[string]any)["password"])
 		})

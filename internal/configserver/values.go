@@ -133,30 +133,14 @@ func Unflatten(flat map[string]any) Values {
 }
 
 // Merge overlays layers in order: later layers win leaf by leaf; objects
-// merge, anything else (arrays included) replaces.
+// merge, anything else (arrays included) replaces, and a null removes the
+// key, as in a merge patch.
 func Merge(layers ...Values) Values {
 	out := Values{}
 	for _, l := range layers {
-		mergeInto(out, l)
+		applyPatch(out, l)
 	}
 	return out
-}
-
-func mergeInto(dst, src Values) {
-	for k, v := range src {
-		if obj, ok := v.(map[string]any); ok {
-			if _, _, isSecret := secretLeaf(obj); !isSecret {
-				d, ok := dst[k].(map[string]any)
-				if !ok {
-					d = map[string]any{}
-					dst[k] = d
-				}
-				mergeInto(d, obj)
-				continue
-			}
-		}
-		dst[k] = v
-	}
 }
 
 // MergePatch applies an RFC 7396 JSON merge patch: null deletes, objects

@@ -179,17 +179,14 @@ func (h *Handler) register(api huma.API, mux *http.ServeMux) {
 			if err != nil {
 				return nil, err
 			}
-			w := configserver.Write{App: in.App, Profile: in.Profile, Values: in.Body.Values, Author: p.Subject, Message: in.Body.Message, IfVersion: ifv}
+			w := configserver.Write{App: in.App, Profile: in.Profile, Values: in.Body.Values, Author: p.Subject, Message: in.Body.Message,
+				IfVersion: ifv, Reveal: p.Has(configserver.ScopeSecrets)}
 			var d configserver.Document
 			if patch {
 				d, err = h.svc.Patch(ctx, w)
 			} else {
 				d, err = h.svc.Put(ctx, w)
 			}
-			if err != nil {
-				return nil, err
-			}
-			d, err = h.svc.Get(ctx, d.App, d.Profile, d.Version, p.Has(configserver.ScopeSecrets))
 			if err != nil {
 				return nil, err
 			}
@@ -304,11 +301,8 @@ func (h *Handler) register(api huma.API, mux *http.ServeMux) {
 		if err != nil {
 			return nil, err
 		}
-		d, err := h.svc.Rollback(ctx, configserver.Write{App: in.App, Profile: in.Profile, Author: p.Subject, Message: in.Body.Message, IfVersion: ifv}, in.Body.Version)
-		if err != nil {
-			return nil, err
-		}
-		d, err = h.svc.Get(ctx, d.App, d.Profile, d.Version, p.Has(configserver.ScopeSecrets))
+		d, err := h.svc.Rollback(ctx, configserver.Write{App: in.App, Profile: in.Profile, Author: p.Subject, Message: in.Body.Message,
+			IfVersion: ifv, Reveal: p.Has(configserver.ScopeSecrets)}, in.Body.Version)
 		if err != nil {
 			return nil, err
 		}
