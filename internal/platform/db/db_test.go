@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"sync"
@@ -168,4 +169,35 @@ func TestReadsRouteToReplicas(t *testing.T) {
 
 	single := dbtest.Open(t, dbtest.MySQLConfig(t), "single")
 	require.Same(t, single.Writer(), single.Reader(), "without replicas the primary serves reads")
+}
+
+func TestUpsertInsertsAndReplaces(t *testing.T) {
+	dbtest.Each(t, "upsert", func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		require.NoError(t, d.Migrate(set(t, "items", "good")))
+		u := db.Upsert{Table: "items", Cols: []string{"id", "name"}, Key: []string{"id"}}
+		require.NoError(t, u.Exec(ctx, d.Writer(), d.Dialect(), [][]any{{1, "a"}, {2, "b"}}))
+		require.NoError(t, u.Exec(ctx, d.Writer(), d.Dialect(), [][]any{{2, "B"}, {3, "c"}}))
+		var names []string
+		rows, err := d.Reader().QueryContext(ctx, "SELECT name FROM items ORDER BY id")
+		require.NoError(t, err)
+		for rows.Next() {
+			var n string
+			require.NoError(t, rows.Scan(&n))
+			names = append(names, n)
+		}
+		require.NoError(t, rows.Close())
+		require.Equal(t, []string{"a", "B", "c"}, names)
+		require.Error(t, u.Exec(ctx, d.Writer(), d.Dialect(), [][]any{{4}}))
+
+		// Many rows split across statements under the parameter limit.
+		many := make([][]any, 20000)
+		for i := range many {
+			many[i] = []any{i + 100, fmt.Sprintf("n%d", i)}
+		}
+		require.NoError(t, u.Exec(ctx, d.Writer(), d.Dialect(), many))
+		var n int
+		require.NoError(t, d.Reader().QueryRowContext(ctx, "SELECT COUNT(*) FROM items").Scan(&n))
+		require.Equal(t, 20003, n)
+	})
 }
