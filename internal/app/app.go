@@ -27,7 +27,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/cdlc/cdlc/internal/actor"
 	"github.com/cdlc/cdlc/internal/configserver/client"
+	"github.com/cdlc/cdlc/internal/inventory"
 	"github.com/cdlc/cdlc/internal/platform/auth"
 	"github.com/cdlc/cdlc/internal/platform/cache"
 	"github.com/cdlc/cdlc/internal/platform/config"
@@ -64,6 +66,12 @@ type App struct {
 	Health   *httpx.Health
 	Registry *prometheus.Registry
 	Verifier *auth.StaticTokens
+
+	// The services running in this process, for in-process calls between
+	// them. Each is set by its module's Init, before the API opens; nil
+	// when the service runs elsewhere.
+	Inventory inventory.Service
+	Actor     actor.Service
 
 	opts    Options
 	level   *slog.LevelVar
@@ -329,7 +337,7 @@ func (a *App) initHTTP(context.Context) (module.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.Verifier.Add(token, auth.Principal{Subject: "admin", Scopes: []string{"admin", "config:read", "config:write", "config:secrets"}, Roles: []string{"admin"}})
+	a.Verifier.Add(token, auth.Principal{Subject: "admin", Scopes: []string{"admin", "config:read", "config:write", "config:secrets", "catalog:write"}, Roles: []string{"admin"}})
 	srv := httpx.NewServer(cfg.HTTP, a.handler(), a.Log)
 	return module.Funcs{
 		OnStart: func(context.Context) error {
