@@ -43,7 +43,7 @@ GOFILES = $$(git ls-files --cached --others --exclude-standard -- '*.go' 2>/dev/
 # The web app, once web/package.json exists.
 WEB := $(wildcard web/package.json)
 
-.PHONY: help build web run test test-go test-web bench lint vet staticcheck fmt fmt-check clean cc
+.PHONY: proto help build web run test test-go test-web bench lint vet staticcheck fmt fmt-check clean cc
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -106,3 +106,15 @@ fmt-check:
 
 clean: ## remove what the build made (not ./data)
 	rm -rf $(BIN) dist web/dist
+
+# gRPC contracts: protoc from Debian's protobuf-compiler, the Go plugins
+# pinned here; the generated code is committed, so only changing a .proto
+# needs this.
+PROTOC_GEN_GO_VERSION      ?= v1.36.11
+PROTOC_GEN_CONNECT_VERSION ?= v1.21.1
+proto: ## regenerate api/gen from api/proto
+	@command -v protoc >/dev/null || scripts/apt-install protobuf-compiler
+	GOBIN=$(BIN)/tools $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
+	GOBIN=$(BIN)/tools $(GO) install connectrpc.com/connect/cmd/protoc-gen-connect-go@$(PROTOC_GEN_CONNECT_VERSION)
+	PATH=$(BIN)/tools:$$PATH protoc -I api/proto --go_out=. --go_opt=module=github.com/cdlc/cdlc \
+		--connect-go_out=. --connect-go_opt=module=github.com/cdlc/cdlc $$(find api/proto -name '*.proto')
