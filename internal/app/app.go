@@ -159,9 +159,11 @@ func (a *App) setStatus(s string) { a.status.Store(&s) }
 // up, or with the first error (having stopped what had started).
 func (a *App) Start(ctx context.Context) error {
 	targets := a.Config().Target
-	if _, err := a.graph.Resolve(targets); err != nil {
+	running, err := a.graph.Resolve(targets)
+	if err != nil {
 		return err
 	}
+	a.connectPeers(running)
 	a.Health.Add("startup", func(context.Context) error {
 		if a.started.Load() {
 			return nil

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"net/url"
 	"path/filepath"
 	"time"
 
@@ -32,6 +33,9 @@ type Config struct {
 	ConfigServer ConfigServerConfig `koanf:"config_server"`
 	// Remote is where this process reads its own configuration from.
 	Remote RemoteConfig `koanf:"remote"`
+	// Peers are the base URLs of services running in other processes
+	// (peers.inventory=http://inventory:8080), called over gRPC.
+	Peers map[string]string `koanf:"peers"`
 
 	// Features are free-form switches that change while running.
 	Features map[string]string `koanf:"features" reload:"true"`
@@ -94,6 +98,7 @@ func Defaults() Config {
 		ConfigServer: ConfigServerConfig{CacheTTL: time.Minute},
 		Remote:       RemoteConfig{App: "cdlc", Profile: "default"},
 		Features:     map[string]string{},
+		Peers:        map[string]string{},
 	}
 }
 
@@ -131,6 +136,11 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Tracing.Validate(); err != nil {
 		return err
+	}
+	for name, u := range c.Peers {
+		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+			return errs.Invalid("peers."+name, "must be an http(s) base URL such as http://inventory:8080, got %q", u)
+		}
 	}
 	if c.ConfigServer.CacheTTL <= 0 {
 		return errs.Invalid("config_server.cache_ttl", "must be a positive duration such as 1m")

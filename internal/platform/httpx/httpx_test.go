@@ -221,3 +221,26 @@ func TestTraceContextReachesHandlersWithTracingOff(t *testing.T) {
 	do(t, h, "GET", "/", "")
 	require.False(t, got.IsValid())
 }
+
+// gRPC clients speak HTTP/2 without TLS; the server accepts it beside HTTP/1.1.
+func TestServerSpeaksH2C(t *testing.T) {
+	cfg := httpx.DefaultConfig()
+	cfg.Addr = "127.0.0.1:0"
+	srv := httpx.NewServer(cfg, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, r.Proto)
+	}), slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	require.NoError(t, srv.Listen())
+	srv.Serve(func(err error) { t.Error(err) })
+	defer srv.Shutdown(context.Background())
+
+	protocols := new(http.Protocols)
+	protocols.SetUnencryptedHTTP2(true)
+	h2c := &http.Client{Transport: &http.Transport{Protocols: protocols}}
+	for client, want := range map[*http.Client]string{h2c: "HTTP/2.0", http.DefaultClient: "HTTP/1.1"} {
+		res, err := client.Get("http://" + srv.Addr() + "/")
+		require.NoError(t, err)
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		require.Equal(t, want, string(body))
+	}
+}

@@ -83,7 +83,13 @@ type Server struct {
 
 // NewServer prepares a server for h; nothing listens until Listen.
 func NewServer(cfg Config, h http.Handler, log *slog.Logger) *Server {
+	// HTTP/2 without TLS (h2c) as well as HTTP/1.1, so gRPC clients reach
+	// the services' connect handlers on the same port; TLS ends at the edge.
+	protocols := new(http.Protocols)
+	protocols.SetHTTP1(true)
+	protocols.SetUnencryptedHTTP2(true)
 	return &Server{cfg: cfg, log: log, srv: &http.Server{
+		Protocols:         protocols,
 		Addr:              cfg.Addr,
 		Handler:           h,
 		ReadTimeout:       cfg.ReadTimeout,

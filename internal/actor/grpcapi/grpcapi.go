@@ -1,0 +1,74 @@
+// Package grpcapi serves actor.Service over gRPC (connect-go), and is its
+// client: a Client is an actor.Service too.
+package grpcapi
+
+import (
+	"context"
+	"net/http"
+
+	"connectrpc.com/connect"
+
+	catalogv1 "github.com/cdlc/cdlc/api/gen/cdlc/catalog/v1"
+	"github.com/cdlc/cdlc/api/gen/cdlc/catalog/v1/catalogv1connect"
+	"github.com/cdlc/cdlc/internal/actor"
+	"github.com/cdlc/cdlc/internal/platform/errs"
+	"github.com/cdlc/cdlc/internal/platform/rpc"
+)
+
+// Server adapts an actor.Service to the gRPC handler.
+type Server struct {
+	catalogv1connect.UnimplementedActorServiceHandler
+	svc actor.Service
+}
+
+// Handler returns the mount path and handler serving svc.
+func Handler(svc actor.Service) (string, http.Handler) {
+	return catalogv1connect.NewActorServiceHandler(&Server{svc: svc}, rpc.HandlerOptions()...)
+}
+
+// GetTitleCredits implements the RPC.
+func (s *Server) GetTitleCredits(ctx context.Context, req *connect.Request[catalogv1.GetTitleCreditsRequest]) (*connect.Response[catalogv1.GetTitleCreditsResponse], error) {
+	if req.Msg.GetTitleId() == "" {
+		return nil, errs.Invalid("title_id", "is required")
+	}
+	credits, err := s.svc.CreditsOfTitle(ctx, req.Msg.GetTitleId())
+	if err != nil {
+		return nil, err
+	}
+	out := &catalogv1.GetTitleCreditsResponse{}
+	for _, c := range credits {
+		out.Credits = append(out.Credits, &catalogv1.Credit{
+			TitleId: c.TitleID, PersonId: c.PersonID, Department: string(c.Department), Job: c.Job,
+			Characters: c.Characters, Order: int32(c.Order),
+		})
+	}
+	return connect.NewResponse(out), nil
+}
+
+// Client is actor.Service over gRPC.
+type Client struct {
+	c catalogv1connect.ActorServiceClient
+}
+
+var _ actor.Service = (*Client)(nil)
+
+// NewClient calls the actor service at baseURL (http://host:port).
+func NewClient(hc connect.HTTPClient, baseURL string) *Client {
+	return &Client{c: catalogv1connect.NewActorServiceClient(hc, baseURL)}
+}
+
+// CreditsOfTitle implements actor.Service.
+func (c *Client) CreditsOfTitle(ctx context.Context, titleID string) ([]actor.Credit, error) {
+	res, err := c.c.GetTitleCredits(ctx, connect.NewRequest(&catalogv1.GetTitleCreditsRequest{TitleId: titleID}))
+	if err != nil {
+		return nil, rpc.FromConnect(err)
+	}
+	out := make([]actor.Credit, 0, len(res.Msg.GetCredits()))
+	for _, m := range res.Msg.GetCredits() {
+		out = append(out, actor.Credit{
+			TitleID: m.GetTitleId(), PersonID: m.GetPersonId(), Department: actor.Department(m.GetDepartment()),
+			Job: m.GetJob(), Characters: m.GetCharacters(), Order: int(m.GetOrder()),
+		})
+	}
+	return out, nil
+}

@@ -1,0 +1,45 @@
+package grpcapi_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/cdlc/cdlc/internal/actor"
+	"github.com/cdlc/cdlc/internal/actor/grpcapi"
+	"github.com/cdlc/cdlc/internal/platform/errs"
+)
+
+type credits map[string][]actor.Credit
+
+func (c credits) CreditsOfTitle(_ context.Context, id string) ([]actor.Credit, error) {
+	cs, ok := c[id]
+	if !ok {
+		return nil, errs.NotFound("title %s", id)
+	}
+	return cs, nil
+}
+
+func TestClientAndServerAgree(t *testing.T) {
+	svc := credits{"tt0068646": {
+		{TitleID: "tt0068646", PersonID: "nm0000008", Department: actor.DeptActing, Job: "actor", Characters: []string{"Don Vito Corleone"}, Order: 1},
+		{TitleID: "tt0068646", PersonID: "nm0000338", Department: actor.DeptDirecting, Job: "director", Order: 1},
+	}}
+	mux := http.NewServeMux()
+	mux.Handle(grpcapi.Handler(svc))
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	c := grpcapi.NewClient(srv.Client(), srv.URL)
+
+	got, err := c.CreditsOfTitle(context.Background(), "tt0068646")
+	require.NoError(t, err)
+	require.Equal(t, svc["tt0068646"], got)
+
+	_, err = c.CreditsOfTitle(context.Background(), "tt0000001")
+	require.True(t, errs.Is(err, errs.KindNotFound), "%v", err)
+	_, err = c.CreditsOfTitle(context.Background(), "")
+	require.True(t, errs.Is(err, errs.KindInvalid), "%v", err)
+}
