@@ -100,12 +100,12 @@ var Departments = []Department{DeptActing, DeptDirecting, DeptWriting, DeptProdu
 // Order = billing) or crew (Department and Job). (TitleID, PersonID, Job)
 // is its key: writing the same key again updates it.
 type Credit struct {
-	TitleID    string     `json:"title_id"`
+	TitleID    string     `json:"title_id" required:"false" doc:"May be left out when the path names the title"`
 	PersonID   string     `json:"person_id"`
-	Department Department `json:"department"`
+	Department Department `json:"department" enum:"acting,directing,writing,production,sound,camera,editing,art,costume_makeup,crew"`
 	Job        string     `json:"job" doc:"actor, actress, self, director, writer, producer, composer..."`
 	Characters []string   `json:"characters,omitempty"`
-	Order      int        `json:"order" doc:"Billing order (cast) or listing order (crew)"`
+	Order      int        `json:"order" required:"false" doc:"Billing order (cast) or listing order (crew)"`
 	// Name is the person's name, filled on reads.
 	Name string `json:"name,omitempty" doc:"The person's name (on reads)"`
 }

@@ -347,7 +347,7 @@ func (s *Server) Filmography(ctx context.Context, id string) (Filmography, error
 			got, err := s.titles(ctx, ids[start:min(start+MaxBatch, len(ids))])
 			if err != nil {
 				// A filmography without names beats no filmography.
-				f.Notice = "title names and years are temporarily unavailable: " + err.Error()
+				f.Notice = "title names and years are unavailable (" + err.Error() + "); credits carry title ids only"
 				titles = map[string]TitleSummary{}
 				break
 			}
