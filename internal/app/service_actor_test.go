@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -372,4 +373,32 @@ func TestActorOpenAPI(t *testing.T) {
 	for _, p := range []string{"/api/v1/people/{id}", "/api/v1/people/{id}/credits", "/api/v1/titles/{id}/credits", "/api/v1/people/{id}/merge", "/api/v1/search/people", "/api/v1/people/find"} {
 		require.Contains(t, string(res.Body), `"`+p+`"`)
 	}
+}
+
+// Two instances on one database and bus: a change made through one drops
+// what the other cached, by the events alone.
+func TestActorCacheFollowsEventsAcrossInstances(t *testing.T) {
+	var b apptest.Backend
+	for _, x := range apptest.Backends() {
+		if x.Name == "mysql-nats" {
+			b = x
+		}
+	}
+	settings := b.Prepare(t)
+	one := startActor(t, settings, nil)
+	two := startActor(t, settings, nil)
+	p := createPerson(t, one, map[string]any{"name": "Talia Shire"})
+	res := two.Do("GET", "/api/v1/people/"+p.ID, nil)
+	require.Equal(t, 200, res.Status, string(res.Body))
+	etag := res.Header.Get("ETag")
+	require.Equal(t, 304, two.Do("GET", "/api/v1/people/"+p.ID, nil, "If-None-Match", etag).Status, "cached on the second instance")
+
+	res = one.Do("PUT", "/api/v1/people/"+p.ID, map[string]any{"name": "Talia Rose Coppola"}, "If-Match", etag)
+	require.Equal(t, 200, res.Status, string(res.Body))
+	require.Eventually(t, func() bool {
+		var got actor.Person
+		res := two.Do("GET", "/api/v1/people/"+p.ID, nil)
+		res.JSON(t, &got)
+		return got.Name == "Talia Rose Coppola" && res.Header.Get("ETag") != etag
+	}, 10*time.Second, 20*time.Millisecond)
 }
