@@ -491,8 +491,8 @@ func externalRows(r actor.Record) [][]any {
 	return out
 }
 
-// setExternal replaces a person's external ids; Conflict when another
-// person holds one of them.
+// setExternal replaces a person's external ids (keeping those of people
+// merged into it); Conflict when another person holds one of them.
 func (s *Store) setExternal(ctx context.Context, tx *sql.Tx, r actor.Record) error {
 	for _, row := range externalRows(r) {
 		var holder string
@@ -504,7 +504,9 @@ func (s *Store) setExternal(ctx context.Context, tx *sql.Tx, r actor.Record) err
 			return err
 		}
 	}
-	if _, err := tx.ExecContext(ctx, "DELETE FROM person_external_ids WHERE person_id = ?", r.ID); err != nil {
+	// The IMDb ids of people merged into this one stay: they are how
+	// lookups and re-imports of the duplicates find the survivor.
+	if _, err := tx.ExecContext(ctx, "DELETE FROM person_external_ids WHERE person_id = ? AND NOT (source = 'imdb' AND value IN (SELECT old_id FROM person_redirects WHERE new_id = ?))", r.ID, r.ID); err != nil {
 		return err
 	}
 	if rows := externalRows(r); len(rows) > 0 {

@@ -149,6 +149,15 @@ func TestMergeMovesEverything(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, nm(1), id)
 		}
+		// Replacing the survivor keeps the duplicate's IMDb id with it.
+		_, err = s.UpdatePerson(ctx, actor.Record{Person: p}, p.Version)
+		require.NoError(t, err)
+		id, err := s.FindExternal(ctx, "imdb", nm(2))
+		require.NoError(t, err)
+		require.Equal(t, nm(1), id)
+		_, err = s.UpdatePerson(ctx, actor.Record{Person: p}, p.Version)
+		require.True(t, errs.Is(err, errs.KindConflict), "a stale version: %v", err)
+
 		// A re-import of the duplicate does not bring it back.
 		require.NoError(t, s.UpsertPeople(ctx, []actor.Record{{Person: actor.Person{ID: nm(2), Name: "Alfredo Pacino"}}}))
 		require.NoError(t, s.UpsertCredits(ctx, []actor.Credit{{TitleID: tt(3), PersonID: nm(2), Department: actor.DeptActing, Job: "actor"}}))
