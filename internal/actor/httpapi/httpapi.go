@@ -1,0 +1,447 @@
+// Package httpapi serves the actor service's REST API under /api/v1:
+// people, their filmographies, the credits of titles, people search, and
+// the operators' write API (scope catalog:write).
+//
+// Reads are public and cacheable: person, filmography and title credits
+// answer with an ETag (a person's carries its version) and
+// Cache-Control, and with 304 to a matching If-None-Match. A person
+// merged into another answers 301 with Location naming the survivor and a
+// problem body whose merged_into names it too.
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/cdlc/cdlc/internal/actor"
+	"github.com/cdlc/cdlc/internal/platform/auth"
+	"github.com/cdlc/cdlc/internal/platform/errs"
+	"github.com/cdlc/cdlc/internal/platform/httpx"
+	"github.com/cdlc/cdlc/internal/platform/telemetry"
+)
+
+const (
+	base = "/api/v1"
+	tag  = "People"
+	// cacheControl lets clients and proxies reuse a read briefly and then
+	// revalidate it with its ETag.
+	cacheControl = "public, max-age=30, stale-while-revalidate=60"
+)
+
+// Handler holds what the operations need.
+type Handler struct {
+	svc *actor.Server
+}
+
+// Register mounts the API on api.
+func Register(api huma.API, svc *actor.Server) *Handler {
+	h := &Handler{svc: svc}
+	h.register(api)
+	return h
+}
+
+// MovedProblem answers a read of a person merged into another: 301 with
+// Location naming the survivor, as a problem+json body.
+type MovedProblem struct {
+	httpx.Problem
+	MergedInto string `json:"merged_into"`
+	location   string
+}
+
+// GetStatus implements huma.StatusError.
+func (m *MovedProblem) GetStatus() int { return http.StatusMovedPermanently }
+
+// GetHeaders sends Location.
+func (m *MovedProblem) GetHeaders() http.Header { return http.Header{"Location": {m.location}} }
+
+// moved maps a *actor.MergedError to a MovedProblem whose Location is path
+// with the survivor's id in place of the old one (query kept).
+func moved(ctx context.Context, err error, path, query string) error {
+	var m *actor.MergedError
+	if !errors.As(err, &m) {
+		return err
+	}
+	loc := strings.Replace(path, m.ID, m.Into, 1)
+	if query != "" {
+		loc += "?" + query
+	}
+	return &MovedProblem{
+		Problem: httpx.Problem{Type: "urn:cdlc:problem:merged", Title: http.StatusText(http.StatusMovedPermanently), Status: http.StatusMovedPermanently,
+			Detail: m.Error(), Instance: path, RequestID: telemetry.RequestID(ctx)},
+		MergedInto: m.Into, location: loc,
+	}
+}
+
+type rawOut struct {
+	Status       int
+	ETag         string `header:"ETag"`
+	CacheControl string `header:"Cache-Control"`
+	ContentType  string `header:"Content-Type"`
+	Body         []byte
+}
+
+func raw(r actor.Rendered, ifNoneMatch string) *rawOut {
+	out := &rawOut{Status: http.StatusOK, ETag: r.ETag, CacheControl: cacheControl, ContentType: "application/json"}
+	if etagMatches(ifNoneMatch, r.ETag) {
+		out.Status, out.ContentType = http.StatusNotModified, ""
+		return out
+	}
+	out.Body = r.Body
+	return out
+}
+
+// jsonResponses documents an operation that writes pre-encoded JSON.
+func jsonResponses(api huma.API, t reflect.Type, what string) map[string]*huma.Response {
+	return map[string]*huma.Response{
+		"200": {Description: what, Content: map[string]*huma.MediaType{
+			"application/json": {Schema: api.OpenAPI().Components.Schemas.Schema(t, true, "")},
+		}},
+		"304": {Description: "Not modified since the ETag given in If-None-Match"},
+	}
+}
+
+func typeOf[T any]() reflect.Type { return reflect.TypeOf((*T)(nil)).Elem() }
+
+type personIn struct {
+	ID          string `path:"id" pattern:"^(nm[0-9]{7,10}|cp[0-9a-z]{10,16})$" doc:"Person id: nm… (IMDb) or cp… (created here)"`
+	Append      string `query:"append" doc:"Comma-separated related resources to include: credits, images, external_ids"`
+	IfNoneMatch string `header:"If-None-Match"`
+}
+
+type idIn struct {
+	ID          string `path:"id" pattern:"^(nm[0-9]{7,10}|cp[0-9a-z]{10,16})$"`
+	IfNoneMatch string `header:"If-None-Match"`
+}
+
+type titleIn struct {
+	ID          string `path:"id" pattern:"^(tt[0-9]{7,10}|ct[0-9a-z]{10,16})$" doc:"Title id: tt… (IMDb) or ct…"`
+	IfNoneMatch string `header:"If-None-Match"`
+}
+
+type batchIn struct {
+	IDs string `query:"ids" required:"true" doc:"Comma-separated person ids, at most 100; the answer keeps their order"`
+}
+
+type batchOut struct {
+	Body actor.Batch
+}
+
+type findIn struct {
+	IMDbID string `query:"imdb_id" doc:"An IMDb person id (nm…)"`
+	TMDBID int64  `query:"tmdb_id" minimum:"0" doc:"A TMDB person id"`
+}
+
+type personOut struct {
+	ETag     string `header:"ETag"`
+	Location string `header:"Location"`
+	Body     actor.Person
+}
+
+type searchIn struct {
+	Q            string `query:"q" required:"true" maxLength:"200" doc:"Words of the name; punctuation and query syntax are plain text"`
+	Limit        int    `query:"limit" minimum:"1" maximum:"100" default:"20" doc:"Results wanted (at most 100)"`
+	Autocomplete bool   `query:"autocomplete" doc:"Treat the last word as a prefix (search as you type)"`
+}
+
+type searchOut struct {
+	Body struct {
+		Results []actor.PersonHit `json:"results"`
+		Limit   int               `json:"limit" doc:"The limit applied"`
+	}
+}
+
+type writeIn struct {
+	Body actor.PersonInput
+}
+
+type updateIn struct {
+	ID      string `path:"id" pattern:"^(nm[0-9]{7,10}|cp[0-9a-z]{10,16})$"`
+	IfMatch string `header:"If-Match" doc:"The ETag of the version the change is based on; 409 if the person moved on"`
+	Body    actor.PersonInput
+}
+
+type deleteIn struct {
+	ID      string `path:"id" pattern:"^(nm[0-9]{7,10}|cp[0-9a-z]{10,16})$"`
+	IfMatch string `header:"If-Match"`
+}
+
+type mergeIn struct {
+	ID      string `path:"id" pattern:"^(nm[0-9]{7,10}|cp[0-9a-z]{10,16})$" doc:"The survivor"`
+	IfMatch string `header:"If-Match" doc:"The survivor's ETag"`
+	Body    struct {
+		From string `json:"from" doc:"The duplicate to fold into the survivor; it is deleted and its id redirects to the survivor"`
+	}
+}
+
+type creditsIn struct {
+	Body struct {
+		Credits []actor.Credit `json:"credits" maxItems:"1000"`
+	}
+}
+
+type titleCreditsIn struct {
+	ID   string `path:"id" pattern:"^(tt[0-9]{7,10}|ct[0-9a-z]{10,16})$"`
+	Body struct {
+		Credits []actor.Credit `json:"credits" maxItems:"1000" doc:"The title's whole list; title_id may be left out"`
+	}
+}
+
+type titleCreditsOut struct {
+	Body actor.TitleCredits
+}
+
+type removeCreditIn struct {
+	ID       string `path:"id" pattern:"^(tt[0-9]{7,10}|ct[0-9a-z]{10,16})$"`
+	PersonID string `path:"person_id" pattern:"^(nm[0-9]{7,10}|cp[0-9a-z]{10,16})$"`
+	Job      string `query:"job" maxLength:"100" doc:"Remove this job only; all of the person's credits on the title when absent"`
+}
+
+func (h *Handler) register(api huma.API) {
+	huma.Register(api, huma.Operation{
+		OperationID: "person-get", Method: http.MethodGet, Path: base + "/people/{id}", Tags: []string{tag},
+		Summary: "Read a person",
+		Description: "append adds related resources in the same response: credits (the combined filmography), images, external_ids. " +
+			"A person merged into another answers 301 with Location naming the survivor. Supports If-None-Match.",
+		Responses: jsonResponses(api, typeOf[actor.Details](), "The person"),
+	}, func(ctx context.Context, in *personIn) (*rawOut, error) {
+		appends, err := actor.ParseAppends("query.append", in.Append)
+		if err != nil {
+			return nil, err
+		}
+		r, err := h.svc.PersonJSON(ctx, in.ID, appends)
+		if err != nil {
+			q := ""
+			if in.Append != "" {
+				q = "append=" + strings.Join(appends, ",")
+			}
+			return nil, moved(ctx, err, base+"/people/"+in.ID, q)
+		}
+		return raw(r, in.IfNoneMatch), nil
+	})
+
+	huma.Register(api, huma.Operation{
+		OperationID: "people-batch", Method: http.MethodGet, Path: base + "/people", Tags: []string{tag},
+		Summary:     "Read many people at once",
+		Description: "Up to 100 ids in one call, answered in the order asked. Ids that name no one are listed in missing; merged ids answer with their survivor and are listed in merged_into.",
+	}, func(ctx context.Context, in *batchIn) (*batchOut, error) {
+		var ids []string
+		for _, id := range strings.Split(in.IDs, ",") {
+			if id = strings.TrimSpace(id); id != "" {
+				ids = append(ids, id)
+			}
+		}
+		b, err := h.svc.People(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		return &batchOut{Body: b}, nil
+	})
+
+	huma.Register(api, huma.Operation{
+		OperationID: "person-find", Method: http.MethodGet, Path: base + "/people/find", Tags: []string{tag},
+		Summary: "Find a person by external id (imdb_id or tmdb_id)",
+	}, func(ctx context.Context, in *findIn) (*personOut, error) {
+		var p actor.Person
+		var err error
+		switch {
+		case in.IMDbID != "" && in.TMDBID != 0:
+			return nil, errs.Invalid("query.tmdb_id", "give imdb_id or tmdb_id, not both")
+		case in.IMDbID != "":
+			if !strings.HasPrefix(in.IMDbID, "nm") || !actor.PersonID.MatchString(in.IMDbID) {
+				return nil, errs.Invalid("query.imdb_id", "must be an IMDb person id such as nm0000199, got %q", in.IMDbID)
+			}
+			p, err = h.svc.Find(ctx, "imdb", in.IMDbID)
+		case in.TMDBID > 0:
+			p, err = h.svc.Find(ctx, "tmdb", strconv.FormatInt(in.TMDBID, 10))
+		default:
+			return nil, errs.Invalid("query.imdb_id", "give imdb_id or tmdb_id")
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &personOut{ETag: versionTag(p.Version), Body: p}, nil
+	})
+
+	huma.Register(api, huma.Operation{
+		OperationID: "person-credits", Method: http.MethodGet, Path: base + "/people/{id}/credits", Tags: []string{tag},
+		Summary: "A person's combined filmography",
+		Description: "Cast credits and crew credits grouped by department and job, each newest first with unknown dates last. " +
+			"Titles' names, kinds and years come from the inventory; when it cannot be asked, titles_resolved is false and credits carry title ids only.",
+		Responses: jsonResponses(api, typeOf[actor.Filmography](), "The filmography"),
+	}, func(ctx context.Context, in *idIn) (*rawOut, error) {
+		r, err := h.svc.FilmographyJSON(ctx, in.ID)
+		if err != nil {
+			return nil, moved(ctx, err, base+"/people/"+in.ID+"/credits", "")
+		}
+		return raw(r, in.IfNoneMatch), nil
+	})
+
+	huma.Register(api, huma.Operation{
+		OperationID: "title-credits", Method: http.MethodGet, Path: base + "/titles/{id}/credits", Tags: []string{tag},
+		Summary:     "A title's cast and crew",
+		Description: "Cast by billing order; crew grouped by department. A title without credits has empty lists.",
+		Responses:   jsonResponses(api, typeOf[actor.TitleCredits](), "The credits"),
+	}, func(ctx context.Context, in *titleIn) (*rawOut, error) {
+		r, err := h.svc.TitleCreditsJSON(ctx, in.ID)
+		if err != nil {
+			return nil, err
+		}
+		return raw(r, in.IfNoneMatch), nil
+	})
+
+	huma.Register(api, huma.Operation{
+		OperationID: "people-search", Method: http.MethodGet, Path: base + "/search/people", Tags: []string{tag},
+		Summary: "Search people by name (autocomplete=true for search as you type)",
+	}, func(ctx context.Context, in *searchIn) (*searchOut, error) {
+		hits, err := h.svc.Search(ctx, actor.SearchQuery{Text: in.Q, Limit: in.Limit, Autocomplete: in.Autocomplete})
+		if err != nil {
+			return nil, err
+		}
+		out := &searchOut{}
+		out.Body.Results, out.Body.Limit = hits, in.Limit
+		return out, nil
+	})
+
+	// --- operators ---
+
+	huma.Register(api, huma.Operation{
+		OperationID: "person-create", Method: http.MethodPost, Path: base + "/people", Tags: []string{tag},
+		Summary: "Create a person (scope catalog:write)", DefaultStatus: http.StatusCreated,
+	}, func(ctx context.Context, in *writeIn) (*personOut, error) {
+		if _, err := auth.Require(ctx, actor.ScopeWrite); err != nil {
+			return nil, err
+		}
+		p, err := h.svc.Create(ctx, in.Body)
+		if err != nil {
+			return nil, err
+		}
+		return &personOut{ETag: versionTag(p.Version), Location: base + "/people/" + p.ID, Body: p}, nil
+	})
+
+	huma.Register(api, huma.Operation{
+		OperationID: "person-update", Method: http.MethodPut, Path: base + "/people/{id}", Tags: []string{tag},
+		Summary: "Replace a person (scope catalog:write)", Description: "With If-Match, fails with 409 unless the person is still at that version.",
+	}, func(ctx context.Context, in *updateIn) (*personOut, error) {
+		if _, err := auth.Require(ctx, actor.ScopeWrite); err != nil {
+			return nil, err
+		}
+		ifv, err := parseIfMatch(in.IfMatch)
+		if err != nil {
+			return nil, err
+		}
+		p, err := h.svc.Update(ctx, in.ID, in.Body, ifv)
+		if err != nil {
+			return nil, err
+		}
+		return &personOut{ETag: versionTag(p.Version), Body: p}, nil
+	})
+
+	huma.Register(api, huma.Operation{
+		OperationID: "person-delete", Method: http.MethodDelete, Path: base + "/people/{id}", Tags: []string{tag},
+		Summary: "Delete a person and their credits (scope catalog:write)", DefaultStatus: http.StatusNoContent,
+	}, func(ctx context.Context, in *deleteIn) (*struct{}, error) {
+		if _, err := auth.Require(ctx, actor.ScopeWrite); err != nil {
+			return nil, err
+		}
+		ifv, err := parseIfMatch(in.IfMatch)
+		if err != nil {
+			return nil, err
+		}
+		return nil, h.svc.Delete(ctx, in.ID, ifv)
+	})
+
+	huma.Register(api, huma.Operation{
+		OperationID: "person-merge", Method: http.MethodPost, Path: base + "/people/{id}/merge", Tags: []string{tag},
+		Summary: "Merge a duplicate person into this one (scope catalog:write)",
+		Description: "Moves the duplicate's credits, also-known-as names, external ids and images to this person, fills this person's empty fields from it, " +
+			"deletes it, and redirects its id here: reads of it answer 301, re-imports of it update this person. One transaction, with person.merged, person.updated and credits.changed events.",
+	}, func(ctx context.Context, in *mergeIn) (*personOut, error) {
+		if _, err := auth.Require(ctx, actor.ScopeWrite); err != nil {
+			return nil, err
+		}
+		ifv, err := parseIfMatch(in.IfMatch)
+		if err != nil {
+			return nil, err
+		}
+		p, err := h.svc.Merge(ctx, in.ID, in.Body.From, ifv)
+		if err != nil {
+			return nil, err
+		}
+		return &personOut{ETag: versionTag(p.Version), Body: p}, nil
+	})
+
+	huma.Register(api, huma.Operation{
+		OperationID: "credits-put", Method: http.MethodPost, Path: base + "/credits", Tags: []string{tag},
+		Summary:       "Add or update credits (scope catalog:write)",
+		Description:   "A credit whose (title_id, person_id, job) exists is updated. Every person must exist. All or nothing.",
+		DefaultStatus: http.StatusNoContent,
+	}, func(ctx context.Context, in *creditsIn) (*struct{}, error) {
+		if _, err := auth.Require(ctx, actor.ScopeWrite); err != nil {
+			return nil, err
+		}
+		return nil, h.svc.PutCredits(ctx, in.Body.Credits)
+	})
+
+	huma.Register(api, huma.Operation{
+		OperationID: "title-credits-replace", Method: http.MethodPut, Path: base + "/titles/{id}/credits", Tags: []string{tag},
+		Summary: "Replace a title's credits (scope catalog:write)",
+	}, func(ctx context.Context, in *titleCreditsIn) (*titleCreditsOut, error) {
+		if _, err := auth.Require(ctx, actor.ScopeWrite); err != nil {
+			return nil, err
+		}
+		if err := h.svc.ReplaceTitleCredits(ctx, in.ID, in.Body.Credits); err != nil {
+			return nil, err
+		}
+		tc, err := h.svc.TitleCredits(ctx, in.ID)
+		if err != nil {
+			return nil, err
+		}
+		return &titleCreditsOut{Body: tc}, nil
+	})
+
+	huma.Register(api, huma.Operation{
+		OperationID: "title-credit-remove", Method: http.MethodDelete, Path: base + "/titles/{id}/credits/{person_id}", Tags: []string{tag},
+		Summary: "Remove a person's credits on a title (scope catalog:write)", DefaultStatus: http.StatusNoContent,
+	}, func(ctx context.Context, in *removeCreditIn) (*struct{}, error) {
+		if _, err := auth.Require(ctx, actor.ScopeWrite); err != nil {
+			return nil, err
+		}
+		return nil, h.svc.RemoveCredits(ctx, in.ID, in.PersonID, in.Job)
+	})
+}
+
+func versionTag(v int64) string { return `"v` + strconv.FormatInt(v, 10) + `"` }
+
+// parseIfMatch reads a version from If-Match: the ETag of a read
+// ("v3-…"), of a write ("v3"), or the bare version ("3").
+func parseIfMatch(s string) (*int64, error) {
+	if s == "" {
+		return nil, nil
+	}
+	t := strings.Trim(strings.TrimPrefix(strings.TrimSpace(s), "W/"), `"`)
+	t, _, _ = strings.Cut(strings.TrimPrefix(t, "v"), "-")
+	v, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || v < 1 {
+		return nil, errs.Invalid("header.If-Match", "must be the ETag of a read of the person, such as \"v3\"; got %q", s)
+	}
+	return &v, nil
+}
+
+func etagMatches(header, etag string) bool {
+	if header == "" {
+		return false
+	}
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" || strings.TrimPrefix(t, "W/") == etag {
+			return true
+		}
+	}
+	return false
+}

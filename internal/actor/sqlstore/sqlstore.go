@@ -1,0 +1,982 @@
+// Package sqlstore keeps the actor service's people and credits in SQL
+// (SQLite or MySQL/MariaDB through platform/db).
+//
+// Bulk API for the IMDb importer: UpsertPeople and UpsertCredits take
+// thousands of rows per call, write them in one transaction with
+// multi-row upserts (db.Upsert), and are idempotent: running the same
+// batch again updates the rows in place and never duplicates them.
+// People are keyed by id (nm… for IMDb people), credits by (title_id,
+// person_id, job). Ids merged into another person are folded into the
+// survivor: their people rows are skipped and their credits written for
+// the survivor, so a re-import does not bring a merged duplicate back.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cdlc/cdlc/internal/actor"
+	"github.com/cdlc/cdlc/internal/platform/db"
+	"github.com/cdlc/cdlc/internal/platform/errs"
+	"github.com/cdlc/cdlc/internal/platform/events"
+)
+
+//go:embed migrations
+var migrationsFS embed.FS
+
+// Migrations is the schema of the store.
+var Migrations = db.Migrations{Name: "actor", FS: db.MustSub(migrationsFS, "migrations")}
+
+// Store implements actor.Store.
+type Store struct {
+	db *db.DB
+}
+
+var (
+	_ actor.Store    = (*Store)(nil)
+	_ actor.Searcher = (*Store)(nil)
+)
+
+// New returns a store on d (migrated with Migrations and events.Migrations).
+func New(d *db.DB) *Store { return &Store{db: d} }
+
+// inChunk bounds the ids of one IN list.
+const inChunk = 500
+
+func marks(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
+
+func anys(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
+
+func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+// forUpdate locks the rows read inside a transaction on MySQL; SQLite's
+// writer already holds the database lock.
+func (s *Store) forUpdate() string {
+	if s.db.Dialect() == db.MySQL {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
+// insertIgnore starts an INSERT that skips rows whose key exists.
+func (s *Store) insertIgnore() string {
+	if s.db.Dialect() == db.MySQL {
+		return "INSERT IGNORE INTO"
+	}
+	return "INSERT OR IGNORE INTO"
+}
+
+const personCols = "id, name, birth_date, death_date, birth_place, death_place, biography, popularity, version, updated_at"
+
+// loadPeople reads the people among ids with their lists.
+func loadPeople(ctx context.Context, q db.Querier, ids []string) (map[string]*actor.Person, error) {
+	out := make(map[string]*actor.Person, len(ids))
+	for start := 0; start < len(ids); start += inChunk {
+		chunk := ids[start:min(start+inChunk, len(ids))]
+		in := "(" + marks(len(chunk)) + ")"
+		rows, err := q.QueryContext(ctx, "SELECT "+personCols+" FROM people WHERE id IN "+in, anys(chunk)...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			p := &actor.Person{AlsoKnownAs: []string{}, Professions: []string{}, KnownFor: []string{}}
+			if err := rows.Scan(&p.ID, &p.Name, &p.BirthDate, &p.DeathDate, &p.BirthPlace, &p.DeathPlace, &p.Biography, &p.Popularity, &p.Version, &p.UpdatedAt); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			p.UpdatedAt = p.UpdatedAt.UTC()
+			out[p.ID] = p
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		lists := []struct {
+			sql string
+			add func(p *actor.Person, v string)
+		}{
+			{"SELECT person_id, name FROM person_akas WHERE person_id IN " + in + " ORDER BY person_id, ord", func(p *actor.Person, v string) { p.AlsoKnownAs = append(p.AlsoKnownAs, v) }},
+			{"SELECT person_id, profession FROM person_professions WHERE person_id IN " + in + " ORDER BY person_id, ord", func(p *actor.Person, v string) { p.Professions = append(p.Professions, v) }},
+			{"SELECT person_id, title_id FROM person_known_for WHERE person_id IN " + in + " ORDER BY person_id, ord", func(p *actor.Person, v string) { p.KnownFor = append(p.KnownFor, v) }},
+		}
+		for _, l := range lists {
+			rows, err := q.QueryContext(ctx, l.sql, anys(chunk)...)
+			if err != nil {
+				return nil, err
+			}
+			for rows.Next() {
+				var id, v string
+				if err := rows.Scan(&id, &v); err != nil {
+					rows.Close()
+					return nil, err
+				}
+				if p := out[id]; p != nil {
+					l.add(p, v)
+				}
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
+
+// redirects maps the merged ids among ids to their survivors.
+func redirects(ctx context.Context, q db.Querier, ids []string) (map[string]string, error) {
+	out := map[string]string{}
+	for start := 0; start < len(ids); start += inChunk {
+		chunk := ids[start:min(start+inChunk, len(ids))]
+		rows, err := q.QueryContext(ctx, "SELECT old_id, new_id FROM person_redirects WHERE old_id IN ("+marks(len(chunk))+")", anys(chunk)...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var o, n string
+			if err := rows.Scan(&o, &n); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[o] = n
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// Person implements actor.Store.
+func (s *Store) Person(ctx context.Context, id string) (actor.Person, error) {
+	found, merged, err := s.People(ctx, []string{id})
+	if err != nil {
+		return actor.Person{}, err
+	}
+	if p, ok := found[id]; ok {
+		return p, nil
+	}
+	if into, ok := merged[id]; ok {
+		return actor.Person{}, &actor.MergedError{ID: id, Into: into}
+	}
+	return actor.Person{}, errs.NotFound("person %s", id)
+}
+
+// People implements actor.Store.
+func (s *Store) People(ctx context.Context, ids []string) (map[string]actor.Person, map[string]string, error) {
+	ps, err := loadPeople(ctx, s.db.Reader(), ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	found := make(map[string]actor.Person, len(ps))
+	var missing []string
+	for _, id := range ids {
+		if p, ok := ps[id]; ok {
+			found[id] = *p
+		} else {
+			missing = append(missing, id)
+		}
+	}
+	merged := map[string]string{}
+	if len(missing) > 0 {
+		if merged, err = redirects(ctx, s.db.Reader(), missing); err != nil {
+			return nil, nil, err
+		}
+	}
+	return found, merged, nil
+}
+
+// Images implements actor.Store.
+func (s *Store) Images(ctx context.Context, id string) ([]actor.Image, error) {
+	rows, err := s.db.Reader().QueryContext(ctx, "SELECT path, width, height, language, sizes FROM person_images WHERE person_id = ? ORDER BY ord", id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []actor.Image{}
+	for rows.Next() {
+		var im actor.Image
+		var sizes string
+		if err := rows.Scan(&im.Path, &im.Width, &im.Height, &im.Language, &sizes); err != nil {
+			return nil, err
+		}
+		if sizes != "" {
+			im.Sizes = strings.Split(sizes, ",")
+		}
+		out = append(out, im)
+	}
+	return out, rows.Err()
+}
+
+// ExternalIDs implements actor.Store. A person may hold several IMDb ids
+// after a merge; the one equal to its own id wins, then the smallest.
+func (s *Store) ExternalIDs(ctx context.Context, id string) (actor.ExternalIDs, error) {
+	rows, err := s.db.Reader().QueryContext(ctx, "SELECT source, value FROM person_external_ids WHERE person_id = ? ORDER BY source, value", id)
+	if err != nil {
+		return actor.ExternalIDs{}, err
+	}
+	defer rows.Close()
+	var x actor.ExternalIDs
+	for rows.Next() {
+		var src, v string
+		if err := rows.Scan(&src, &v); err != nil {
+			return x, err
+		}
+		switch src {
+		case "imdb":
+			if x.IMDb == "" || v == id {
+				x.IMDb = v
+			}
+		case "tmdb":
+			if x.TMDB == 0 {
+				x.TMDB, _ = strconv.ParseInt(v, 10, 64)
+			}
+		}
+	}
+	return x, rows.Err()
+}
+
+// FindExternal implements actor.Store.
+func (s *Store) FindExternal(ctx context.Context, source, value string) (string, error) {
+	var id string
+	err := s.db.Reader().QueryRowContext(ctx, "SELECT person_id FROM person_external_ids WHERE source = ? AND value = ?", source, value).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", errs.NotFound("person with %s id %s", source, value)
+	}
+	return id, err
+}
+
+func scanCredits(rows *sql.Rows) ([]actor.Credit, error) {
+	defer rows.Close()
+	out := []actor.Credit{}
+	for rows.Next() {
+		var c actor.Credit
+		var chars string
+		var name sql.NullString
+		if err := rows.Scan(&c.TitleID, &c.PersonID, &c.Department, &c.Job, &chars, &c.Order, &name); err != nil {
+			return nil, err
+		}
+		if chars != "" && chars != "[]" {
+			if err := json.Unmarshal([]byte(chars), &c.Characters); err != nil {
+				return nil, fmt.Errorf("decode characters of %s/%s: %w", c.TitleID, c.PersonID, err)
+			}
+		}
+		c.Name = name.String
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+const creditCols = "c.title_id, c.person_id, c.department, c.job, c.characters, c.ord, p.name"
+
+// CreditsOfTitle implements actor.Store: cast by billing order, then crew
+// by department (in actor.Departments order) and listing order.
+func (s *Store) CreditsOfTitle(ctx context.Context, titleID string) ([]actor.Credit, error) {
+	rows, err := s.db.Reader().QueryContext(ctx, "SELECT "+creditCols+" FROM credits c LEFT JOIN people p ON p.id = c.person_id WHERE c.title_id = ? ORDER BY c.ord, c.person_id, c.job", titleID)
+	if err != nil {
+		return nil, err
+	}
+	cs, err := scanCredits(rows)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(cs, func(a, b actor.Credit) int {
+		return actor.DepartmentRank(a.Department) - actor.DepartmentRank(b.Department)
+	})
+	return cs, nil
+}
+
+// CreditsOfPerson implements actor.Store.
+func (s *Store) CreditsOfPerson(ctx context.Context, personID string) ([]actor.Credit, error) {
+	rows, err := s.db.Reader().QueryContext(ctx, "SELECT "+creditCols+" FROM credits c LEFT JOIN people p ON p.id = c.person_id WHERE c.person_id = ? ORDER BY c.title_id, c.job", personID)
+	if err != nil {
+		return nil, err
+	}
+	return scanCredits(rows)
+}
+
+// likeEscape makes s match literally inside a LIKE pattern (ESCAPE '!').
+func likeEscape(s string) string {
+	r := strings.NewReplacer("!", "!!", "%", "!%", "_", "!_")
+	return r.Replace(s)
+}
+
+// SearchPeople implements actor.Searcher with LIKE: every word of the
+// query must occur in the folded name (the last as a word prefix when
+// autocompleting); names starting with the query rank first, then by
+// popularity. It is the fallback until the search index takes over.
+func (s *Store) SearchPeople(ctx context.Context, q actor.SearchQuery) ([]actor.PersonHit, error) {
+	words := strings.Fields(actor.Fold(q.Text))
+	if len(words) == 0 {
+		return []actor.PersonHit{}, nil
+	}
+	var where []string
+	var args []any
+	for i, w := range words {
+		if q.Autocomplete && i == len(words)-1 {
+			where = append(where, "(search_name LIKE ? ESCAPE '!' OR search_name LIKE ? ESCAPE '!')")
+			args = append(args, likeEscape(w)+"%", "% "+likeEscape(w)+"%")
+			continue
+		}
+		where = append(where, "search_name LIKE ? ESCAPE '!'")
+		args = append(args, "%"+likeEscape(w)+"%")
+	}
+	prefix := likeEscape(strings.Join(words, " ")) + "%"
+	query := "SELECT id, CASE WHEN search_name LIKE ? ESCAPE '!' THEN 1 ELSE 0 END AS starts, popularity FROM people WHERE " +
+		strings.Join(where, " AND ") + " ORDER BY starts DESC, popularity DESC, id LIMIT ?"
+	args = append([]any{prefix}, args...)
+	args = append(args, q.Limit)
+	rows, err := s.db.Reader().QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	type hit struct {
+		id     string
+		starts int
+		pop    float64
+	}
+	var hits []hit
+	for rows.Next() {
+		var h hit
+		if err := rows.Scan(&h.id, &h.starts, &h.pop); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		hits = append(hits, h)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(hits))
+	for i, h := range hits {
+		ids[i] = h.id
+	}
+	ps, err := loadPeople(ctx, s.db.Reader(), ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]actor.PersonHit, 0, len(hits))
+	for _, h := range hits {
+		p := ps[h.id]
+		if p == nil {
+			continue // deleted meanwhile
+		}
+		out = append(out, actor.PersonHit{ID: p.ID, Name: p.Name, Professions: p.Professions, KnownFor: p.KnownFor,
+			Popularity: p.Popularity, Score: float64(h.starts) + p.Popularity/(p.Popularity+100)})
+	}
+	return out, nil
+}
+
+// --- writes ---
+
+var (
+	peopleUpsert = db.Upsert{Table: "people", Key: []string{"id"},
+		Cols: []string{"id", "name", "search_name", "birth_date", "death_date", "birth_place", "death_place", "biography", "popularity", "version", "updated_at"}}
+	akasUpsert        = db.Upsert{Table: "person_akas", Key: []string{"person_id", "ord"}, Cols: []string{"person_id", "ord", "name"}}
+	professionsUpsert = db.Upsert{Table: "person_professions", Key: []string{"person_id", "ord"}, Cols: []string{"person_id", "ord", "profession"}}
+	knownForUpsert    = db.Upsert{Table: "person_known_for", Key: []string{"person_id", "ord"}, Cols: []string{"person_id", "ord", "title_id"}}
+	imagesUpsert      = db.Upsert{Table: "person_images", Key: []string{"person_id", "ord"}, Cols: []string{"person_id", "ord", "path", "width", "height", "language", "sizes"}}
+	externalUpsert    = db.Upsert{Table: "person_external_ids", Key: []string{"source", "value"}, Cols: []string{"source", "value", "person_id"}}
+	creditsUpsert     = db.Upsert{Table: "credits", Key: []string{"title_id", "person_id", "job"}, Cols: []string{"title_id", "person_id", "job", "department", "characters", "ord"}}
+)
+
+// peopleSQL is the people upsert for n rows, with the version bumped on
+// update rather than overwritten: an ETag made from the version must
+// change whenever the row does, imports included.
+func (s *Store) peopleSQL(n int) string {
+	q := peopleUpsert.SQL(s.db.Dialect(), n)
+	if s.db.Dialect() == db.MySQL {
+		return strings.Replace(q, "version = VALUES(version)", "version = version + 1", 1)
+	}
+	return strings.Replace(q, "version = excluded.version", "version = people.version + 1", 1)
+}
+
+func personRow(p actor.Person) []any {
+	return []any{p.ID, p.Name, actor.Fold(p.Name + " " + strings.Join(p.AlsoKnownAs, " ")), p.BirthDate, p.DeathDate, p.BirthPlace, p.DeathPlace, p.Biography, p.Popularity, int64(1), p.UpdatedAt}
+}
+
+// writeRows upserts rows of u with the statements peopleSQL or u.SQL make.
+func (s *Store) execRows(ctx context.Context, tx *sql.Tx, u db.Upsert, rows [][]any, sqlFor func(int) string) error {
+	per := max(1, 30000/len(u.Cols))
+	for start := 0; start < len(rows); start += per {
+		end := min(start+per, len(rows))
+		args := make([]any, 0, (end-start)*len(u.Cols))
+		for _, r := range rows[start:end] {
+			args = append(args, r...)
+		}
+		if _, err := tx.ExecContext(ctx, sqlFor(end-start), args...); err != nil {
+			return fmt.Errorf("upsert %s: %w", u.Table, err)
+		}
+	}
+	return nil
+}
+
+// writeLists replaces the ordered lists of the people in rs.
+func (s *Store) writeLists(ctx context.Context, tx *sql.Tx, rs []actor.Record, images bool) error {
+	ids := make([]string, len(rs))
+	for i, r := range rs {
+		ids[i] = r.ID
+	}
+	tables := []string{"person_akas", "person_professions", "person_known_for"}
+	if images {
+		tables = append(tables, "person_images")
+	}
+	for start := 0; start < len(ids); start += inChunk {
+		chunk := ids[start:min(start+inChunk, len(ids))]
+		for _, t := range tables {
+			if _, err := tx.ExecContext(ctx, "DELETE FROM "+t+" WHERE person_id IN ("+marks(len(chunk))+")", anys(chunk)...); err != nil {
+				return err
+			}
+		}
+	}
+	var akas, profs, known, imgs [][]any
+	for _, r := range rs {
+		for i, v := range r.AlsoKnownAs {
+			akas = append(akas, []any{r.ID, i, v})
+		}
+		for i, v := range r.Professions {
+			profs = append(profs, []any{r.ID, i, v})
+		}
+		for i, v := range r.KnownFor {
+			known = append(known, []any{r.ID, i, v})
+		}
+		for i, im := range r.Images {
+			imgs = append(imgs, []any{r.ID, i, im.Path, im.Width, im.Height, im.Language, strings.Join(im.Sizes, ",")})
+		}
+	}
+	d := s.db.Dialect()
+	for _, w := range []struct {
+		u    db.Upsert
+		rows [][]any
+	}{{akasUpsert, akas}, {professionsUpsert, profs}, {knownForUpsert, known}, {imagesUpsert, imgs}} {
+		if len(w.rows) == 0 {
+			continue
+		}
+		if err := w.u.Exec(ctx, tx, d, w.rows); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// externalRows lists the external ids of r (its own IMDb id included).
+func externalRows(r actor.Record) [][]any {
+	var out [][]any
+	imdb := r.ExternalIDs.IMDb
+	if strings.HasPrefix(r.ID, "nm") {
+		out = append(out, []any{"imdb", r.ID, r.ID})
+	}
+	if imdb != "" && imdb != r.ID {
+		out = append(out, []any{"imdb", imdb, r.ID})
+	}
+	if r.ExternalIDs.TMDB > 0 {
+		out = append(out, []any{"tmdb", strconv.FormatInt(r.ExternalIDs.TMDB, 10), r.ID})
+	}
+	return out
+}
+
+// setExternal replaces a person's external ids (keeping those of people
+// merged into it); Conflict when another person holds one of them.
+func (s *Store) setExternal(ctx context.Context, tx *sql.Tx, r actor.Record) error {
+	for _, row := range externalRows(r) {
+		var holder string
+		err := tx.QueryRowContext(ctx, "SELECT person_id FROM person_external_ids WHERE source = ? AND value = ?", row[0], row[1]).Scan(&holder)
+		if err == nil && holder != r.ID {
+			return errs.Conflict("%s id %s belongs to person %s", row[0], row[1], holder)
+		}
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+	}
+	// The IMDb ids of people merged into this one stay: they are how
+	// lookups and re-imports of the duplicates find the survivor.
+	if _, err := tx.ExecContext(ctx, "DELETE FROM person_external_ids WHERE person_id = ? AND NOT (source = 'imdb' AND value IN (SELECT old_id FROM person_redirects WHERE new_id = ?))", r.ID, r.ID); err != nil {
+		return err
+	}
+	if rows := externalRows(r); len(rows) > 0 {
+		return externalUpsert.Exec(ctx, tx, s.db.Dialect(), rows)
+	}
+	return nil
+}
+
+func personEvent(topic string, p actor.Person) events.Message {
+	b, _ := json.Marshal(actor.PersonEvent{ID: p.ID, Version: p.Version})
+	return events.Message{Topic: topic, Key: p.ID, Payload: b}
+}
+
+func creditsEvents(titleIDs []string) []events.Message {
+	slices.Sort(titleIDs)
+	titleIDs = slices.Compact(titleIDs)
+	out := make([]events.Message, len(titleIDs))
+	for i, t := range titleIDs {
+		b, _ := json.Marshal(actor.CreditsEvent{TitleID: t})
+		out[i] = events.Message{Topic: actor.TopicCreditsChanged, Key: t, Payload: b}
+	}
+	return out
+}
+
+// lockVersion reads a person's version inside tx, locking the row.
+func (s *Store) lockVersion(ctx context.Context, tx *sql.Tx, id string) (int64, error) {
+	var v int64
+	err := tx.QueryRowContext(ctx, "SELECT version FROM people WHERE id = ?"+s.forUpdate(), id).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		var into string
+		if tx.QueryRowContext(ctx, "SELECT new_id FROM person_redirects WHERE old_id = ?", id).Scan(&into) == nil {
+			return 0, &actor.MergedError{ID: id, Into: into}
+		}
+		return 0, errs.NotFound("person %s", id)
+	}
+	return v, err
+}
+
+// writePerson writes one full record (row, lists, external ids) in tx.
+func (s *Store) writePerson(ctx context.Context, tx *sql.Tx, r actor.Record) error {
+	if err := s.execRows(ctx, tx, peopleUpsert, [][]any{personRow(r.Person)}, s.peopleSQL); err != nil {
+		return err
+	}
+	if err := s.writeLists(ctx, tx, []actor.Record{r}, true); err != nil {
+		return err
+	}
+	return s.setExternal(ctx, tx, r)
+}
+
+// CreatePerson implements actor.Store.
+func (s *Store) CreatePerson(ctx context.Context, r actor.Record) (actor.Person, error) {
+	r.Version, r.UpdatedAt = 1, now()
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM people WHERE id = ?", r.ID).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return errs.Conflict("person %s exists", r.ID)
+		}
+		if err := s.writePerson(ctx, tx, r); err != nil {
+			return err
+		}
+		return events.Enqueue(ctx, tx, personEvent(actor.TopicPersonCreated, r.Person))
+	})
+	return r.Person, err
+}
+
+// UpdatePerson implements actor.Store.
+func (s *Store) UpdatePerson(ctx context.Context, r actor.Record, expect int64) (actor.Person, error) {
+	r.UpdatedAt = now()
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		v, err := s.lockVersion(ctx, tx, r.ID)
+		if err != nil {
+			return err
+		}
+		if expect >= 0 && v != expect {
+			return errs.Conflict("person %s is at version %d, not %d; read it again and retry", r.ID, v, expect)
+		}
+		r.Version = v + 1
+		if err := s.writePerson(ctx, tx, r); err != nil {
+			return err
+		}
+		return events.Enqueue(ctx, tx, personEvent(actor.TopicPersonUpdated, r.Person))
+	})
+	return r.Person, err
+}
+
+// titlesOf lists the titles a person is credited on.
+func titlesOf(ctx context.Context, q db.Querier, personID string) ([]string, error) {
+	rows, err := q.QueryContext(ctx, "SELECT DISTINCT title_id FROM credits WHERE person_id = ?", personID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// DeletePerson implements actor.Store. Redirects to the person go too:
+// their old ids answer 404 from then on.
+func (s *Store) DeletePerson(ctx context.Context, id string, expect int64) error {
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		v, err := s.lockVersion(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if expect >= 0 && v != expect {
+			return errs.Conflict("person %s is at version %d, not %d; read it again and retry", id, v, expect)
+		}
+		titles, err := titlesOf(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		for _, q := range []string{"DELETE FROM credits WHERE person_id = ?", "DELETE FROM person_redirects WHERE new_id = ?", "DELETE FROM people WHERE id = ?"} {
+			if _, err := tx.ExecContext(ctx, q, id); err != nil {
+				return err
+			}
+		}
+		return events.Enqueue(ctx, tx, append([]events.Message{personEvent(actor.TopicPersonDeleted, actor.Person{ID: id, Version: v})}, creditsEvents(titles)...)...)
+	})
+}
+
+// resolveCredits points credits of merged people at the survivors and,
+// when strict, fails with Invalid naming the first credit whose person
+// does not exist.
+func (s *Store) resolveCredits(ctx context.Context, q db.Querier, cs []actor.Credit, strict bool) ([]actor.Credit, error) {
+	var ids []string
+	for _, c := range cs {
+		ids = append(ids, c.PersonID)
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	red, err := redirects(ctx, q, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := slices.Clone(cs)
+	for i := range out {
+		if into, ok := red[out[i].PersonID]; ok {
+			out[i].PersonID = into
+		}
+	}
+	if strict {
+		exist := map[string]bool{}
+		for start := 0; start < len(ids); start += inChunk {
+			chunk := ids[start:min(start+inChunk, len(ids))]
+			for i, id := range chunk {
+				if into, ok := red[id]; ok {
+					chunk[i] = into
+				}
+			}
+			rows, err := q.QueryContext(ctx, "SELECT id FROM people WHERE id IN ("+marks(len(chunk))+")", anys(chunk)...)
+			if err != nil {
+				return nil, err
+			}
+			for rows.Next() {
+				var id string
+				if err := rows.Scan(&id); err != nil {
+					rows.Close()
+					return nil, err
+				}
+				exist[id] = true
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return nil, err
+			}
+		}
+		for i, c := range out {
+			if !exist[c.PersonID] {
+				return nil, errs.Invalid(fmt.Sprintf("body.credits[%d].person_id", i), "no person %s", cs[i].PersonID)
+			}
+		}
+	}
+	// The last write of a key wins, as it would row by row.
+	seen := map[[3]string]int{}
+	var dedup []actor.Credit
+	for _, c := range out {
+		k := [3]string{c.TitleID, c.PersonID, c.Job}
+		if i, ok := seen[k]; ok {
+			dedup[i] = c
+			continue
+		}
+		seen[k] = len(dedup)
+		dedup = append(dedup, c)
+	}
+	return dedup, nil
+}
+
+func creditRows(cs []actor.Credit) [][]any {
+	rows := make([][]any, len(cs))
+	for i, c := range cs {
+		chars := "[]"
+		if len(c.Characters) > 0 {
+			b, _ := json.Marshal(c.Characters)
+			chars = string(b)
+		}
+		rows[i] = []any{c.TitleID, c.PersonID, c.Job, string(c.Department), chars, c.Order}
+	}
+	return rows
+}
+
+func titleIDs(cs []actor.Credit) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.TitleID
+	}
+	return out
+}
+
+// PutCredits implements actor.Store.
+func (s *Store) PutCredits(ctx context.Context, cs []actor.Credit) error {
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		cs, err := s.resolveCredits(ctx, tx, cs, true)
+		if err != nil {
+			return err
+		}
+		if err := creditsUpsert.Exec(ctx, tx, s.db.Dialect(), creditRows(cs)); err != nil {
+			return err
+		}
+		return events.Enqueue(ctx, tx, creditsEvents(titleIDs(cs))...)
+	})
+}
+
+// ReplaceTitleCredits implements actor.Store.
+func (s *Store) ReplaceTitleCredits(ctx context.Context, titleID string, cs []actor.Credit) error {
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		cs, err := s.resolveCredits(ctx, tx, cs, true)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM credits WHERE title_id = ?", titleID); err != nil {
+			return err
+		}
+		if len(cs) > 0 {
+			if err := creditsUpsert.Exec(ctx, tx, s.db.Dialect(), creditRows(cs)); err != nil {
+				return err
+			}
+		}
+		return events.Enqueue(ctx, tx, creditsEvents([]string{titleID})...)
+	})
+}
+
+// RemoveCredits implements actor.Store.
+func (s *Store) RemoveCredits(ctx context.Context, titleID, personID, job string) error {
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		q, args := "DELETE FROM credits WHERE title_id = ? AND person_id = ?", []any{titleID, personID}
+		if job != "" {
+			q += " AND job = ?"
+			args = append(args, job)
+		}
+		res, err := tx.ExecContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			if err != nil {
+				return err
+			}
+			return errs.NotFound("credit of %s on %s", personID, titleID)
+		}
+		return events.Enqueue(ctx, tx, creditsEvents([]string{titleID})...)
+	})
+}
+
+// union appends the values of add missing from base (and not skip).
+func union(base, add []string, skip string) []string {
+	out := slices.Clone(base)
+	for _, v := range add {
+		if v != skip && !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// Merge implements actor.Store: in one transaction the duplicate's
+// credits move to the survivor (where the survivor already holds the same
+// title and job, the survivor's credit stays), its external ids and
+// images move, its name and also-known-as names, professions and
+// known-for titles join the survivor's, empty fields of the survivor are
+// filled from it, the duplicate is deleted and a redirect recorded (with
+// redirects that pointed at the duplicate re-pointed at the survivor).
+func (s *Store) Merge(ctx context.Context, into, from string, expect int64) (actor.Person, error) {
+	var out actor.Person
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		// Lock in id order so that two merges of the same pair do not deadlock.
+		first, second := into, from
+		if second < first {
+			first, second = second, first
+		}
+		vs := map[string]int64{}
+		for _, id := range []string{first, second} {
+			v, err := s.lockVersion(ctx, tx, id)
+			var m *actor.MergedError
+			if errors.As(err, &m) && id == from {
+				return errs.Conflict("person %s was already merged into %s", from, m.Into)
+			}
+			if err != nil {
+				return err
+			}
+			vs[id] = v
+		}
+		if expect >= 0 && vs[into] != expect {
+			return errs.Conflict("person %s is at version %d, not %d; read it again and retry", into, vs[into], expect)
+		}
+		ps, err := loadPeople(ctx, tx, []string{into, from})
+		if err != nil {
+			return err
+		}
+		a, b := *ps[into], *ps[from]
+		titles, err := titlesOf(ctx, tx, from)
+		if err != nil {
+			return err
+		}
+		var maxOrd sql.NullInt64
+		if err := tx.QueryRowContext(ctx, "SELECT MAX(ord) FROM person_images WHERE person_id = ?", into).Scan(&maxOrd); err != nil {
+			return err
+		}
+		offset := int64(0)
+		if maxOrd.Valid {
+			offset = maxOrd.Int64 + 1
+		}
+		steps := []struct {
+			q    string
+			args []any
+		}{
+			{s.insertIgnore() + " credits (title_id, person_id, job, department, characters, ord) SELECT title_id, ?, job, department, characters, ord FROM credits WHERE person_id = ?", []any{into, from}},
+			{"DELETE FROM credits WHERE person_id = ?", []any{from}},
+			{"UPDATE person_external_ids SET person_id = ? WHERE person_id = ?", []any{into, from}},
+			{"UPDATE person_images SET person_id = ?, ord = ord + ? WHERE person_id = ?", []any{into, offset, from}},
+			{"DELETE FROM people WHERE id = ?", []any{from}},
+			{"UPDATE person_redirects SET new_id = ? WHERE new_id = ?", []any{into, from}},
+			{"INSERT INTO person_redirects (old_id, new_id, merged_at) VALUES (?, ?, ?)", []any{from, into, now()}},
+		}
+		for _, st := range steps {
+			if _, err := tx.ExecContext(ctx, st.q, st.args...); err != nil {
+				return fmt.Errorf("merge %s into %s: %w", from, into, err)
+			}
+		}
+		a.AlsoKnownAs = union(a.AlsoKnownAs, append([]string{b.Name}, b.AlsoKnownAs...), a.Name)
+		a.Professions = union(a.Professions, b.Professions, "")
+		a.KnownFor = union(a.KnownFor, b.KnownFor, "")
+		for _, f := range []struct{ dst, src *string }{{&a.BirthDate, &b.BirthDate}, {&a.DeathDate, &b.DeathDate}, {&a.BirthPlace, &b.BirthPlace}, {&a.DeathPlace, &b.DeathPlace}, {&a.Biography, &b.Biography}} {
+			if *f.dst == "" {
+				*f.dst = *f.src
+			}
+		}
+		a.Popularity = max(a.Popularity, b.Popularity)
+		a.Version, a.UpdatedAt = vs[into]+1, now()
+		if err := s.execRows(ctx, tx, peopleUpsert, [][]any{personRow(a)}, s.peopleSQL); err != nil {
+			return err
+		}
+		if err := s.writeLists(ctx, tx, []actor.Record{{Person: a}}, false); err != nil {
+			return err
+		}
+		mb, _ := json.Marshal(actor.PersonEvent{ID: from, MergedInto: into, Version: a.Version})
+		msgs := []events.Message{{Topic: actor.TopicPersonMerged, Key: from, Payload: mb}, personEvent(actor.TopicPersonUpdated, a)}
+		out = a
+		return events.Enqueue(ctx, tx, append(msgs, creditsEvents(titles)...)...)
+	})
+	return out, err
+}
+
+// UpsertPeople writes people in bulk, in one transaction: each record's
+// row is inserted or updated (its version bumped), its also-known-as
+// names, professions, known-for titles and images replaced, and its
+// external ids added (an nm… id is its own IMDb id). Records of ids that
+// were merged into another person are skipped. One person.updated event
+// lists the batch. Ids must match actor.PersonID and names be non-empty
+// (Invalid naming the record otherwise, and nothing is written); the
+// importer validates rows with actor.ValidateRecord first to report and
+// skip bad ones.
+func (s *Store) UpsertPeople(ctx context.Context, rs []actor.Record) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	for i, r := range rs {
+		if !actor.PersonID.MatchString(r.ID) {
+			return errs.Invalid(fmt.Sprintf("people[%d].id", i), "%q is not a person id", r.ID)
+		}
+		if strings.TrimSpace(r.Name) == "" {
+			return errs.Invalid(fmt.Sprintf("people[%d].name", i), "must not be empty")
+		}
+	}
+	// The last record of an id wins, as it would row by row.
+	idx := map[string]int{}
+	var batch []actor.Record
+	for _, r := range rs {
+		if i, ok := idx[r.ID]; ok {
+			batch[i] = r
+			continue
+		}
+		idx[r.ID] = len(batch)
+		batch = append(batch, r)
+	}
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		ids := make([]string, len(batch))
+		for i, r := range batch {
+			ids[i] = r.ID
+		}
+		red, err := redirects(ctx, tx, ids)
+		if err != nil {
+			return err
+		}
+		t := now()
+		var keep []actor.Record
+		var rows, ext [][]any
+		var kept []string
+		for _, r := range batch {
+			if _, merged := red[r.ID]; merged {
+				continue
+			}
+			r.UpdatedAt = t
+			keep = append(keep, r)
+			kept = append(kept, r.ID)
+			rows = append(rows, personRow(r.Person))
+			ext = append(ext, externalRows(r)...)
+		}
+		if len(keep) == 0 {
+			return nil
+		}
+		if err := s.execRows(ctx, tx, peopleUpsert, rows, s.peopleSQL); err != nil {
+			return err
+		}
+		if err := s.writeLists(ctx, tx, keep, true); err != nil {
+			return err
+		}
+		if len(ext) > 0 {
+			if err := externalUpsert.Exec(ctx, tx, s.db.Dialect(), ext); err != nil {
+				return err
+			}
+		}
+		b, _ := json.Marshal(actor.PersonEvent{IDs: kept})
+		return events.Enqueue(ctx, tx, events.Message{Topic: actor.TopicPersonUpdated, Key: kept[0], Payload: b})
+	})
+}
+
+// UpsertCredits writes credits in bulk, in one transaction: a credit
+// whose (title_id, person_id, job) exists is updated (department,
+// characters, order), others are inserted. Credits of merged ids are
+// written for the survivor. The person need not exist yet (the importer
+// may load credits before people). One credits.changed event per title
+// of the batch. Credits the dataset no longer lists are not removed:
+// ReplaceTitleCredits makes a title's list exact.
+func (s *Store) UpsertCredits(ctx context.Context, cs []actor.Credit) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	for i, c := range cs {
+		if err := actor.ValidateCredit(fmt.Sprintf("credits[%d]", i), c); err != nil {
+			return err
+		}
+	}
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		cs, err := s.resolveCredits(ctx, tx, cs, false)
+		if err != nil {
+			return err
+		}
+		if err := creditsUpsert.Exec(ctx, tx, s.db.Dialect(), creditRows(cs)); err != nil {
+			return err
+		}
+		return events.Enqueue(ctx, tx, creditsEvents(titleIDs(cs))...)
+	})
+}

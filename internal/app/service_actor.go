@@ -1,0 +1,84 @@
+package app
+
+import (
+	"context"
+	"errors"
+
+	"github.com/cdlc/cdlc/internal/actor"
+	"github.com/cdlc/cdlc/internal/actor/httpapi"
+	"github.com/cdlc/cdlc/internal/actor/sqlstore"
+	"github.com/cdlc/cdlc/internal/inventory"
+	"github.com/cdlc/cdlc/internal/platform/db"
+	"github.com/cdlc/cdlc/internal/platform/events"
+	"github.com/cdlc/cdlc/internal/platform/module"
+)
+
+func init() {
+	register(ServiceModule{
+		Name:       "actor",
+		Deps:       []string{"bus", "cache"},
+		Migrations: []db.Migrations{sqlstore.Migrations},
+		Init:       initActor,
+	})
+}
+
+// actorCacheTopics are the events that make cached people, filmographies
+// and title credits stale: the service's own, and the inventory's title
+// changes (filmographies show titles' names and years).
+var actorCacheTopics = append(append([]string{}, actor.Topics...), inventory.TopicTitleCreated, inventory.TopicTitleUpdated, inventory.TopicTitleDeleted)
+
+// initActor wires the actor service: its database (with the outbox), its
+// relay, the consumer that keeps every instance's cache current, the
+// in-process handle other services call, and its API.
+func initActor(ctx context.Context, a *App) (module.Service, error) {
+	d, err := a.OpenDB(ctx, "actor", sqlstore.Migrations)
+	if err != nil {
+		return nil, err
+	}
+	relay := a.StartRelay(d)
+	store := sqlstore.New(d)
+	svc := actor.New(actor.Options{Store: store, Titles: a.titleLookup(), Cache: a.Cache(), Kick: relay.Notify})
+	// Every instance hears every change (its own group) to drop its
+	// cached renderings.
+	var subs []events.Subscription
+	stop := func(ctx context.Context) error {
+		var err error
+		for _, s := range subs {
+			err = errors.Join(err, s.Close())
+		}
+		return errors.Join(err, relay.Stop(ctx), d.Close())
+	}
+	for _, topic := range actorCacheTopics {
+		sub, err := a.Bus().Subscribe(ctx, topic, "actor-cache", svc.HandleChanged, events.Ephemeral())
+		if err != nil {
+			return nil, errors.Join(err, stop(ctx))
+		}
+		subs = append(subs, sub)
+	}
+	httpapi.Register(a.API, svc)
+	a.Actor = svc
+	return module.Funcs{OnStop: stop}, nil
+}
+
+// titleLookup adapts the inventory's Summaries for filmographies, asked
+// at call time: the inventory's module may start after this one. Nil
+// when the inventory is not in this process (gRPC comes later).
+func (a *App) titleLookup() actor.TitleLookup {
+	return func(ctx context.Context, ids []string) ([]actor.TitleSummary, error) {
+		inv := a.Inventory
+		if inv == nil {
+			return nil, errNoInventory
+		}
+		ss, err := inv.Summaries(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]actor.TitleSummary, len(ss))
+		for i, s := range ss {
+			out[i] = actor.TitleSummary{ID: s.ID, Kind: string(s.Kind), Title: s.Title, Year: s.StartYear}
+		}
+		return out, nil
+	}
+}
+
+var errNoInventory = errors.New("the inventory service does not run in this process")
