@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"github.com/cdlc/cdlc/internal/actor/grpcapi"
 
 	"github.com/cdlc/cdlc/internal/actor"
 	"github.com/cdlc/cdlc/internal/actor/httpapi"
@@ -56,6 +57,7 @@ func initActor(ctx context.Context, a *App) (module.Service, error) {
 		subs = append(subs, sub)
 	}
 	httpapi.Register(a.API, svc)
+	a.Mux.Handle(grpcapi.Handler(svc))
 	a.Actor = svc
 	return module.Funcs{OnStop: stop}, nil
 }
