@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -334,4 +335,28 @@ func TestInventoryDiscoverAndSeasons(t *testing.T) {
 	for _, path := range []string{"/api/v1/titles/{id}", "/api/v1/discover/titles", "/api/v1/titles/find", "/api/v1/search/titles/autocomplete", "/api/v1/titles/{id}/seasons/{season}"} {
 		require.Contains(t, string(res.Body), `"`+path+`"`)
 	}
+}
+
+// Two instances share MariaDB and NATS: a change made through one drops
+// the other's cached rendering when the title.updated event arrives.
+func TestInventoryCacheFollowsEventsAcrossInstances(t *testing.T) {
+	b := apptest.Backends()[1]
+	settings := b.Prepare(t)
+	one := startInventory(t, settings)
+	two := startInventory(t, settings)
+	g := createTitle(t, one, map[string]any{"kind": "movie", "title": "Ronin"})
+	read := func() titleJSON {
+		var got titleJSON
+		res := two.Do("GET", "/api/v1/titles/"+g.ID, nil)
+		require.Equal(t, 200, res.Status, string(res.Body))
+		res.JSON(t, &got)
+		return got
+	}
+	require.Equal(t, "Ronin", read().Title, "cached on the second instance now")
+	res := one.Do("PATCH", "/api/v1/titles/"+g.ID, map[string]any{"title": "Ronin (1998)"})
+	require.Equal(t, 200, res.Status, string(res.Body))
+	require.Eventually(t, func() bool { return read().Title == "Ronin (1998)" }, 10*time.Second, 20*time.Millisecond)
+	res = one.Do("DELETE", "/api/v1/titles/"+g.ID, nil)
+	require.Equal(t, 204, res.Status, string(res.Body))
+	require.Eventually(t, func() bool { return two.Do("GET", "/api/v1/titles/"+g.ID, nil).Status == 404 }, 10*time.Second, 20*time.Millisecond)
 }

@@ -447,6 +447,9 @@ func (c *Catalog) Create(ctx context.Context, f TitleFields) (Details, error) {
 		return Details{}, err
 	}
 	c.changed(d.ID)
+	if d.ParentID != "" {
+		c.changed(d.ParentID)
+	}
 	return d, nil
 }
 
@@ -461,7 +464,9 @@ func (c *Catalog) Update(ctx context.Context, id string, ifVersion int64, f Titl
 			return Details{}, err
 		}
 	}
+	oldParent := ""
 	d, err := c.store.Update(ctx, id, ifVersion, func(d *Details) error {
+		oldParent = d.ParentID
 		f.Apply(d)
 		return Validate(d)
 	}, titleEvent(TopicTitleUpdated))
@@ -469,8 +474,10 @@ func (c *Catalog) Update(ctx context.Context, id string, ifVersion int64, f Titl
 		return Details{}, err
 	}
 	c.changed(id)
-	if d.ParentID != "" {
-		c.changed(d.ParentID)
+	for _, p := range []string{d.ParentID, oldParent} {
+		if p != "" {
+			c.changed(p)
+		}
 	}
 	return d, nil
 }
