@@ -71,6 +71,30 @@ type Rating struct {
 	Votes   int64   `json:"votes"`
 }
 
+// AkaRow is one row of a bulk aka import: the aka of TitleID at Ordering
+// (IMDb's title.akas ordering). Rows are keyed by (TitleID, Ordering), so a
+// title's akas may span import batches.
+type AkaRow struct {
+	TitleID  string
+	Ordering int
+	Aka
+}
+
+// RatingRow is one row of a bulk rating import (IMDb's title.ratings).
+type RatingRow struct {
+	TitleID string
+	Rating
+}
+
+// EpisodeRow links an episode to its series (IMDb's title.episode).
+// Season and Episode are 0 when unknown.
+type EpisodeRow struct {
+	ID       string
+	ParentID string
+	Season   int
+	Episode  int
+}
+
 // Aka is a title as known in a region or language.
 type Aka struct {
 	Title      string   `json:"title"`
@@ -78,7 +102,7 @@ type Aka struct {
 	Language   string   `json:"language,omitempty" doc:"ISO 639-1"`
 	Types      []string `json:"types,omitempty" doc:"imdbDisplay, original, alternative, dvd, festival, tv, video, working..."`
 	Attributes []string `json:"attributes,omitempty"`
-	Original   bool     `json:"original"`
+	Original   bool     `json:"original" required:"false"`
 }
 
 // Release is a release date in a country.

@@ -1,0 +1,9 @@
+DROP TABLE title_external_ids;
+DROP TABLE title_images;
+DROP TABLE title_certifications;
+DROP TABLE title_releases;
+DROP TABLE title_akas;
+DROP TABLE title_countries;
+DROP TABLE title_languages;
+DROP TABLE title_genres;
+DROP TABLE titles;
