@@ -84,7 +84,7 @@ cc: ## make sure a C compiler is there (the race detector needs cgo)
 
 bench: build ## build, then run the benchmarks against bin/cdlc (BENCH_FLAGS=... passes flags)
 	$(GO) build -o $(BIN)/cdlc-bench ./bench/cmd/cdlc-bench
-	$(BIN)/cdlc-bench -bin=$(CDLC) $(BENCH_FLAGS)
+	$(BIN)/cdlc-bench -bin=$(CDLC) -server-target=all $(BENCH_FLAGS)
 
 lint: vet staticcheck fmt-check ## go vet, staticcheck and gofmt
 

@@ -151,7 +151,7 @@ func TestRunStartsServerAndComparesEveryScenario(t *testing.T) {
 	o := startedServerOptions(t, "ok")
 	var progress strings.Builder
 	o.Progress = &progress
-	rep, err := bench.Run(context.Background(), o, bench.Scenarios())
+	rep, err := bench.Run(context.Background(), o, fakeScenarios(t))
 	require.NoError(t, err)
 	rep.Finish()
 	require.Empty(t, rep.Problems)
@@ -179,7 +179,7 @@ func TestRunStartsServerAndComparesEveryScenario(t *testing.T) {
 
 func TestRunReportsServerThatDoesNotStart(t *testing.T) {
 	o := startedServerOptions(t, "crash")
-	_, err := bench.Run(context.Background(), o, bench.Scenarios())
+	_, err := bench.Run(context.Background(), o, fakeScenarios(t))
 	require.ErrorContains(t, err, "server failed to start")
 	require.ErrorContains(t, err, "exited before it was ready")
 	require.ErrorContains(t, err, "disk on fire", "the server's own words are in the error")
@@ -188,7 +188,7 @@ func TestRunReportsServerThatDoesNotStart(t *testing.T) {
 func TestRunReportsMissingBinary(t *testing.T) {
 	o := startedServerOptions(t, "ok")
 	o.Server.Bin = filepath.Join(t.TempDir(), "cdlc")
-	_, err := bench.Run(context.Background(), o, bench.Scenarios())
+	_, err := bench.Run(context.Background(), o, fakeScenarios(t))
 	require.ErrorContains(t, err, "make build")
 }
 
@@ -227,7 +227,7 @@ func TestRunAgainstRunningTarget(t *testing.T) {
 	srv := httptest.NewServer(fakeHandler("s3cret", false))
 	defer srv.Close()
 	o := bench.Options{Load: fastLoad, TargetURL: srv.URL, Token: "s3cret", Baseline: bench.BaselineInProcess}
-	rep, err := bench.Run(context.Background(), o, bench.Scenarios())
+	rep, err := bench.Run(context.Background(), o, fakeScenarios(t))
 	require.NoError(t, err)
 	rep.Finish()
 	require.False(t, rep.Failed, "%v", rep.Problems)
@@ -237,7 +237,7 @@ func TestRunAgainstRunningTarget(t *testing.T) {
 	// A wrong token fails the config setup, loudly, and the other
 	// scenario still runs.
 	o.Token = "wrong"
-	rep, err = bench.Run(context.Background(), o, bench.Scenarios())
+	rep, err = bench.Run(context.Background(), o, fakeScenarios(t))
 	require.NoError(t, err)
 	rep.Finish()
 	require.True(t, rep.Failed)
@@ -248,7 +248,7 @@ func TestRunAgainstRunningTarget(t *testing.T) {
 
 	// No token at all says how to give one.
 	o.Token = ""
-	rep, err = bench.Run(context.Background(), o, bench.Scenarios())
+	rep, err = bench.Run(context.Background(), o, fakeScenarios(t))
 	require.NoError(t, err)
 	require.Contains(t, strings.Join(rep.Problems, "\n"), "pass -token")
 }
@@ -263,7 +263,7 @@ func TestRunInterruptedStopsServerAndKeepsNoHalfResult(t *testing.T) {
 			cancel()
 		}
 	})
-	rep, err := bench.Run(ctx, o, bench.Scenarios())
+	rep, err := bench.Run(ctx, o, fakeScenarios(t))
 	require.NoError(t, err)
 	rep.Finish()
 	require.True(t, rep.Failed)
@@ -277,4 +277,15 @@ type progressFunc func(line string)
 func (f progressFunc) Write(p []byte) (int, error) {
 	f(string(p))
 	return len(p), nil
+}
+
+// fakeScenarios are the scenarios the fake server answers (config and
+// healthz); the others need the real services.
+func fakeScenarios(t *testing.T) []bench.Scenario {
+	t.Helper()
+	sc, err := bench.Lookup([]string{"config.effective", "healthz"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sc
 }

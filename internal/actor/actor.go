@@ -116,6 +116,8 @@ type Service interface {
 	// crew (by department and order), with the people's names. A title
 	// without credits has none: an empty list, not an error.
 	CreditsOfTitle(ctx context.Context, titleID string) ([]Credit, error)
+	// TitlesOfPerson returns the ids of the titles a person is credited on.
+	TitlesOfPerson(ctx context.Context, personID string) ([]string, error)
 }
 
 // Events published by the actor service (outbox), keyed by person id

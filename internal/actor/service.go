@@ -454,6 +454,27 @@ func (s *Server) CreditsOfTitle(ctx context.Context, titleID string) ([]Credit, 
 	return cs, nil
 }
 
+// TitlesOfPerson implements Service: the distinct titles a person is
+// credited on (discover's with_person and without_person).
+func (s *Server) TitlesOfPerson(ctx context.Context, personID string) ([]string, error) {
+	if !PersonID.MatchString(personID) {
+		return nil, errs.Invalid("person_id", "%q is not a person id (nm… or cp…)", personID)
+	}
+	cs, err := s.store.CreditsOfPerson(ctx, personID)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	out := []string{}
+	for _, c := range cs {
+		if !seen[c.TitleID] {
+			seen[c.TitleID] = true
+			out = append(out, c.TitleID)
+		}
+	}
+	return out, nil
+}
+
 // TitleCredits returns a title's cast and crew. A title without credits
 // (or unknown to this service) has empty lists.
 func (s *Server) TitleCredits(ctx context.Context, titleID string) (TitleCredits, error) {

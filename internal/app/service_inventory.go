@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	inventorygrpc "github.com/cdlc/cdlc/internal/inventory/grpcapi"
 
 	"github.com/cdlc/cdlc/internal/actor"
 	"github.com/cdlc/cdlc/internal/inventory"
@@ -62,6 +63,7 @@ func initInventory(ctx context.Context, a *App) (module.Service, error) {
 		}
 		return nil
 	})
+	a.Mux.Handle(inventorygrpc.Handler(svc))
 	a.Inventory = svc
 	return module.Funcs{OnStop: stop}, nil
 }

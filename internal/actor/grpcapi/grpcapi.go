@@ -45,6 +45,15 @@ func (s *Server) GetTitleCredits(ctx context.Context, req *connect.Request[catal
 	return connect.NewResponse(out), nil
 }
 
+// GetPersonTitles implements the RPC.
+func (s *Server) GetPersonTitles(ctx context.Context, req *connect.Request[catalogv1.GetPersonTitlesRequest]) (*connect.Response[catalogv1.GetPersonTitlesResponse], error) {
+	ids, err := s.svc.TitlesOfPerson(ctx, req.Msg.GetPersonId())
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&catalogv1.GetPersonTitlesResponse{TitleIds: ids}), nil
+}
+
 // Client is actor.Service over gRPC.
 type Client struct {
 	c catalogv1connect.ActorServiceClient
@@ -71,4 +80,13 @@ func (c *Client) CreditsOfTitle(ctx context.Context, titleID string) ([]actor.Cr
 		})
 	}
 	return out, nil
+}
+
+// TitlesOfPerson implements actor.Service.
+func (c *Client) TitlesOfPerson(ctx context.Context, personID string) ([]string, error) {
+	res, err := c.c.GetPersonTitles(ctx, connect.NewRequest(&catalogv1.GetPersonTitlesRequest{PersonId: personID}))
+	if err != nil {
+		return nil, rpc.FromConnect(err)
+	}
+	return res.Msg.GetTitleIds(), nil
 }

@@ -23,6 +23,19 @@ func (c credits) CreditsOfTitle(_ context.Context, id string) ([]actor.Credit, e
 	return cs, nil
 }
 
+func (c credits) TitlesOfPerson(_ context.Context, id string) ([]string, error) {
+	var out []string
+	for title, cs := range c {
+		for _, cr := range cs {
+			if cr.PersonID == id {
+				out = append(out, title)
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
 func TestClientAndServerAgree(t *testing.T) {
 	svc := credits{"tt0068646": {
 		{TitleID: "tt0068646", PersonID: "nm0000008", Department: actor.DeptActing, Job: "actor", Characters: []string{"Don Vito Corleone"}, Order: 1},
@@ -40,6 +53,10 @@ func TestClientAndServerAgree(t *testing.T) {
 
 	_, err = c.CreditsOfTitle(context.Background(), "tt0000001")
 	require.True(t, errs.Is(err, errs.KindNotFound), "%v", err)
+	titles, err := c.TitlesOfPerson(context.Background(), "nm0000338")
+	require.NoError(t, err)
+	require.Equal(t, []string{"tt0068646"}, titles)
+
 	_, err = c.CreditsOfTitle(context.Background(), "")
 	require.True(t, errs.Is(err, errs.KindInvalid), "%v", err)
 }

@@ -569,6 +569,94 @@ func (x *Credit) GetOrder() int32 {
 	return 0
 }
 
+type GetPersonTitlesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	PersonId      string                 `protobuf:"bytes,1,opt,name=person_id,json=personId,proto3" json:"person_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetPersonTitlesRequest) Reset() {
+	*x = GetPersonTitlesRequest{}
+	mi := &file_cdlc_catalog_v1_catalog_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPersonTitlesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPersonTitlesRequest) ProtoMessage() {}
+
+func (x *GetPersonTitlesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cdlc_catalog_v1_catalog_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPersonTitlesRequest.ProtoReflect.Descriptor instead.
+func (*GetPersonTitlesRequest) Descriptor() ([]byte, []int) {
+	return file_cdlc_catalog_v1_catalog_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *GetPersonTitlesRequest) GetPersonId() string {
+	if x != nil {
+		return x.PersonId
+	}
+	return ""
+}
+
+type GetPersonTitlesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TitleIds      []string               `protobuf:"bytes,1,rep,name=title_ids,json=titleIds,proto3" json:"title_ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetPersonTitlesResponse) Reset() {
+	*x = GetPersonTitlesResponse{}
+	mi := &file_cdlc_catalog_v1_catalog_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPersonTitlesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPersonTitlesResponse) ProtoMessage() {}
+
+func (x *GetPersonTitlesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cdlc_catalog_v1_catalog_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPersonTitlesResponse.ProtoReflect.Descriptor instead.
+func (*GetPersonTitlesResponse) Descriptor() ([]byte, []int) {
+	return file_cdlc_catalog_v1_catalog_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *GetPersonTitlesResponse) GetTitleIds() []string {
+	if x != nil {
+		return x.TitleIds
+	}
+	return nil
+}
+
 var File_cdlc_catalog_v1_catalog_proto protoreflect.FileDescriptor
 
 const file_cdlc_catalog_v1_catalog_proto_rawDesc = "" +
@@ -618,12 +706,17 @@ const file_cdlc_catalog_v1_catalog_proto_rawDesc = "" +
 	"\n" +
 	"characters\x18\x05 \x03(\tR\n" +
 	"characters\x12\x14\n" +
-	"\x05order\x18\x06 \x01(\x05R\x05order2k\n" +
+	"\x05order\x18\x06 \x01(\x05R\x05order\"5\n" +
+	"\x16GetPersonTitlesRequest\x12\x1b\n" +
+	"\tperson_id\x18\x01 \x01(\tR\bpersonId\"6\n" +
+	"\x17GetPersonTitlesResponse\x12\x1b\n" +
+	"\ttitle_ids\x18\x01 \x03(\tR\btitleIds2k\n" +
 	"\x10InventoryService\x12W\n" +
-	"\tGetTitles\x12!.cdlc.catalog.v1.GetTitlesRequest\x1a\".cdlc.catalog.v1.GetTitlesResponse\"\x03\x90\x02\x012\xd2\x01\n" +
+	"\tGetTitles\x12!.cdlc.catalog.v1.GetTitlesRequest\x1a\".cdlc.catalog.v1.GetTitlesResponse\"\x03\x90\x02\x012\xbd\x02\n" +
 	"\fActorService\x12W\n" +
 	"\tGetPeople\x12!.cdlc.catalog.v1.GetPeopleRequest\x1a\".cdlc.catalog.v1.GetPeopleResponse\"\x03\x90\x02\x01\x12i\n" +
-	"\x0fGetTitleCredits\x12'.cdlc.catalog.v1.GetTitleCreditsRequest\x1a(.cdlc.catalog.v1.GetTitleCreditsResponse\"\x03\x90\x02\x01B8Z6github.com/cdlc/cdlc/api/gen/cdlc/catalog/v1;catalogv1b\x06proto3"
+	"\x0fGetTitleCredits\x12'.cdlc.catalog.v1.GetTitleCreditsRequest\x1a(.cdlc.catalog.v1.GetTitleCreditsResponse\"\x03\x90\x02\x01\x12i\n" +
+	"\x0fGetPersonTitles\x12'.cdlc.catalog.v1.GetPersonTitlesRequest\x1a(.cdlc.catalog.v1.GetPersonTitlesResponse\"\x03\x90\x02\x01B8Z6github.com/cdlc/cdlc/api/gen/cdlc/catalog/v1;catalogv1b\x06proto3"
 
 var (
 	file_cdlc_catalog_v1_catalog_proto_rawDescOnce sync.Once
@@ -637,7 +730,7 @@ func file_cdlc_catalog_v1_catalog_proto_rawDescGZIP() []byte {
 	return file_cdlc_catalog_v1_catalog_proto_rawDescData
 }
 
-var file_cdlc_catalog_v1_catalog_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_cdlc_catalog_v1_catalog_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_cdlc_catalog_v1_catalog_proto_goTypes = []any{
 	(*GetTitlesRequest)(nil),        // 0: cdlc.catalog.v1.GetTitlesRequest
 	(*GetTitlesResponse)(nil),       // 1: cdlc.catalog.v1.GetTitlesResponse
@@ -648,22 +741,26 @@ var file_cdlc_catalog_v1_catalog_proto_goTypes = []any{
 	(*GetTitleCreditsRequest)(nil),  // 6: cdlc.catalog.v1.GetTitleCreditsRequest
 	(*GetTitleCreditsResponse)(nil), // 7: cdlc.catalog.v1.GetTitleCreditsResponse
 	(*Credit)(nil),                  // 8: cdlc.catalog.v1.Credit
+	(*GetPersonTitlesRequest)(nil),  // 9: cdlc.catalog.v1.GetPersonTitlesRequest
+	(*GetPersonTitlesResponse)(nil), // 10: cdlc.catalog.v1.GetPersonTitlesResponse
 }
 var file_cdlc_catalog_v1_catalog_proto_depIdxs = []int32{
-	2, // 0: cdlc.catalog.v1.GetTitlesResponse.titles:type_name -> cdlc.catalog.v1.TitleSummary
-	5, // 1: cdlc.catalog.v1.GetPeopleResponse.people:type_name -> cdlc.catalog.v1.PersonSummary
-	8, // 2: cdlc.catalog.v1.GetTitleCreditsResponse.credits:type_name -> cdlc.catalog.v1.Credit
-	0, // 3: cdlc.catalog.v1.InventoryService.GetTitles:input_type -> cdlc.catalog.v1.GetTitlesRequest
-	3, // 4: cdlc.catalog.v1.ActorService.GetPeople:input_type -> cdlc.catalog.v1.GetPeopleRequest
-	6, // 5: cdlc.catalog.v1.ActorService.GetTitleCredits:input_type -> cdlc.catalog.v1.GetTitleCreditsRequest
-	1, // 6: cdlc.catalog.v1.InventoryService.GetTitles:output_type -> cdlc.catalog.v1.GetTitlesResponse
-	4, // 7: cdlc.catalog.v1.ActorService.GetPeople:output_type -> cdlc.catalog.v1.GetPeopleResponse
-	7, // 8: cdlc.catalog.v1.ActorService.GetTitleCredits:output_type -> cdlc.catalog.v1.GetTitleCreditsResponse
-	6, // [6:9] is the sub-list for method output_type
-	3, // [3:6] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	2,  // 0: cdlc.catalog.v1.GetTitlesResponse.titles:type_name -> cdlc.catalog.v1.TitleSummary
+	5,  // 1: cdlc.catalog.v1.GetPeopleResponse.people:type_name -> cdlc.catalog.v1.PersonSummary
+	8,  // 2: cdlc.catalog.v1.GetTitleCreditsResponse.credits:type_name -> cdlc.catalog.v1.Credit
+	0,  // 3: cdlc.catalog.v1.InventoryService.GetTitles:input_type -> cdlc.catalog.v1.GetTitlesRequest
+	3,  // 4: cdlc.catalog.v1.ActorService.GetPeople:input_type -> cdlc.catalog.v1.GetPeopleRequest
+	6,  // 5: cdlc.catalog.v1.ActorService.GetTitleCredits:input_type -> cdlc.catalog.v1.GetTitleCreditsRequest
+	9,  // 6: cdlc.catalog.v1.ActorService.GetPersonTitles:input_type -> cdlc.catalog.v1.GetPersonTitlesRequest
+	1,  // 7: cdlc.catalog.v1.InventoryService.GetTitles:output_type -> cdlc.catalog.v1.GetTitlesResponse
+	4,  // 8: cdlc.catalog.v1.ActorService.GetPeople:output_type -> cdlc.catalog.v1.GetPeopleResponse
+	7,  // 9: cdlc.catalog.v1.ActorService.GetTitleCredits:output_type -> cdlc.catalog.v1.GetTitleCreditsResponse
+	10, // 10: cdlc.catalog.v1.ActorService.GetPersonTitles:output_type -> cdlc.catalog.v1.GetPersonTitlesResponse
+	7,  // [7:11] is the sub-list for method output_type
+	3,  // [3:7] is the sub-list for method input_type
+	3,  // [3:3] is the sub-list for extension type_name
+	3,  // [3:3] is the sub-list for extension extendee
+	0,  // [0:3] is the sub-list for field type_name
 }
 
 func init() { file_cdlc_catalog_v1_catalog_proto_init() }
@@ -677,7 +774,7 @@ func file_cdlc_catalog_v1_catalog_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cdlc_catalog_v1_catalog_proto_rawDesc), len(file_cdlc_catalog_v1_catalog_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   9,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

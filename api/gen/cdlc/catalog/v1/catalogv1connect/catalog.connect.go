@@ -48,6 +48,9 @@ const (
 	// ActorServiceGetTitleCreditsProcedure is the fully-qualified name of the ActorService's
 	// GetTitleCredits RPC.
 	ActorServiceGetTitleCreditsProcedure = "/cdlc.catalog.v1.ActorService/GetTitleCredits"
+	// ActorServiceGetPersonTitlesProcedure is the fully-qualified name of the ActorService's
+	// GetPersonTitles RPC.
+	ActorServiceGetPersonTitlesProcedure = "/cdlc.catalog.v1.ActorService/GetPersonTitles"
 )
 
 // InventoryServiceClient is a client for the cdlc.catalog.v1.InventoryService service.
@@ -130,6 +133,8 @@ type ActorServiceClient interface {
 	GetPeople(context.Context, *connect.Request[v1.GetPeopleRequest]) (*connect.Response[v1.GetPeopleResponse], error)
 	// GetTitleCredits returns a title's cast (billing order) and crew.
 	GetTitleCredits(context.Context, *connect.Request[v1.GetTitleCreditsRequest]) (*connect.Response[v1.GetTitleCreditsResponse], error)
+	// GetPersonTitles returns the ids of the titles a person is credited on.
+	GetPersonTitles(context.Context, *connect.Request[v1.GetPersonTitlesRequest]) (*connect.Response[v1.GetPersonTitlesResponse], error)
 }
 
 // NewActorServiceClient constructs a client for the cdlc.catalog.v1.ActorService service. By
@@ -157,6 +162,13 @@ func NewActorServiceClient(httpClient connect.HTTPClient, baseURL string, opts .
 			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 			connect.WithClientOptions(opts...),
 		),
+		getPersonTitles: connect.NewClient[v1.GetPersonTitlesRequest, v1.GetPersonTitlesResponse](
+			httpClient,
+			baseURL+ActorServiceGetPersonTitlesProcedure,
+			connect.WithSchema(actorServiceMethods.ByName("GetPersonTitles")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -164,6 +176,7 @@ func NewActorServiceClient(httpClient connect.HTTPClient, baseURL string, opts .
 type actorServiceClient struct {
 	getPeople       *connect.Client[v1.GetPeopleRequest, v1.GetPeopleResponse]
 	getTitleCredits *connect.Client[v1.GetTitleCreditsRequest, v1.GetTitleCreditsResponse]
+	getPersonTitles *connect.Client[v1.GetPersonTitlesRequest, v1.GetPersonTitlesResponse]
 }
 
 // GetPeople calls cdlc.catalog.v1.ActorService.GetPeople.
@@ -176,12 +189,19 @@ func (c *actorServiceClient) GetTitleCredits(ctx context.Context, req *connect.R
 	return c.getTitleCredits.CallUnary(ctx, req)
 }
 
+// GetPersonTitles calls cdlc.catalog.v1.ActorService.GetPersonTitles.
+func (c *actorServiceClient) GetPersonTitles(ctx context.Context, req *connect.Request[v1.GetPersonTitlesRequest]) (*connect.Response[v1.GetPersonTitlesResponse], error) {
+	return c.getPersonTitles.CallUnary(ctx, req)
+}
+
 // ActorServiceHandler is an implementation of the cdlc.catalog.v1.ActorService service.
 type ActorServiceHandler interface {
 	// GetPeople returns the people that exist among ids, in the order asked.
 	GetPeople(context.Context, *connect.Request[v1.GetPeopleRequest]) (*connect.Response[v1.GetPeopleResponse], error)
 	// GetTitleCredits returns a title's cast (billing order) and crew.
 	GetTitleCredits(context.Context, *connect.Request[v1.GetTitleCreditsRequest]) (*connect.Response[v1.GetTitleCreditsResponse], error)
+	// GetPersonTitles returns the ids of the titles a person is credited on.
+	GetPersonTitles(context.Context, *connect.Request[v1.GetPersonTitlesRequest]) (*connect.Response[v1.GetPersonTitlesResponse], error)
 }
 
 // NewActorServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -205,12 +225,21 @@ func NewActorServiceHandler(svc ActorServiceHandler, opts ...connect.HandlerOpti
 		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 		connect.WithHandlerOptions(opts...),
 	)
+	actorServiceGetPersonTitlesHandler := connect.NewUnaryHandler(
+		ActorServiceGetPersonTitlesProcedure,
+		svc.GetPersonTitles,
+		connect.WithSchema(actorServiceMethods.ByName("GetPersonTitles")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/cdlc.catalog.v1.ActorService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case ActorServiceGetPeopleProcedure:
 			actorServiceGetPeopleHandler.ServeHTTP(w, r)
 		case ActorServiceGetTitleCreditsProcedure:
 			actorServiceGetTitleCreditsHandler.ServeHTTP(w, r)
+		case ActorServiceGetPersonTitlesProcedure:
+			actorServiceGetPersonTitlesHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -226,4 +255,8 @@ func (UnimplementedActorServiceHandler) GetPeople(context.Context, *connect.Requ
 
 func (UnimplementedActorServiceHandler) GetTitleCredits(context.Context, *connect.Request[v1.GetTitleCreditsRequest]) (*connect.Response[v1.GetTitleCreditsResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("cdlc.catalog.v1.ActorService.GetTitleCredits is not implemented"))
+}
+
+func (UnimplementedActorServiceHandler) GetPersonTitles(context.Context, *connect.Request[v1.GetPersonTitlesRequest]) (*connect.Response[v1.GetPersonTitlesResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("cdlc.catalog.v1.ActorService.GetPersonTitles is not implemented"))
 }
