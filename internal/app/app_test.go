@@ -145,3 +145,23 @@ func inflight(t *testing.T, a *app.App) float64 {
 	}
 	return 0
 }
+
+// Every service in one process: the module table, the shared API and its
+// OpenAPI document hold together (no clashing routes or schema names).
+func TestTargetAllServesEveryService(t *testing.T) {
+	in := apptest.Start(t, map[string]string{"target": "all"})
+	var spec struct {
+		Paths map[string]any `json:"paths"`
+	}
+	res := in.Do("GET", "/openapi.json", nil)
+	require.Equal(t, 200, res.Status)
+	res.JSON(t, &spec)
+	for _, p := range []string{"/api/v1/config/{app}/{profile}/effective", "/api/v1/titles/{id}", "/api/v1/people/{id}", "/api/v1/discover/titles"} {
+		require.Contains(t, spec.Paths, p)
+	}
+	var ready struct{ Checks map[string]string }
+	in.Do("GET", "/readyz", nil).JSON(t, &ready)
+	for _, c := range []string{"db:config", "db:inventory", "db:actor", "bus", "cache"} {
+		require.Equal(t, "ok", ready.Checks[c], c)
+	}
+}
