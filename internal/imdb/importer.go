@@ -38,7 +38,8 @@ type Options struct {
 	// Log receives progress, bad rows and notices (the operator's stderr).
 	Log io.Writer
 	// TTY redraws one progress line in place (Log is a terminal); otherwise
-	// a plain line is printed every ProgressEvery (default 10s).
+	// a plain line is printed every ProgressEvery (default 10s). A negative
+	// ProgressEvery shows no progress (bad rows and notices still print).
 	TTY           bool
 	ProgressEvery time.Duration
 	// MaxBadShown caps the bad rows printed (default 20); all are counted.
@@ -69,7 +70,7 @@ func (e *FileError) Error() string {
 func (e *FileError) Unwrap() error { return e.Err }
 
 // Truncated reports whether the file is a gzip file cut short.
-func (e *FileError) Truncated() bool { return errors.Is(e.Err, errTruncated) }
+func (e *FileError) Truncated() bool { return errors.Is(e.Err, ErrTruncated) }
 
 // Status says how far a file got.
 type Status string
@@ -197,6 +198,13 @@ func Import(ctx context.Context, fsys fs.FS, sink Sink, opt Options) (Summary, e
 		return sum, stop
 	}
 	return sum, errors.Join(fileErrs...)
+}
+
+// Check reports, as Import would before writing anything, whether fsys
+// holds the files of the tables asked for (empty: any dataset file).
+func Check(fsys fs.FS, tables []string) error {
+	_, err := findFiles(fsys, tables)
+	return err
 }
 
 type foundFile struct{ table, file string }

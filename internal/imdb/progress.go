@@ -37,7 +37,11 @@ func newConsole(w io.Writer, tty bool, every time.Duration) *console {
 		w = io.Discard
 	}
 	c := &console{w: w, tty: tty, stop: make(chan struct{}), done: make(chan struct{})}
-	if every <= 0 {
+	switch {
+	case every < 0:
+		close(c.done)
+		return c
+	case every == 0:
 		every = 10 * time.Second
 		if tty {
 			every = 200 * time.Millisecond

@@ -18,9 +18,9 @@ const maxLine = 1 << 20
 // null is IMDb's null field.
 var null = []byte(`\N`)
 
-// errTruncated marks a gzip stream that ends before its end: the file was
-// cut short (an interrupted download).
-var errTruncated = errors.New("truncated gzip file (unexpected end of data)")
+// ErrTruncated is in the error of a gzip file that ends before its end:
+// the file was cut short (an interrupted download).
+var ErrTruncated = errors.New("truncated gzip file (unexpected end of data)")
 
 // tsvReader reads one IMDb TSV stream, plain or gzip, a line at a time.
 type tsvReader struct {
@@ -41,7 +41,7 @@ func newTSVReader(r io.Reader, gzipped bool) (*tsvReader, error) {
 		gz, err := gzip.NewReader(t.raw)
 		if err != nil {
 			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-				return nil, errTruncated
+				return nil, ErrTruncated
 			}
 			return nil, fmt.Errorf("not a gzip file: %w", err)
 		}
@@ -106,7 +106,7 @@ func (t *tsvReader) skipTo(offset, line int64, seek io.Seeker) error {
 
 // next returns the next line without its newline. The slice is valid until
 // the following call. At the end it returns io.EOF; a damaged stream gives
-// errTruncated or the read error. A last line without a newline counts; a
+// ErrTruncated or the read error. A last line without a newline counts; a
 // partial line before damage does not.
 func (t *tsvReader) next() ([]byte, error) {
 	t.long = t.long[:0]
@@ -167,7 +167,7 @@ func (t *tsvReader) skipLine() error {
 
 func (t *tsvReader) readErr(err error) error {
 	if t.gz != nil && errors.Is(err, io.ErrUnexpectedEOF) {
-		return errTruncated
+		return ErrTruncated
 	}
 	if errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) {
 		return fmt.Errorf("corrupt gzip file: %w", err)
