@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -433,4 +434,23 @@ func TestSinkFailureStops(t *testing.T) {
 	require.ErrorContains(t, err, "disk full")
 	require.Equal(t, imdb.StatusFailed, stats(t, sum, imdb.NameBasics).Status)
 	require.Equal(t, imdb.StatusNotReached, stats(t, sum, imdb.TitleCrew).Status)
+}
+
+func TestProgressLines(t *testing.T) {
+	dir := t.TempDir()
+	_, err := imdbtest.Synth(dir, 3000, true)
+	require.NoError(t, err)
+	sink := imdbtest.NewSink()
+	sink.Before = func(string, int) error { time.Sleep(2 * time.Millisecond); return nil }
+	for _, tty := range []bool{false, true} {
+		_, log, err := importDir(t, context.Background(), dir, sink, imdb.Options{BatchSize: 100, TTY: tty, ProgressEvery: time.Millisecond})
+		require.NoError(t, err)
+		require.Regexp(t, `title\.principals +\[=* *\] +[0-9.]+% +[0-9,]+ rows +[0-9,]+ rows/s`, log)
+		require.Contains(t, log, "title.basics     done: 3,000 rows in")
+		if tty {
+			require.Contains(t, log, "\r\033[K")
+		} else {
+			require.NotContains(t, log, "\r")
+		}
+	}
 }

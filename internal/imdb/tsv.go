@@ -15,9 +15,6 @@ import (
 // a file without newlines cannot make the importer buffer all of it.
 const maxLine = 1 << 20
 
-// null is IMDb's null field.
-var null = []byte(`\N`)
-
 // ErrTruncated is in the error of a gzip file that ends before its end:
 // the file was cut short (an interrupted download).
 var ErrTruncated = errors.New("truncated gzip file (unexpected end of data)")
@@ -231,6 +228,7 @@ func badField(col, format string, args ...any) error {
 	return &rowError{col: col, msg: fmt.Sprintf(format, args...)}
 }
 
+// isNull reports whether a field is IMDb's null, \N.
 func isNull(b []byte) bool { return len(b) == 2 && b[0] == '\\' && b[1] == 'N' }
 
 // str returns a text field; null is "".
@@ -324,14 +322,6 @@ func id(col string, b []byte, prefix string) (string, error) {
 		return "", badField(col, "want an IMDb id (%s and 7 to 10 digits), got %q", prefix, b)
 	}
 	return string(b), nil
-}
-
-// optionalID returns an IMDb id or "" for null.
-func optionalID(col string, b []byte, prefix string) (string, error) {
-	if isNull(b) {
-		return "", nil
-	}
-	return id(col, b, prefix)
 }
 
 // noStrings is the empty list (JSON [] rather than null); never appended to
