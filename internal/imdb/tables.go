@@ -261,10 +261,17 @@ var titlePrincipals = &spec[actor.Credit]{
 		}
 		c.Department = DepartmentOf(category)
 		c.Job = category
-		// Crew rows may name the job more precisely ("screenplay",
-		// "executive producer"); a cast row's job is its category.
-		if job := str(f[4]); job != "" && c.Department != actor.DeptActing {
-			c.Job = job
+		// Crew rows may name the job more precisely ("executive
+		// producer"). Not for directors and writers: title.crew lists
+		// them too, as "director" and "writer", and both files must give
+		// the same credit whether the store keys credits by department or
+		// by job. A cast row's job is its category.
+		switch c.Department {
+		case actor.DeptActing, actor.DeptDirecting, actor.DeptWriting:
+		default:
+			if job := str(f[4]); job != "" {
+				c.Job = job
+			}
 		}
 		if c.Characters, err = characters("characters", f[5]); err != nil {
 			return out, err
