@@ -47,9 +47,12 @@ type Sink interface {
 	// (biography, places, images) is kept.
 	People(ctx context.Context, people []actor.Person) error
 	// Credits upserts credits from title.crew and title.principals, keyed by
-	// (TitleID, PersonID, Department): a director listed in both files is
-	// one credit, and the later write (principals, which carries the job
-	// and billing order) wins.
+	// (TitleID, PersonID, Department) or (TitleID, PersonID, Job): a
+	// director or writer has the same department and job in both files, so
+	// either key makes them one credit, and the later write (principals,
+	// which carries the billing order and characters) wins. A batch never
+	// holds two credits with the same (TitleID, PersonID, Department), and
+	// never splits one title's credits.
 	Credits(ctx context.Context, credits []actor.Credit) error
 	// Finish is called once when the import stops, done or not, so that
 	// the stores can refresh what depends on the whole load (search
