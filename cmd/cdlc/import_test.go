@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/cdlc/cdlc/internal/app"
+	"github.com/cdlc/cdlc/internal/imdb"
+	"github.com/cdlc/cdlc/internal/imdb/imdbtest"
+)
+
+// fakeCatalog makes the import commands write into an in-memory sink.
+func fakeCatalog(t *testing.T) *imdbtest.Sink {
+	t.Helper()
+	sink := imdbtest.NewSink()
+	prev := openCatalogSink
+	openCatalogSink = func(context.Context, app.Config) (imdb.Sink, io.Closer, error) {
+		return sink, io.NopCloser(nil), nil
+	}
+	t.Cleanup(func() { openCatalogSink = prev })
+	return sink
+}
+
+func TestImportIMDbBadInput(t *testing.T) {
+	fakeCatalog(t)
+	data, empty := t.TempDir(), t.TempDir()
+	_, err := imdbtest.WriteFile(data, imdb.TitleBasics, false, "tt0068646\tmovie\tThe Godfather\t\\N\t0\t1972\t\\N\t175\tCrime,Drama")
+	require.NoError(t, err)
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no dir", []string{}, "--dir is required"},
+		{"missing dir", []string{"--dir", filepath.Join(empty, "nope")}, "no such directory"},
+		{"no files", []string{"--dir", empty}, "no IMDb dataset files"},
+		{"bad batch", []string{"--dir", data, "--batch", "0"}, "--batch must be at least 1"},
+		{"unknown file", []string{"--dir", data, "--files", "title.bogus"}, `unknown file "title.bogus"`},
+		{"absent file", []string{"--dir", data, "--files", "title.crew"}, "neither title.crew.tsv.gz nor title.crew.tsv"},
+		{"bad progress", []string{"--dir", data, "--progress", "loud"}, "--progress must be"},
+		{"bad flag", []string{"--dir", data, "--batch", "many"}, "invalid argument"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			args := append([]string{"import", "imdb", "--data-dir", t.TempDir()}, c.args...)
+			code, _, stderr := runCmd(t, context.Background(), args...)
+			require.Equal(t, 2, code, stderr)
+			require.Contains(t, stderr, c.want)
+			require.Equal(t, 1, strings.Count(strings.TrimSpace(stderr), "\n")+1, "one line: %q", stderr)
+		})
+	}
+}
+
+func TestImportIMDb(t *testing.T) {
+	sink := fakeCatalog(t)
+	data, state := t.TempDir(), t.TempDir()
+	_, err := imdbtest.Synth(data, 1000, true)
+	require.NoError(t, err)
+	_, err = imdbtest.WriteFile(data, imdb.TitleRatings, false, "tt00000001\t7.5\t100", "tt00000002\tbad\t1")
+	require.NoError(t, err)
+	require.NoError(t, os.Remove(filepath.Join(data, "title.ratings.tsv.gz")))
+
+	args := []string{"import", "imdb", "--data-dir", state, "--dir", data, "--batch", "250", "--progress", "lines"}
+	code, stdout, stderr := runCmd(t, context.Background(), args...)
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stderr, `title.ratings.tsv:3: averageRating: want a number from 0 to 10, got "bad"`)
+	require.Contains(t, stdout, "title.principals")
+	require.Regexp(t, `total\s+-?\s*[0-9,]+\s+[0-9,]+\s+1\s`, stdout)
+	titles, _, people, credits := sink.Counts()
+	require.Equal(t, 1000, titles)
+	require.Equal(t, 1000, people)
+	require.FileExists(t, filepath.Join(state, "import", "imdb", "title.basics.checkpoint.json"))
+
+	// Again, resuming: nothing left to do, nothing changes.
+	code, stdout, stderr = runCmd(t, context.Background(), append(args, "--resume")...)
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stdout, "already done")
+	t2, _, p2, c2 := sink.Counts()
+	require.Equal(t, []int{titles, people, credits}, []int{t2, p2, c2})
+}
+
+func TestImportIMDbTruncatedGzip(t *testing.T) {
+	sink := fakeCatalog(t)
+	data := t.TempDir()
+	rows := make([]string, 30000)
+	for i := range rows {
+		rows[i] = fmt.Sprintf("nm%07d", i+1) + "\tSomeone Somebody " + itoa(i) + "\t1950\t\\N\tactor\t\\N"
+	}
+	path, err := imdbtest.WriteFile(data, imdb.NameBasics, true, rows...)
+	require.NoError(t, err)
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(path, b[:len(b)/2], 0o600))
+
+	code, stdout, stderr := runCmd(t, context.Background(), "import", "imdb", "--data-dir", t.TempDir(), "--dir", data, "--batch", "1000")
+	require.Equal(t, 1, code)
+	require.Contains(t, stderr, "cdlc: 1 file(s) could not be read to the end")
+	require.Contains(t, stderr, "name.basics.tsv.gz: after line")
+	require.Contains(t, stderr, "truncated gzip file")
+	require.Contains(t, stderr, "download the file again")
+	require.Contains(t, stdout, "failed")
+	_, _, people, _ := sink.Counts()
+	require.Greater(t, people, 1000)
+	require.Less(t, people, 30000)
+}
+
+func TestImportIMDbInterrupted(t *testing.T) {
+	sink := fakeCatalog(t)
+	data := t.TempDir()
+	_, err := imdbtest.Synth(data, 2000, false)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	sink.Before = func(method string, _ int) error {
+		if method == "Akas" {
+			cancel()
+		}
+		return nil
+	}
+	state := t.TempDir()
+	code, _, stderr := runCmd(t, ctx, "import", "imdb", "--data-dir", state, "--dir", data, "--batch", "500")
+	require.Equal(t, 1, code)
+	require.Contains(t, stderr, "import interrupted")
+	require.Contains(t, stderr, "--resume")
+	sink.Before = nil
+	code, stdout, stderr := runCmd(t, context.Background(), "import", "imdb", "--data-dir", state, "--dir", data, "--batch", "500", "--resume")
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stdout, "already done")
+	_, akas, _, _ := sink.Counts()
+	require.Equal(t, imdbtest.SynthSize(2000)[imdb.TitleAkas], akas)
+}
+
+func TestImportWithoutStores(t *testing.T) {
+	data := t.TempDir()
+	_, err := imdbtest.WriteFile(data, imdb.TitleBasics, false)
+	require.NoError(t, err)
+	code, _, stderr := runCmd(t, context.Background(), "import", "imdb", "--data-dir", t.TempDir(), "--dir", data)
+	require.Equal(t, 1, code)
+	require.Contains(t, stderr, "no inventory and actor stores")
+	code, _, stderr = runCmd(t, context.Background(), "seed", "demo", "--data-dir", t.TempDir())
+	require.Equal(t, 1, code)
+	require.Contains(t, stderr, "no inventory and actor stores")
+}
+
+func TestSeedDemo(t *testing.T) {
+	sink := fakeCatalog(t)
+	code, stdout, stderr := runCmd(t, context.Background(), "seed", "demo", "--data-dir", t.TempDir())
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stdout, "demo catalog loaded")
+	titles, akas, people, credits := sink.Counts()
+	require.Greater(t, titles, 40)
+	code, _, stderr = runCmd(t, context.Background(), "seed", "demo", "--data-dir", t.TempDir())
+	require.Equal(t, 0, code, stderr)
+	t2, a2, p2, c2 := sink.Counts()
+	require.Equal(t, []int{titles, akas, people, credits}, []int{t2, a2, p2, c2})
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }

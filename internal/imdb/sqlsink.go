@@ -1,0 +1,138 @@
+package imdb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/cdlc/cdlc/internal/actor"
+	"github.com/cdlc/cdlc/internal/inventory"
+	"github.com/cdlc/cdlc/internal/platform/db"
+)
+
+// TitleStore is what the importer needs of the inventory's store: bulk,
+// idempotent writes, each one transaction. The semantics are those of the
+// Sink methods of the same name (see Sink).
+type TitleStore interface {
+	UpsertTitles(ctx context.Context, titles []inventory.Title) error
+	SetEpisodes(ctx context.Context, episodes []Episode) error
+	UpsertAkas(ctx context.Context, akas []TitleAka) error
+	SetRatings(ctx context.Context, ratings []TitleRating) error
+}
+
+// PersonStore is what the importer needs of the actor service's store.
+type PersonStore interface {
+	UpsertPeople(ctx context.Context, people []actor.Person) error
+	UpsertCredits(ctx context.Context, credits []actor.Credit) error
+}
+
+// Finisher is implemented by a store that has work to do once a bulk load
+// ends (rebuild a search index, publish one "imported" event rather than
+// millions of row events, drop caches).
+type Finisher interface {
+	FinishImport(ctx context.Context) error
+}
+
+// Stores says how to build the two services' stores on their databases;
+// it is how the importer is wired to inventory/sqlstore and actor/sqlstore
+// without importing them.
+type Stores struct {
+	// InventoryMigrations and ActorMigrations are the services' migration
+	// sets, applied before writing (as `cdlc migrate` would).
+	InventoryMigrations []db.Migrations
+	ActorMigrations     []db.Migrations
+	Titles              func(*db.DB) (TitleStore, error)
+	People              func(*db.DB) (PersonStore, error)
+}
+
+// SQLSink writes straight into the databases of the inventory and actor
+// services, through their stores. It is for an operator's bulk load: the
+// stores' bulk methods skip the per-row outbox events and leave one
+// FinishImport at the end.
+type SQLSink struct {
+	inv, act *db.DB
+	titles   TitleStore
+	people   PersonStore
+}
+
+var _ Sink = (*SQLSink)(nil)
+
+// OpenSQLSink opens and migrates the two databases and builds the stores.
+func OpenSQLSink(ctx context.Context, cfg db.Config, st Stores) (*SQLSink, error) {
+	if st.Titles == nil || st.People == nil {
+		return nil, errors.New("the inventory and actor stores are not wired into this build")
+	}
+	s := &SQLSink{}
+	var err error
+	if s.inv, err = open(ctx, cfg, "inventory", st.InventoryMigrations); err != nil {
+		return nil, err
+	}
+	if s.act, err = open(ctx, cfg, "actor", st.ActorMigrations); err != nil {
+		s.inv.Close()
+		return nil, err
+	}
+	if s.titles, err = st.Titles(s.inv); err == nil {
+		s.people, err = st.People(s.act)
+	}
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func open(ctx context.Context, cfg db.Config, service string, sets []db.Migrations) (*db.DB, error) {
+	d, err := db.Open(ctx, cfg, service)
+	if err != nil {
+		return nil, fmt.Errorf("database of %s: %w", service, err)
+	}
+	if err := d.Migrate(sets...); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// Close closes both databases.
+func (s *SQLSink) Close() error {
+	return errors.Join(s.inv.Close(), s.act.Close())
+}
+
+// Titles implements Sink.
+func (s *SQLSink) Titles(ctx context.Context, b []inventory.Title) error {
+	return s.titles.UpsertTitles(ctx, b)
+}
+
+// Episodes implements Sink.
+func (s *SQLSink) Episodes(ctx context.Context, b []Episode) error {
+	return s.titles.SetEpisodes(ctx, b)
+}
+
+// Akas implements Sink.
+func (s *SQLSink) Akas(ctx context.Context, b []TitleAka) error { return s.titles.UpsertAkas(ctx, b) }
+
+// Ratings implements Sink.
+func (s *SQLSink) Ratings(ctx context.Context, b []TitleRating) error {
+	return s.titles.SetRatings(ctx, b)
+}
+
+// People implements Sink.
+func (s *SQLSink) People(ctx context.Context, b []actor.Person) error {
+	return s.people.UpsertPeople(ctx, b)
+}
+
+// Credits implements Sink.
+func (s *SQLSink) Credits(ctx context.Context, b []actor.Credit) error {
+	return s.people.UpsertCredits(ctx, b)
+}
+
+// Finish implements Sink: it lets each store that wants to finish a bulk load.
+func (s *SQLSink) Finish(ctx context.Context) error {
+	var err error
+	for _, st := range []any{s.titles, s.people} {
+		if f, ok := st.(Finisher); ok {
+			err = errors.Join(err, f.FinishImport(ctx))
+		}
+	}
+	return err
+}
