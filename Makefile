@@ -64,6 +64,7 @@ endif
 run: build ## build, then serve everything on http://localhost:8080 with embedded stores under ./data
 	@mkdir -p $(DATA_DIR)
 	@echo "cdlc: http://localhost$(HTTP_ADDR) (data in $(DATA_DIR), Ctrl-C to stop)"
+	$(CDLC) seed demo --data-dir=$(DATA_DIR)
 	$(CDLC) serve --data-dir=$(DATA_DIR) --http-addr=$(HTTP_ADDR) $(RUN_FLAGS)
 
 test: test-go test-web ## run every test (Go with -race, then the web app's)

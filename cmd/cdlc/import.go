@@ -16,10 +16,8 @@ import (
 	"github.com/cdlc/cdlc/internal/platform/errs"
 )
 
-// catalogStores builds the inventory and actor stores that imports write
-// through (see imdb.Stores; the migration sets are filled in from the
-// services' registrations).
-var catalogStores = imdb.Stores{}
+// catalogStores are the inventory and actor stores that imports write through.
+var catalogStores = imdb.CatalogStores
 
 // openCatalogSink opens the inventory and actor databases, migrated, as a
 // sink for imports. Tests replace it.
@@ -28,11 +26,6 @@ var openCatalogSink = func(ctx context.Context, cfg app.Config) (imdb.Sink, io.C
 	if st.Titles == nil || st.People == nil {
 		return nil, nil, errors.New("this build has no inventory and actor stores to import into")
 	}
-	mods, err := app.Migrations([]string{"inventory", "actor"})
-	if err != nil {
-		return nil, nil, err
-	}
-	st.InventoryMigrations, st.ActorMigrations = mods[0].Sets, mods[1].Sets
 	s, err := imdb.OpenSQLSink(ctx, cfg.DB, st)
 	if err != nil {
 		return nil, nil, err

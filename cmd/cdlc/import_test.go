@@ -12,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/cdlc/cdlc/internal/app/apptest"
+
 	"github.com/cdlc/cdlc/internal/app"
 	"github.com/cdlc/cdlc/internal/imdb"
 	"github.com/cdlc/cdlc/internal/imdb/imdbtest"
@@ -137,16 +139,36 @@ func TestImportIMDbInterrupted(t *testing.T) {
 	require.Equal(t, imdbtest.SynthSize(2000)[imdb.TitleAkas], akas)
 }
 
-func TestImportWithoutStores(t *testing.T) {
-	data := t.TempDir()
-	_, err := imdbtest.WriteFile(data, imdb.TitleBasics, false)
-	require.NoError(t, err)
-	code, _, stderr := runCmd(t, context.Background(), "import", "imdb", "--data-dir", t.TempDir(), "--dir", data)
-	require.Equal(t, 1, code)
-	require.Contains(t, stderr, "no inventory and actor stores")
-	code, _, stderr = runCmd(t, context.Background(), "seed", "demo", "--data-dir", t.TempDir())
-	require.Equal(t, 1, code)
-	require.Contains(t, stderr, "no inventory and actor stores")
+// The demo catalog seeds through the services' own stores, twice without
+// change, and the platform then serves it.
+func TestSeedDemoServesTheCatalog(t *testing.T) {
+	dir := t.TempDir()
+	for range 2 {
+		code, stdout, stderr := runCmd(t, context.Background(), "seed", "demo", "--data-dir", dir)
+		require.Equal(t, 0, code, stderr)
+		require.NotEmpty(t, stdout)
+	}
+	in := apptest.Start(t, map[string]string{"data_dir": dir})
+	var title struct {
+		ID      string `json:"id"`
+		Title   string `json:"title"`
+		Credits struct {
+			Cast []struct {
+				PersonID   string   `json:"person_id"`
+				Characters []string `json:"characters"`
+			} `json:"cast"`
+		} `json:"credits"`
+	}
+	res := in.Do("GET", "/api/v1/titles/tt0068646?append=credits", nil)
+	require.Equal(t, 200, res.Status, string(res.Body))
+	res.JSON(t, &title)
+	require.Equal(t, "The Godfather", title.Title)
+	require.NotEmpty(t, title.Credits.Cast)
+	require.Equal(t, "nm0000008", title.Credits.Cast[0].PersonID)
+
+	res = in.Do("GET", "/api/v1/people/nm0000008", nil)
+	require.Equal(t, 200, res.Status, string(res.Body))
+	require.Contains(t, string(res.Body), "Marlon Brando")
 }
 
 func TestSeedDemo(t *testing.T) {

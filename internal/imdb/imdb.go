@@ -60,27 +60,15 @@ type Sink interface {
 	Finish(ctx context.Context) error
 }
 
-// Episode places an episode in its series (title.episode).
-type Episode struct {
-	ID       string // the episode, tt...
-	ParentID string // the series, tt...
-	Season   int    // 0 when unknown
-	Number   int    // 0 when unknown
-}
+// Episode links an episode to its series (title.episode).
+type Episode = inventory.EpisodeRow
 
 // TitleAka is a localized title of a title (title.akas), keyed by
 // (TitleID, Ordering).
-type TitleAka struct {
-	TitleID  string
-	Ordering int
-	inventory.Aka
-}
+type TitleAka = inventory.AkaRow
 
 // TitleRating is the aggregate rating of a title (title.ratings).
-type TitleRating struct {
-	TitleID string
-	inventory.Rating
-}
+type TitleRating = inventory.RatingRow
 
 // kinds maps IMDb's titleType to the catalog's kind.
 var kinds = map[string]inventory.Kind{

@@ -15,14 +15,14 @@ import (
 // Sink methods of the same name (see Sink).
 type TitleStore interface {
 	UpsertTitles(ctx context.Context, titles []inventory.Title) error
-	SetEpisodes(ctx context.Context, episodes []Episode) error
+	UpsertEpisodes(ctx context.Context, episodes []Episode) error
 	UpsertAkas(ctx context.Context, akas []TitleAka) error
-	SetRatings(ctx context.Context, ratings []TitleRating) error
+	UpsertRatings(ctx context.Context, ratings []TitleRating) error
 }
 
 // PersonStore is what the importer needs of the actor service's store.
 type PersonStore interface {
-	UpsertPeople(ctx context.Context, people []actor.Person) error
+	UpsertPeople(ctx context.Context, people []actor.Record) error
 	UpsertCredits(ctx context.Context, credits []actor.Credit) error
 }
 
@@ -105,7 +105,7 @@ func (s *SQLSink) Titles(ctx context.Context, b []inventory.Title) error {
 
 // Episodes implements Sink.
 func (s *SQLSink) Episodes(ctx context.Context, b []Episode) error {
-	return s.titles.SetEpisodes(ctx, b)
+	return s.titles.UpsertEpisodes(ctx, b)
 }
 
 // Akas implements Sink.
@@ -113,12 +113,16 @@ func (s *SQLSink) Akas(ctx context.Context, b []TitleAka) error { return s.title
 
 // Ratings implements Sink.
 func (s *SQLSink) Ratings(ctx context.Context, b []TitleRating) error {
-	return s.titles.SetRatings(ctx, b)
+	return s.titles.UpsertRatings(ctx, b)
 }
 
 // People implements Sink.
 func (s *SQLSink) People(ctx context.Context, b []actor.Person) error {
-	return s.people.UpsertPeople(ctx, b)
+	rs := make([]actor.Record, len(b))
+	for i, p := range b {
+		rs[i] = actor.Record{Person: p}
+	}
+	return s.people.UpsertPeople(ctx, rs)
 }
 
 // Credits implements Sink.

@@ -113,7 +113,7 @@ var titleEpisode = &spec[Episode]{
 		if e.Season, err = integer("seasonNumber", f[2]); err != nil {
 			return out, err
 		}
-		if e.Number, err = integer("episodeNumber", f[3]); err != nil {
+		if e.Episode, err = integer("episodeNumber", f[3]); err != nil {
 			return out, err
 		}
 		return append(out, e), nil

@@ -90,7 +90,7 @@ func (s *Sink) Episodes(_ context.Context, b []imdb.Episode) error {
 	}
 	for _, e := range b {
 		if t, ok := s.TitleByID[e.ID]; ok {
-			t.ParentID, t.SeasonNumber, t.EpisodeNumber = e.ParentID, e.Season, e.Number
+			t.ParentID, t.SeasonNumber, t.EpisodeNumber = e.ParentID, e.Season, e.Episode
 			s.TitleByID[e.ID] = t
 		}
 	}

@@ -209,12 +209,12 @@ func openMySQL(ctx context.Context, cfg Config, service string) (*DB, error) {
 }
 
 func mysqlConfig(dsn, service string) (*mysql.Config, error) {
-	c, err := mysql.ParseDSN(strings.ReplaceAll(dsn, "{service}", "cdlc_"+service))
+	c, err := mysql.ParseDSN(strings.ReplaceAll(dsn, "{service}", service))
 	if err != nil {
 		return nil, err
 	}
 	// The placeholder may have been path-escaped by a DSN formatter.
-	c.DBName = strings.ReplaceAll(c.DBName, "{service}", "cdlc_"+service)
+	c.DBName = strings.ReplaceAll(c.DBName, "{service}", service)
 	c.ParseTime = true
 	c.MultiStatements = true // migrations hold several statements per file
 	c.Loc = time.UTC

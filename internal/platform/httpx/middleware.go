@@ -170,6 +170,10 @@ func Observe(log *slog.Logger, m *Metrics) Middleware {
 			m.duration.WithLabelValues(route, r.Method).Observe(elapsed.Seconds())
 			level := slog.LevelInfo
 			switch {
+			case sw.status == http.StatusServiceUnavailable:
+				// Expected while starting or while a backend is down; the
+				// cause is logged where it is known.
+				level = slog.LevelWarn
 			case sw.status >= 500:
 				level = slog.LevelError
 			case r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || r.URL.Path == "/metrics":
