@@ -130,11 +130,15 @@ const (
 	TopicCreditsChanged = "credits.changed"
 )
 
+// AllPeople is the key of an event that concerns every person and credit
+// (the one credits.changed a bulk import ends with): consumers drop
+// everything they cached.
+const AllPeople = "*"
+
 // Topics lists every topic the service publishes.
 var Topics = []string{TopicPersonCreated, TopicPersonUpdated, TopicPersonDeleted, TopicPersonMerged, TopicCreditsChanged}
 
-// PersonEvent is the payload of the person.* topics. A bulk import sends
-// one person.updated per batch with IDs listing the batch.
+// PersonEvent is the payload of the person.* topics.
 type PersonEvent struct {
 	ID         string   `json:"id,omitempty"`
 	IDs        []string `json:"ids,omitempty"`

@@ -725,7 +725,9 @@ func (s *Server) Merge(ctx context.Context, into, from string, ifVersion *int64)
 
 // HandleChanged consumes the service's events (and the inventory's title
 // events, whose names and years filmographies show): drop every cached
-// rendering of this instance.
+// rendering of this instance. That covers the one credits.changed keyed
+// AllPeople a bulk import ends with, which stands for every person and
+// credit.
 func (s *Server) HandleChanged(_ context.Context, _ events.Message) error {
 	s.gen.Add(1)
 	return nil

@@ -38,6 +38,8 @@ var Migrations = db.Migrations{Name: "actor", FS: db.MustSub(migrationsFS, "migr
 // Store implements actor.Store.
 type Store struct {
 	db *db.DB
+	// stmts are the bulk paths' prepared statements.
+	stmts stmtCache
 }
 
 var (
@@ -647,9 +649,13 @@ func (s *Store) resolveCredits(ctx context.Context, q db.Querier, cs []actor.Cre
 	}
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
-	red, err := redirects(ctx, q, ids)
-	if err != nil {
+	red := map[string]string{}
+	if some, err := anyRedirects(ctx, q); err != nil {
 		return nil, err
+	} else if some {
+		if red, err = redirects(ctx, q, ids); err != nil {
+			return nil, err
+		}
 	}
 	out := slices.Clone(cs)
 	for i := range out {
@@ -877,106 +883,4 @@ func (s *Store) Merge(ctx context.Context, into, from string, expect int64) (act
 		return events.Enqueue(ctx, tx, append(msgs, creditsEvents(titles)...)...)
 	})
 	return out, err
-}
-
-// UpsertPeople writes people in bulk, in one transaction: each record's
-// row is inserted or updated (its version bumped), its also-known-as
-// names, professions, known-for titles and images replaced, and its
-// external ids added (an nm… id is its own IMDb id). Records of ids that
-// were merged into another person are skipped. One person.updated event
-// lists the batch. Ids must match actor.PersonID and names be non-empty
-// (Invalid naming the record otherwise, and nothing is written); the
-// importer validates rows with actor.ValidateRecord first to report and
-// skip bad ones.
-func (s *Store) UpsertPeople(ctx context.Context, rs []actor.Record) error {
-	if len(rs) == 0 {
-		return nil
-	}
-	for i, r := range rs {
-		if !actor.PersonID.MatchString(r.ID) {
-			return errs.Invalid(fmt.Sprintf("people[%d].id", i), "%q is not a person id", r.ID)
-		}
-		if strings.TrimSpace(r.Name) == "" {
-			return errs.Invalid(fmt.Sprintf("people[%d].name", i), "must not be empty")
-		}
-	}
-	// The last record of an id wins, as it would row by row.
-	idx := map[string]int{}
-	var batch []actor.Record
-	for _, r := range rs {
-		if i, ok := idx[r.ID]; ok {
-			batch[i] = r
-			continue
-		}
-		idx[r.ID] = len(batch)
-		batch = append(batch, r)
-	}
-	return s.db.Tx(ctx, func(tx *sql.Tx) error {
-		ids := make([]string, len(batch))
-		for i, r := range batch {
-			ids[i] = r.ID
-		}
-		red, err := redirects(ctx, tx, ids)
-		if err != nil {
-			return err
-		}
-		t := now()
-		var keep []actor.Record
-		var rows, ext [][]any
-		var kept []string
-		for _, r := range batch {
-			if _, merged := red[r.ID]; merged {
-				continue
-			}
-			r.UpdatedAt = t
-			keep = append(keep, r)
-			kept = append(kept, r.ID)
-			rows = append(rows, personRow(r.Person))
-			ext = append(ext, externalRows(r)...)
-		}
-		if len(keep) == 0 {
-			return nil
-		}
-		if err := s.execRows(ctx, tx, peopleUpsert, rows, s.peopleSQL); err != nil {
-			return err
-		}
-		if err := s.writeLists(ctx, tx, keep, true); err != nil {
-			return err
-		}
-		if len(ext) > 0 {
-			if err := externalUpsert.Exec(ctx, tx, s.db.Dialect(), ext); err != nil {
-				return err
-			}
-		}
-		b, _ := json.Marshal(actor.PersonEvent{IDs: kept})
-		return events.Enqueue(ctx, tx, events.Message{Topic: actor.TopicPersonUpdated, Key: kept[0], Payload: b})
-	})
-}
-
-// UpsertCredits writes credits in bulk, in one transaction: a credit
-// whose (title_id, person_id, job) exists is updated (department,
-// characters, order), others are inserted. Credits of merged ids are
-// written for the survivor. The person need not exist yet (the importer
-// may load credits before people). One credits.changed event per title
-// of the batch. Credits the dataset no longer lists are not removed:
-// ReplaceTitleCredits makes a title's list exact.
-func (s *Store) UpsertCredits(ctx context.Context, cs []actor.Credit) error {
-	if len(cs) == 0 {
-		return nil
-	}
-	for i, c := range cs {
-		if err := actor.ValidateCredit(fmt.Sprintf("credits[%d]", i), c); err != nil {
-			return err
-		}
-	}
-	return s.db.Tx(ctx, func(tx *sql.Tx) error {
-		cs, err := s.resolveCredits(ctx, tx, cs, false)
-		if err != nil {
-			return err
-		}
-		if err := creditsUpsert.Exec(ctx, tx, s.db.Dialect(), creditRows(cs)); err != nil {
-			return err
-		}
-		return events.Enqueue(ctx, tx, creditsEvents(titleIDs(cs))...)
-	})
 }

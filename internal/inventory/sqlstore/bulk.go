@@ -3,161 +3,379 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
+	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/cdlc/cdlc/internal/inventory"
 	"github.com/cdlc/cdlc/internal/platform/db"
+	"github.com/cdlc/cdlc/internal/platform/events"
 )
 
 // The importer's writes: each call is one transaction and idempotent.
+//
+// They write only what the IMDb dataset supplies, and only what changed:
+// each batch reads the stored rows of its titles first, inserts the new
+// ones, updates the changed ones (version+1) and leaves the rest alone. A
+// re-import of the same files writes nothing and bumps no version; fields
+// the dataset does not have (overview, tagline, status, original
+// language, release date, spoken languages, countries, images, ...) are
+// written when a title is created and never overwritten by a bulk call,
+// so an operator's edits survive a re-import. No bulk call enqueues an
+// event: FinishImport enqueues one for the whole load.
 
-// basicsUpsert writes the columns a bulk title carries: not the rating,
-// popularity, episode links or version, which keep their stored values on
-// update (and their defaults on insert).
-var basicsUpsert = db.Upsert{Table: "titles", Key: []string{"id"}, Cols: []string{
-	"id", "kind", "title", "sort_title", "original_title", "adult", "start_year", "end_year", "release_date", "runtime_minutes",
-	"overview", "tagline", "status", "original_language", "updated_at"}}
+// bulkCols are the columns of titles the dataset supplies (and the
+// version and time of the change).
+var bulkCols = []string{"id", "kind", "title", "sort_title", "original_title", "adult", "start_year", "end_year", "runtime_minutes", "updated_at"}
+
+var (
+	// titleInsert creates titles (every scalar column but the rating,
+	// popularity and episode links, which have their own calls), or
+	// updates the dataset's columns of those that exist. (MySQL wants a
+	// value for every TEXT column even when the row exists.)
+	titleInsert = newShape(func(d db.Dialect, n int) string {
+		return versioned(d, "titles", append(slices.Clone(bulkCols), "version", "release_date", "overview", "tagline", "status", "original_language"), bulkCols[1:], n)
+	})
+	genreInsert    = newShape(func(d db.Dialect, n int) string { return genreUpsert.SQL(d, n) })
+	languageInsert = newShape(func(d db.Dialect, n int) string { return languageUpsert.SQL(d, n) })
+	countryInsert  = newShape(func(d db.Dialect, n int) string { return countryUpsert.SQL(d, n) })
+	akaWrite       = newShape(func(d db.Dialect, n int) string { return akaUpsert.SQL(d, n) })
+	// genreDelete removes one (title, genre) pair per row.
+	genreDelete = newShape(func(_ db.Dialect, n int) string {
+		return "DELETE FROM title_genres WHERE " + strings.TrimSuffix(strings.Repeat("(title_id = ? AND genre = ?) OR ", n), " OR ")
+	})
+	bumpVersions = inShape("UPDATE titles SET version = version + 1, updated_at = ? WHERE id IN (%s)")
+	readTitles   = inShape("SELECT id, kind, title, original_title, adult, start_year, end_year, runtime_minutes FROM titles WHERE id IN (%s)")
+	readGenres   = inShape("SELECT title_id, genre FROM title_genres WHERE title_id IN (%s)")
+	readAkas     = inShape("SELECT t.id, a.ordering, a.title, a.region, a.language, a.types, a.attributes, a.is_original " +
+		"FROM titles t LEFT JOIN title_akas a ON a.title_id = t.id WHERE t.id IN (%s)")
+	// ratingsUpdate and episodesUpdate set columns of existing titles
+	// from rows of (id, values...), where they differ, with version+1.
+	ratingsUpdate  = newShape(func(d db.Dialect, n int) string { return updateFrom(d, n, "rating_avg", "rating_votes", "popularity") })
+	episodesUpdate = newShape(func(d db.Dialect, n int) string {
+		return updateFrom(d, n, "parent_id", "season_number", "episode_number")
+	})
+
+	bulkShapes = []*shape{titleInsert, genreInsert, languageInsert, countryInsert, akaWrite, genreDelete,
+		bumpVersions, readTitles, readGenres, readAkas, ratingsUpdate, episodesUpdate}
+)
+
+// versioned is the upsert of n rows of cols into table, keyed by id:
+// on a conflict it sets the columns of update, and version+1 (the version
+// is not overwritten: an ETag made from it must change with the row).
+func versioned(d db.Dialect, table string, cols, update []string, n int) string {
+	var b strings.Builder
+	b.WriteString("INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES ")
+	row := "(" + placeholders(len(cols)) + ")"
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(row)
+	}
+	var set []string
+	if d == db.MySQL {
+		set = append(set, "version = version + 1")
+		for _, c := range update {
+			set = append(set, c+" = VALUES("+c+")")
+		}
+		b.WriteString(" ON DUPLICATE KEY UPDATE " + strings.Join(set, ", "))
+		return b.String()
+	}
+	set = append(set, "version = "+table+".version + 1")
+	for _, c := range update {
+		set = append(set, c+" = excluded."+c)
+	}
+	b.WriteString(" ON CONFLICT (id) DO UPDATE SET " + strings.Join(set, ", "))
+	return b.String()
+}
+
+// updateFrom is an UPDATE of titles from n rows (id, a value per column
+// of cols, updated_at), changing only the titles whose values differ
+// (with version+1); ids that are no title are skipped.
+func updateFrom(d db.Dialect, n int, cols ...string) string {
+	var b strings.Builder
+	var set, differ []string
+	if d == db.MySQL {
+		b.WriteString("UPDATE titles t JOIN (")
+		for i := range n {
+			if i > 0 {
+				b.WriteString(" UNION ALL SELECT " + placeholders(len(cols)+2))
+				continue
+			}
+			b.WriteString("SELECT ? AS id")
+			for j := range cols {
+				fmt.Fprintf(&b, ", ? AS c%d", j)
+			}
+			b.WriteString(", ? AS stamp")
+		}
+		b.WriteString(") v ON t.id = v.id SET t.version = t.version + 1, t.updated_at = v.stamp")
+		for j, c := range cols {
+			set = append(set, fmt.Sprintf("t.%s = v.c%d", c, j))
+			differ = append(differ, fmt.Sprintf("NOT (t.%s <=> v.c%d)", c, j))
+		}
+		b.WriteString(", " + strings.Join(set, ", ") + " WHERE " + strings.Join(differ, " OR "))
+		return b.String()
+	}
+	// VALUES names its columns column1, column2, ...
+	b.WriteString("UPDATE titles SET version = version + 1")
+	for j, c := range cols {
+		set = append(set, fmt.Sprintf("%s = v.column%d", c, j+2))
+		differ = append(differ, fmt.Sprintf("titles.%s IS NOT v.column%d", c, j+2))
+	}
+	fmt.Fprintf(&b, ", updated_at = v.column%d, %s FROM (VALUES ", len(cols)+2, strings.Join(set, ", "))
+	row := "(" + placeholders(len(cols)+2) + ")"
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(row)
+	}
+	b.WriteString(") AS v WHERE titles.id = v.column1 AND (" + strings.Join(differ, " OR ") + ")")
+	return b.String()
+}
+
+func (s *Store) prepareBulk(ctx context.Context) { s.stmts.prepare(ctx, s.db, bulkShapes) }
+
+// storedTitle is what a bulk write compares: the dataset's columns.
+type storedTitle struct {
+	kind, title, original      string
+	adult, start, end, runtime int
+}
+
+func bulkRow(t inventory.Title) storedTitle {
+	return storedTitle{string(t.Kind), t.Title, t.OriginalTitle, b2i(t.Adult), t.StartYear, t.EndYear, t.RuntimeMinutes}
+}
 
 // UpsertTitles implements inventory.BulkStore.
 func (s *Store) UpsertTitles(ctx context.Context, titles []inventory.Title) error {
 	if len(titles) == 0 {
 		return nil
 	}
-	now := time.Now().UTC().Truncate(time.Microsecond)
-	rows := make([][]any, 0, len(titles))
-	ids := make([]string, 0, len(titles))
+	batch := make([]inventory.Title, 0, len(titles))
 	seen := make(map[string]bool, len(titles))
+	ids := make([]string, 0, len(titles))
 	for _, t := range titles {
 		if seen[t.ID] {
 			continue // the last word would be ambiguous; the first wins
 		}
 		seen[t.ID] = true
+		batch = append(batch, t)
 		ids = append(ids, t.ID)
-		rows = append(rows, []any{t.ID, string(t.Kind), t.Title, sortTitle(t.Title), t.OriginalTitle, b2i(t.Adult), t.StartYear, t.EndYear,
-			t.ReleaseDate, t.RuntimeMinutes, t.Overview, t.Tagline, t.Status, t.OriginalLang, now})
 	}
+	s.prepareBulk(ctx)
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	dl := s.db.Dialect()
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
-		dl := s.db.Dialect()
-		if err := basicsUpsert.Exec(ctx, tx, dl, rows); err != nil {
-			return err
-		}
-		for start := 0; start < len(ids); start += 5000 {
-			chunk := ids[start:min(start+5000, len(ids))]
-			in := placeholders(len(chunk))
-			if _, err := tx.ExecContext(ctx, "UPDATE titles SET version = version + 1 WHERE id IN ("+in+")", anys(chunk)...); err != nil {
-				return err
-			}
-			for _, t := range []string{"title_genres", "title_languages", "title_countries"} {
-				if _, err := tx.ExecContext(ctx, "DELETE FROM "+t+" WHERE title_id IN ("+in+")", anys(chunk)...); err != nil {
-					return err
-				}
-			}
-		}
-		var genres, langs, countries [][]any
-		for _, t := range titles {
-			if !seen[t.ID] {
-				continue
-			}
-			seen[t.ID] = false
-			for _, g := range t.Genres {
-				genres = append(genres, []any{t.ID, g})
-			}
-			for i, l := range t.SpokenLangs {
-				langs = append(langs, []any{t.ID, i + 1, l})
-			}
-			for i, c := range t.Countries {
-				countries = append(countries, []any{t.ID, i + 1, c})
-			}
-		}
-		if err := execRows(ctx, tx, dl, genreUpsert, genres); err != nil {
-			return err
-		}
-		if err := execRows(ctx, tx, dl, languageUpsert, langs); err != nil {
-			return err
-		}
-		return execRows(ctx, tx, dl, countryUpsert, countries)
-	})
-}
-
-// existing returns which of ids are titles.
-func existing(ctx context.Context, q db.Querier, ids []string) (map[string]bool, error) {
-	out := make(map[string]bool, len(ids))
-	for start := 0; start < len(ids); start += 5000 {
-		chunk := ids[start:min(start+5000, len(ids))]
-		err := each(ctx, q, "SELECT id FROM titles WHERE id IN ("+placeholders(len(chunk))+")", anys(chunk), func(r scanner) error {
+		stored := make(map[string]storedTitle, len(ids))
+		err := s.stmts.scan(ctx, tx, dl, readTitles, ids, func(r scanner) error {
 			var id string
-			err := r.Scan(&id)
-			out[id] = true
+			var t storedTitle
+			err := r.Scan(&id, &t.kind, &t.title, &t.original, &t.adult, &t.start, &t.end, &t.runtime)
+			stored[id] = t
 			return err
 		})
 		if err != nil {
-			return nil, err
+			return err
 		}
-	}
-	return out, nil
+		genres := map[string][]string{}
+		err = s.stmts.scan(ctx, tx, dl, readGenres, ids, func(r scanner) error {
+			var id, g string
+			err := r.Scan(&id, &g)
+			genres[id] = append(genres[id], g)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		var inserts, updates, addGenres, dropGenres, langs, countries [][]any
+		var bump []string
+		for _, t := range batch {
+			old, exists := stored[t.ID]
+			if !exists {
+				inserts = append(inserts, []any{t.ID, string(t.Kind), t.Title, sortTitle(t.Title), t.OriginalTitle, b2i(t.Adult), t.StartYear, t.EndYear,
+					t.RuntimeMinutes, now, 1, t.ReleaseDate, t.Overview, t.Tagline, t.Status, t.OriginalLang})
+				for i, l := range t.SpokenLangs {
+					langs = append(langs, []any{t.ID, i + 1, l})
+				}
+				for i, c := range t.Countries {
+					countries = append(countries, []any{t.ID, i + 1, c})
+				}
+			}
+			want := slices.Clone(t.Genres)
+			slices.Sort(want)
+			want = slices.Compact(want)
+			have := genres[t.ID]
+			slices.Sort(have)
+			genresChanged := false
+			for _, g := range want {
+				if _, ok := slices.BinarySearch(have, g); !ok {
+					addGenres = append(addGenres, []any{t.ID, g})
+					genresChanged = true
+				}
+			}
+			for _, g := range have {
+				if _, ok := slices.BinarySearch(want, g); !ok {
+					dropGenres = append(dropGenres, []any{t.ID, g})
+					genresChanged = true
+				}
+			}
+			switch {
+			case !exists:
+			case old != bulkRow(t):
+				updates = append(updates, []any{t.ID, string(t.Kind), t.Title, sortTitle(t.Title), t.OriginalTitle, b2i(t.Adult), t.StartYear, t.EndYear,
+					t.RuntimeMinutes, now, 1, "", "", "", "", ""})
+			case genresChanged:
+				bump = append(bump, t.ID)
+			}
+		}
+		for _, w := range []struct {
+			s    *shape
+			rows [][]any
+		}{{titleInsert, inserts}, {titleInsert, updates}, {genreDelete, dropGenres}, {genreInsert, addGenres},
+			{languageInsert, langs}, {countryInsert, countries}} {
+			if err := s.stmts.rows(ctx, tx, dl, w.s, w.rows); err != nil {
+				return err
+			}
+		}
+		return s.bump(ctx, tx, bump, now)
+	})
 }
 
-// UpsertAkas implements inventory.BulkStore.
+// bump gives the titles ids version+1.
+func (s *Store) bump(ctx context.Context, tx *sql.Tx, ids []string, now time.Time) error {
+	for _, args := range idChunks(ids) {
+		if _, err := s.stmts.exec(ctx, tx, bumpVersions.sql(s.db.Dialect(), len(args)), append([]any{now}, args...)...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// UpsertAkas implements inventory.BulkStore: akas of titles that do not
+// exist are skipped; a title whose akas changed gets version+1.
 func (s *Store) UpsertAkas(ctx context.Context, rows []inventory.AkaRow) error {
 	if len(rows) == 0 {
 		return nil
 	}
+	type key struct {
+		id  string
+		ord int
+	}
 	ids := make([]string, 0, len(rows))
 	for _, r := range rows {
-		ids = append(ids, r.TitleID)
+		if len(ids) == 0 || ids[len(ids)-1] != r.TitleID {
+			ids = append(ids, r.TitleID)
+		}
 	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	s.prepareBulk(ctx)
+	dl := s.db.Dialect()
+	now := time.Now().UTC().Truncate(time.Microsecond)
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
-		ok, err := existing(ctx, tx, ids)
+		titles := make(map[string]bool, len(ids))
+		stored := map[key][]any{}
+		err := s.stmts.scan(ctx, tx, dl, readAkas, ids, func(r scanner) error {
+			var id string
+			var ord, orig sql.NullInt64
+			var title, region, lang, types, attrs sql.NullString
+			if err := r.Scan(&id, &ord, &title, &region, &lang, &types, &attrs, &orig); err != nil {
+				return err
+			}
+			titles[id] = true
+			if ord.Valid {
+				stored[key{id, int(ord.Int64)}] = []any{id, int(ord.Int64), title.String, region.String, lang.String, types.String, attrs.String, int(orig.Int64)}
+			}
+			return nil
+		})
 		if err != nil {
 			return err
 		}
-		out := make([][]any, 0, len(rows))
+		var out [][]any
+		var changed []string
+		at := map[key]int{}
 		for _, r := range rows {
-			if ok[r.TitleID] {
-				out = append(out, []any{r.TitleID, r.Ordering, r.Title, r.Region, r.Language, strings.Join(r.Types, ","), strings.Join(r.Attributes, ","), b2i(r.Original)})
+			if !titles[r.TitleID] {
+				continue
+			}
+			row := []any{r.TitleID, r.Ordering, r.Title, r.Region, r.Language, strings.Join(r.Types, ","), strings.Join(r.Attributes, ","), b2i(r.Original)}
+			k := key{r.TitleID, r.Ordering}
+			if old, ok := stored[k]; ok && slices.Equal(old, row) {
+				continue
+			}
+			if i, ok := at[k]; ok {
+				out[i] = row // the last row of a key wins, as it would row by row
+				continue
+			}
+			at[k] = len(out)
+			out = append(out, row)
+			if len(changed) == 0 || changed[len(changed)-1] != r.TitleID {
+				changed = append(changed, r.TitleID)
 			}
 		}
-		return execRows(ctx, tx, s.db.Dialect(), akaUpsert, out)
+		if err := s.stmts.rows(ctx, tx, dl, akaWrite, out); err != nil {
+			return err
+		}
+		slices.Sort(changed)
+		return s.bump(ctx, tx, slices.Compact(changed), now)
 	})
 }
 
-// UpsertRatings implements inventory.BulkStore.
+// updateTitles runs an updateFrom shape on rows, the last row of an id winning.
+func (s *Store) updateTitles(ctx context.Context, sh *shape, rows [][]any) error {
+	at := make(map[any]int, len(rows))
+	var out [][]any
+	for _, r := range rows {
+		if i, ok := at[r[0]]; ok {
+			out[i] = r
+			continue
+		}
+		at[r[0]] = len(out)
+		out = append(out, r)
+	}
+	s.prepareBulk(ctx)
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		return s.stmts.rows(ctx, tx, s.db.Dialect(), sh, out)
+	})
+}
+
+// UpsertRatings implements inventory.BulkStore: a title whose rating
+// changed gets version+1.
 func (s *Store) UpsertRatings(ctx context.Context, rows []inventory.RatingRow) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	return s.db.Tx(ctx, func(tx *sql.Tx) error {
-		st, err := tx.PrepareContext(ctx, "UPDATE titles SET rating_avg = ?, rating_votes = ?, popularity = ? WHERE id = ?")
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		for _, r := range rows {
-			if _, err := st.ExecContext(ctx, r.Average, r.Votes, inventory.PopularityFromRating(r.Rating), r.TitleID); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	out := make([][]any, len(rows))
+	for i, r := range rows {
+		out[i] = []any{r.TitleID, r.Average, r.Votes, inventory.PopularityFromRating(r.Rating), now}
+	}
+	return s.updateTitles(ctx, ratingsUpdate, out)
 }
 
-// UpsertEpisodes implements inventory.BulkStore.
+// UpsertEpisodes implements inventory.BulkStore: an episode whose link
+// changed gets version+1.
 func (s *Store) UpsertEpisodes(ctx context.Context, rows []inventory.EpisodeRow) error {
 	if len(rows) == 0 {
 		return nil
 	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	out := make([][]any, len(rows))
+	for i, r := range rows {
+		out[i] = []any{r.ID, r.ParentID, r.Season, r.Episode, now}
+	}
+	return s.updateTitles(ctx, episodesUpdate, out)
+}
+
+// FinishImport ends a bulk load: it enqueues one title.updated keyed
+// inventory.AllTitles, which tells every consumer that any title may have
+// changed (caches drop everything), instead of one event per row.
+func (s *Store) FinishImport(ctx context.Context) error {
+	b, _ := json.Marshal(inventory.TitleEvent{ID: inventory.AllTitles})
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
-		st, err := tx.PrepareContext(ctx, "UPDATE titles SET parent_id = ?, season_number = ?, episode_number = ? WHERE id = ?")
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		for _, r := range rows {
-			if _, err := st.ExecContext(ctx, r.ParentID, r.Season, r.Episode, r.ID); err != nil {
-				return err
-			}
-		}
-		return nil
+		return events.Enqueue(ctx, tx, events.Message{Topic: inventory.TopicTitleUpdated, Key: inventory.AllTitles, Payload: b})
 	})
 }

@@ -29,6 +29,8 @@ var Migrations = db.Migrations{Name: "inventory", FS: db.MustSub(migrationsFS, "
 // the fallback until the search index is plugged in).
 type Store struct {
 	db *db.DB
+	// stmts are the bulk paths' prepared statements.
+	stmts stmtCache
 }
 
 var (
