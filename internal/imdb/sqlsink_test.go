@@ -14,6 +14,7 @@ import (
 	"github.com/cdlc/cdlc/internal/imdb"
 	"github.com/cdlc/cdlc/internal/imdb/imdbtest"
 	"github.com/cdlc/cdlc/internal/platform/db"
+	"github.com/cdlc/cdlc/internal/platform/db/dbtest"
 )
 
 func count(t testing.TB, cfg db.Config, service, table string) int {
@@ -26,25 +27,54 @@ func count(t testing.TB, cfg db.Config, service, table string) int {
 	return n
 }
 
+// An import run twice through the services' stores leaves the same rows
+// and versions, on both engines: the second run changes nothing. Each run
+// ends with exactly one event per service, and none per row.
 func TestSQLSinkIdempotent(t *testing.T) {
-	cfg := db.Config{Driver: "sqlite", Dir: t.TempDir()}
-	ctx := context.Background()
-	dir := t.TempDir()
-	dataset(t, dir, true)
-	counts := func() []int {
-		return []int{count(t, cfg, "inventory", "titles"), count(t, cfg, "inventory", "title_akas"),
-			count(t, cfg, "actor", "people"), count(t, cfg, "actor", "credits")}
+	for _, b := range dbtest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			cfg := b.Config(t)
+			ctx := context.Background()
+			dir := t.TempDir()
+			dataset(t, dir, true)
+			counts := func() []int {
+				return []int{count(t, cfg, "inventory", "titles"), count(t, cfg, "inventory", "title_akas"), count(t, cfg, "inventory", "title_genres"),
+					count(t, cfg, "actor", "people"), count(t, cfg, "actor", "credits"), count(t, cfg, "actor", "person_professions")}
+			}
+			versions := func() []int {
+				return []int{sum(t, cfg, "inventory", "SELECT SUM(version) FROM titles"), sum(t, cfg, "actor", "SELECT SUM(version) FROM people")}
+			}
+			var first []int
+			for run := 1; run <= 2; run++ {
+				sink, err := imdb.OpenSQLSink(ctx, cfg, imdb.CatalogStores)
+				require.NoError(t, err)
+				_, log, err := importDir(t, ctx, dir, sink, imdb.Options{})
+				require.NoError(t, err, log)
+				require.NoError(t, sink.Close())
+				require.Equal(t, []int{3, 3, 8, 4, 5, 8}, counts())
+				if run == 1 {
+					first = versions()
+				}
+				require.Equal(t, first, versions(), "run %d", run)
+				require.Equal(t, run, sum(t, cfg, "inventory", "SELECT COUNT(*) FROM outbox WHERE topic = 'title.updated' AND msg_key = '*'"))
+				require.Equal(t, run, sum(t, cfg, "actor", "SELECT COUNT(*) FROM outbox WHERE topic = 'credits.changed' AND msg_key = '*'"))
+				require.Equal(t, run, count(t, cfg, "inventory", "outbox"), "one event per import")
+				require.Equal(t, run, count(t, cfg, "actor", "outbox"), "one event per import")
+			}
+			_, err := imdb.OpenSQLSink(ctx, cfg, imdb.Stores{})
+			require.ErrorContains(t, err, "not wired")
+		})
 	}
-	for range 2 {
-		sink, err := imdb.OpenSQLSink(ctx, cfg, imdb.CatalogStores)
-		require.NoError(t, err)
-		_, log, err := importDir(t, ctx, dir, sink, imdb.Options{})
-		require.NoError(t, err, log)
-		require.NoError(t, sink.Close())
-		require.Equal(t, []int{3, 3, 4, 5}, counts())
-	}
-	_, err := imdb.OpenSQLSink(ctx, cfg, imdb.Stores{})
-	require.ErrorContains(t, err, "not wired")
+}
+
+func sum(t testing.TB, cfg db.Config, service, query string) int {
+	t.Helper()
+	d, err := db.Open(context.Background(), cfg, service)
+	require.NoError(t, err)
+	defer d.Close()
+	var n int
+	require.NoError(t, d.Reader().QueryRow(query).Scan(&n))
+	return n
 }
 
 // TestImportThroughput measures the import on SQLite through the real

@@ -185,15 +185,20 @@ type Store interface {
 
 // BulkStore is what the IMDb importer writes through: batches of
 // thousands of rows, each call one transaction, every call idempotent
-// (running it again with the same rows updates them, never duplicates).
-// Bulk writes enqueue no events; the importer publishes one title.updated
-// with key "*" when it ends (see TopicTitleUpdated), which drops every
-// cached title.
+// (running it again with the same rows writes nothing and bumps no
+// version; a title that changed gets version+1). Bulk calls write only
+// what the dataset supplies: the fields it has no column for (overview,
+// tagline, status, original language, release date, spoken languages,
+// countries, images...) are written when a title is created and left
+// alone afterwards, so an operator's edits survive a re-import. Bulk
+// writes enqueue no events; the store's FinishImport, called when the
+// import ends, enqueues one title.updated with key AllTitles, which drops
+// every cached title.
 type BulkStore interface {
-	// UpsertTitles inserts or updates titles (every scalar column but the
-	// rating, popularity and episode links, which have their own calls)
-	// and replaces their genres, spoken languages and countries. Updated
-	// titles get version+1.
+	// UpsertTitles inserts titles, or updates the dataset's columns of
+	// those that exist (kind, titles, adult, years, runtime) and their
+	// genres; not the rating, popularity and episode links, which have
+	// their own calls.
 	UpsertTitles(ctx context.Context, titles []Title) error
 	// UpsertAkas inserts or updates akas by (TitleID, Ordering). Rows of
 	// titles that do not exist are skipped.

@@ -194,3 +194,63 @@ func TestSearchFallback(t *testing.T) {
 		require.Empty(t, hits)
 	})
 }
+
+// A bulk upsert of people writes what the dataset supplies and nothing
+// else: biography, places, popularity, also-known-as names, images and a
+// fuller birth date an operator entered stay; a re-import of the same
+// rows changes nothing (no version bump); bulk calls enqueue no event,
+// and FinishImport exactly one, for every person and credit.
+func TestBulkKeepsOperatorFieldsAndVersions(t *testing.T) {
+	dbtest.Each(t, "actor", func(t *testing.T, d *db.DB) {
+		s := open(t, d)
+		ctx := context.Background()
+		_, err := s.CreatePerson(ctx, actor.Record{Person: actor.Person{ID: nm(1), Name: "Marlon Brando", BirthDate: "1924-04-03",
+			BirthPlace: "Omaha, Nebraska", Biography: "An operator's biography.", Popularity: 42, AlsoKnownAs: []string{"Bud"},
+			Professions: []string{"actor"}}, Images: []actor.Image{{Path: "/brando.jpg", Width: 500, Height: 750}}})
+		require.NoError(t, err)
+		require.Equal(t, 1, count(t, d, "SELECT COUNT(*) FROM outbox"))
+
+		imdb := []actor.Record{
+			{Person: actor.Person{ID: nm(1), Name: "Marlon Brando", BirthDate: "1924", DeathDate: "2004", Professions: []string{"actor", "director"}, KnownFor: []string{tt(1)}}},
+			{Person: actor.Person{ID: nm(2), Name: "Mario Puzo", BirthDate: "1920", Professions: []string{"writer"}}},
+		}
+		credits := []actor.Credit{{TitleID: tt(1), PersonID: nm(1), Department: actor.DeptActing, Job: "actor", Characters: []string{"Don Vito Corleone"}, Order: 1}}
+		for round := range 3 {
+			require.NoError(t, s.UpsertPeople(ctx, imdb))
+			require.NoError(t, s.UpsertCredits(ctx, credits))
+			p, err := s.Person(ctx, nm(1))
+			require.NoError(t, err)
+			require.EqualValues(t, 2, p.Version, "round %d: changed once, by the first import", round)
+			require.Equal(t, "1924-04-03", p.BirthDate, "the fuller date agrees with the year")
+			require.Equal(t, "2004", p.DeathDate)
+			require.Equal(t, "Omaha, Nebraska", p.BirthPlace)
+			require.Equal(t, "An operator's biography.", p.Biography)
+			require.Equal(t, 42.0, p.Popularity)
+			require.Equal(t, []string{"Bud"}, p.AlsoKnownAs)
+			require.Equal(t, []string{"actor", "director"}, p.Professions)
+			require.Equal(t, []string{tt(1)}, p.KnownFor)
+			ims, err := s.Images(ctx, nm(1))
+			require.NoError(t, err)
+			require.Len(t, ims, 1)
+			p2, err := s.Person(ctx, nm(2))
+			require.NoError(t, err)
+			require.EqualValues(t, 1, p2.Version)
+		}
+		hits, err := s.SearchPeople(ctx, actor.SearchQuery{Text: "bud", Limit: 10})
+		require.NoError(t, err)
+		require.Len(t, hits, 1, "the also-known-as names stay searchable")
+
+		// A new name from the dataset is a change.
+		imdb[0].Name = "Marlon Brando Jr."
+		require.NoError(t, s.UpsertPeople(ctx, imdb[:1]))
+		p, err := s.Person(ctx, nm(1))
+		require.NoError(t, err)
+		require.Equal(t, "Marlon Brando Jr.", p.Name)
+		require.EqualValues(t, 3, p.Version)
+
+		require.Equal(t, 1, count(t, d, "SELECT COUNT(*) FROM outbox"), "bulk writes enqueue no events")
+		require.NoError(t, s.FinishImport(ctx))
+		require.Equal(t, 1, count(t, d, "SELECT COUNT(*) FROM outbox WHERE topic = ? AND msg_key = ?", actor.TopicCreditsChanged, actor.AllPeople))
+		require.Equal(t, 2, count(t, d, "SELECT COUNT(*) FROM outbox"))
+	})
+}

@@ -283,3 +283,79 @@ func TestSearchTakesTextLiterally(t *testing.T) {
 		require.Equal(t, 4, count(t, d, "titles"))
 	})
 }
+
+// A bulk upsert writes what the dataset supplies and nothing else: the
+// fields an operator entered stay; a re-import of the same rows changes
+// nothing (no version bump); bulk calls enqueue no event, and
+// FinishImport exactly one, for every title.
+func TestBulkKeepsOperatorFieldsAndVersions(t *testing.T) {
+	dbtest.Each(t, "inventory", func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		s := open(t, d)
+		_, err := s.Create(ctx, inventory.Details{Title: inventory.Title{ID: "tt0000001", Kind: inventory.KindMovie, Title: "Old Name",
+			Overview: "An operator's overview.", Tagline: "A tagline.", Status: "released", OriginalLang: "it", ReleaseDate: "1972-03-24",
+			SpokenLangs: []string{"en", "it"}, Countries: []string{"US"}, Genres: []string{"crime"}}}, event(inventory.TopicTitleCreated))
+		require.NoError(t, err)
+		require.Equal(t, 1, outboxCount(t, d))
+
+		imdb := []inventory.Title{
+			{ID: "tt0000001", Kind: inventory.KindMovie, Title: "The Godfather", StartYear: 1972, RuntimeMinutes: 175, Genres: []string{"drama", "crime"}},
+			{ID: "tt0000002", Kind: inventory.KindMovie, Title: "Another", Genres: []string{"comedy"}},
+		}
+		ratings := []inventory.RatingRow{{TitleID: "tt0000001", Rating: inventory.Rating{Average: 9.2, Votes: 2100000}}}
+		akas := []inventory.AkaRow{{TitleID: "tt0000001", Ordering: 1, Aka: inventory.Aka{Title: "Der Pate", Region: "DE"}}}
+		eps := []inventory.EpisodeRow{{ID: "tt0000002", ParentID: "tt0000001", Season: 1, Episode: 2}}
+		versions := func() []int64 {
+			var out []int64
+			for _, id := range []string{"tt0000001", "tt0000002"} {
+				got, err := s.Get(ctx, id)
+				require.NoError(t, err)
+				out = append(out, got.Version)
+			}
+			return out
+		}
+		var after []int64
+		for round := range 3 {
+			require.NoError(t, s.UpsertTitles(ctx, imdb))
+			require.NoError(t, s.UpsertAkas(ctx, akas))
+			require.NoError(t, s.UpsertRatings(ctx, ratings))
+			require.NoError(t, s.UpsertEpisodes(ctx, eps))
+			if round == 0 {
+				after = versions()
+				require.Equal(t, []int64{4, 2}, after, "basics, akas and rating changed the first; the second was created and linked")
+				continue
+			}
+			require.Equal(t, after, versions(), "round %d: the same rows again change nothing", round)
+		}
+		got, err := s.Get(ctx, "tt0000001")
+		require.NoError(t, err)
+		require.Equal(t, "The Godfather", got.Title.Title)
+		require.Equal(t, 175, got.RuntimeMinutes)
+		require.Equal(t, []string{"crime", "drama"}, got.Genres)
+		require.Equal(t, "An operator's overview.", got.Overview)
+		require.Equal(t, "A tagline.", got.Tagline)
+		require.Equal(t, "released", got.Status)
+		require.Equal(t, "it", got.OriginalLang)
+		require.Equal(t, "1972-03-24", got.ReleaseDate)
+		require.Equal(t, []string{"en", "it"}, got.SpokenLangs)
+		require.Equal(t, []string{"US"}, got.Countries)
+		require.Equal(t, 9.2, got.Rating.Average)
+		require.Len(t, got.Akas, 1)
+
+		// A genre dropped from the dataset goes, and the title changes.
+		imdb[0].Genres = []string{"drama"}
+		require.NoError(t, s.UpsertTitles(ctx, imdb))
+		got, err = s.Get(ctx, "tt0000001")
+		require.NoError(t, err)
+		require.Equal(t, []string{"drama"}, got.Genres)
+		require.Equal(t, after[0]+1, got.Version)
+
+		require.Equal(t, 1, outboxCount(t, d), "bulk writes enqueue no events")
+		require.NoError(t, s.FinishImport(ctx))
+		require.Equal(t, 2, outboxCount(t, d))
+		var topic, key string
+		require.NoError(t, d.Writer().QueryRow("SELECT topic, msg_key FROM outbox WHERE topic <> ?", inventory.TopicTitleCreated).Scan(&topic, &key))
+		require.Equal(t, inventory.TopicTitleUpdated, topic)
+		require.Equal(t, inventory.AllTitles, key)
+	})
+}
