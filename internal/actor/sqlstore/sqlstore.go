@@ -3,8 +3,10 @@
 //
 // Bulk API for the IMDb importer: UpsertPeople and UpsertCredits take
 // thousands of rows per call, write them in one transaction with
-// multi-row upserts (db.Upsert), and are idempotent: running the same
-// batch again updates the rows in place and never duplicates them.
+// prepared multi-row statements (bulk.go), and are idempotent: running the
+// same batch again never duplicates rows, and a person whose data did not
+// change is not written (its version stays). They write only what the
+// dataset supplies and enqueue no events; FinishImport enqueues one.
 // People are keyed by id (nm… for IMDb people), credits by (title_id,
 // person_id, job). Ids merged into another person are folded into the
 // survivor: their people rows are skipped and their credits written for
