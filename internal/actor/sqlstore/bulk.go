@@ -44,7 +44,15 @@ var (
 	knownForInsert   = newShape(func(d db.Dialect, n int) string { return knownForUpsert.SQL(d, n) })
 	imageInsert      = newShape(func(d db.Dialect, n int) string { return imagesUpsert.SQL(d, n) })
 	externalInsert   = newShape(func(d db.Dialect, n int) string { return externalUpsert.SQL(d, n) })
-	creditWrite      = newShape(func(d db.Dialect, n int) string { return creditsUpsert.SQL(d, n) })
+	// creditWrite upserts credits; on SQLite a credit that did not change
+	// is not rewritten (MySQL leaves such a row alone by itself).
+	creditWrite = newShape(func(d db.Dialect, n int) string {
+		q := creditsUpsert.SQL(d, n)
+		if d == db.SQLite {
+			q += " WHERE credits.department IS NOT excluded.department OR credits.characters IS NOT excluded.characters OR credits.ord IS NOT excluded.ord"
+		}
+		return q
+	})
 
 	professionsDelete = inShape("DELETE FROM person_professions WHERE person_id IN (%s)")
 	knownForDelete    = inShape("DELETE FROM person_known_for WHERE person_id IN (%s)")
