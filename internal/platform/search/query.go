@@ -223,10 +223,14 @@ func walkTypos(it *pebble.Iterator, q []rune, k int, visit func(term string, dis
 	for j := range row {
 		row[j] = j
 	}
+	// rec expects the iterator on the first vocabulary key under prefix and
+	// leaves it on the first key after the subtree, so that a child reached
+	// by recursion needs no seek at all; only abandoned branches are skipped
+	// with one.
 	var rec func(prefix []byte, prevRow, row []int, last rune)
 	rec = func(prefix []byte, prevRow, row []int, last rune) {
 		key := append([]byte{prefixVocab}, prefix...)
-		ok := it.SeekGE(key)
+		ok := it.Valid()
 		for ok && bytes.HasPrefix(it.Key(), key) {
 			rest := it.Key()[len(key):]
 			if len(rest) == 0 {
@@ -255,11 +259,14 @@ func walkTypos(it *pebble.Iterator, q []rune, k int, visit func(term string, dis
 			}
 			if best <= k {
 				rec(child, row, next, r)
+				ok = it.Valid()
+				continue
 			}
-			// Skip the rest of this branch: 0xff sorts after every UTF-8 byte.
+			// Skip the branch: 0xff sorts after every byte of UTF-8.
 			ok = it.SeekGE(append(append([]byte{prefixVocab}, child...), 0xff))
 		}
 	}
+	it.SeekGE([]byte{prefixVocab})
 	rec(nil, nil, row, 0)
 }
 
@@ -458,8 +465,8 @@ func (h *hitHeap) Pop() any {
 // stream merges posting lists by their suffix (rank, then ID): one sorted
 // list of candidates, most popular first.
 type stream struct {
-	its   []*pebble.Iterator
-	skip  []int // bytes of each key before the suffix
+	its     []*pebble.Iterator
+	skip    []int // bytes of each key before the suffix
 	order   []int // heap of iterator indexes, by current suffix
 	pending bool  // the top iterator's entry was returned and must be stepped past
 	first   error
@@ -559,4 +566,3 @@ func (st *stream) close() {
 		_ = it.Close()
 	}
 }
-

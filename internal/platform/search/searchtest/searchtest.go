@@ -151,18 +151,18 @@ func testAkas(t *testing.T, open Store) {
 func testTypos(t *testing.T, open Store) {
 	idx := loaded(t, open)
 	for _, tt := range []struct{ text, want string }{
-		{"godfater", "tt0068646"},                // one deletion
-		{"the godfahter", "tt0068646"},           // one swap
-		{"godfathr part ii", "tt0071562"},        // typo plus exact words
-		{"shawshenk redemtoin", "tt0111161"},     // one typo and two in a long word
-		{"inceptoin", "tt1375666"},               // swap
-		{"breakng bda", "tt0903747"},             // short word: "bda" has no typo budget, dropped; "breakng" carries
-		{"solaris", "tt0307479"},                 // sanity: exact
-		{"carmencitta", "tt0000001"},             // insertion
-		{"amelei", "tt0211915"},                  // swap, and the diacritic
-		{"pokemno", "tt0168366"},                 // swap at the end
-		{"don't look up", "tt11286314"},          // apostrophe
-		{"dont look up", "tt11286314"},           // apostrophe omitted
+		{"godfater", "tt0068646"},                 // one deletion
+		{"the godfahter", "tt0068646"},            // one swap
+		{"godfathr part ii", "tt0071562"},         // typo plus exact words
+		{"shawshenk redemtoin", "tt0111161"},      // one typo and two in a long word
+		{"inceptoin", "tt1375666"},                // swap
+		{"breakng bda", "tt0903747"},              // short word: "bda" has no typo budget, dropped; "breakng" carries
+		{"solaris", "tt0307479"},                  // sanity: exact
+		{"carmencitta", "tt0000001"},              // insertion
+		{"amelei", "tt0211915"},                   // swap, and the diacritic
+		{"pokemno", "tt0168366"},                  // swap at the end
+		{"don't look up", "tt11286314"},           // apostrophe
+		{"dont look up", "tt11286314"},            // apostrophe omitted
 		{"the shawshank redemption", "tt0111161"}, // sanity: exact
 	} {
 		requireFirst(t, idx, search.Query{Text: tt.text}, tt.want)
