@@ -19,12 +19,17 @@ const (
 	// maxPrefixTerms is how many completions of an autocomplete prefix are
 	// read as separate posting lists; a prefix with more is "broad" and is
 	// answered from the popularity list instead, where its matches are dense.
-	maxPrefixTerms = 64
+	maxPrefixTerms = 256
 	// scanBudget bounds the postings one search examines. Early termination
 	// usually stops far sooner; the budget is the worst case for a very
 	// common word under a very selective filter, where the hits returned
 	// are then the best among the most popular candidates.
-	scanBudget = 60_000
+	scanBudget = 40_000
+	// broadBudget is the budget when the popularity list drives a broad
+	// prefix: autocomplete of one or two letters wants the most popular
+	// completions, and a rare prefix has few enough completions to be
+	// listed instead.
+	broadBudget = 15_000
 
 	qualityExact  = 1.0
 	qualityPrefix = 0.85
@@ -92,6 +97,24 @@ type searcher struct {
 	limit int
 	terms []*qterm
 	kinds map[string]bool
+	broad bool // driven by the popularity list
+}
+
+// maxRelevance bounds the relevance of any document for this query: every
+// word matched by its best candidate, the whole name covered.
+func (s *searcher) maxRelevance() float64 {
+	sum := 0.0
+	for _, qt := range s.terms {
+		best := 0.0
+		if qt.broad {
+			best = qualityExact
+		}
+		for _, q := range qt.cands {
+			best = max(best, q)
+		}
+		sum += best
+	}
+	return 0.6*sum/float64(len(s.terms)) + 0.4
 }
 
 func (s *searcher) run(words []string) ([]Hit, error) {
@@ -136,6 +159,7 @@ func (s *searcher) run(words []string) ([]Hit, error) {
 	st := &stream{}
 	defer st.close()
 	if driver == nil {
+		s.broad = true
 		if err := st.add(s.snap, []byte{prefixRank}, []byte{prefixRank + 1}); err != nil {
 			return nil, err
 		}
@@ -279,7 +303,12 @@ func (s *searcher) collect(st *stream) ([]Hit, error) {
 	if len(st.its) > 1 {
 		seen = make(map[string]bool) // one document can be in several lists
 	}
-	for examined := 0; examined < scanBudget; examined++ {
+	budget := scanBudget
+	if s.broad {
+		budget = broadBudget
+	}
+	maxRel := s.maxRelevance()
+	for examined := 0; examined < budget; examined++ {
 		if examined%1024 == 1023 {
 			if err := s.ctx.Err(); err != nil {
 				return nil, err
@@ -293,7 +322,7 @@ func (s *searcher) collect(st *stream) ([]Hit, error) {
 			return nil, errCorrupt("posting")
 		}
 		pop := popOf(suffix[:rankLen])
-		if top.Len() == s.limit && (*top)[0].Score >= bound(pop) {
+		if top.Len() == s.limit && (*top)[0].Score >= maxRel*bound(pop) {
 			break
 		}
 		if seen != nil {
