@@ -17,15 +17,25 @@
 // dropped rather than emptying the result, which is what a user typing a
 // stray word expects.
 //
-// Hits are ranked by relevance times a popularity factor:
+// Hits are ranked by relevance times a popularity factor. Each name of a
+// document (primary, original, akas) is scored on its own and the best
+// counts, an aka at 0.9:
 //
 //	relevance = 0.6 * (mean word quality: exact 1, prefix 0.85, 1 typo 0.75, 2 typos 0.5)
-//	          + 0.4 * (how much of the name the query covers; an aka counts 0.9)
+//	          + 0.4 * (share of the name's words the query matched)
 //	score     = relevance * (1 + 0.1*ln(1+popularity))
 //
 // so "godfather" ranks The Godfather (popular, half the name) above an
-// obscure film called exactly Godfather, and of two equally matching
-// documents the more popular one comes first (then the smaller ID).
+// obscure film called exactly Godfather, "the godfather p" prefers The
+// Godfather Part II, and of two equally matching documents the more popular
+// one comes first (then the smaller ID).
+//
+// The work of one search is bounded: candidates are read most popular first
+// and reading stops when no unread document can beat the current top N, or
+// after a budget of postings (40,000; 15,000 for a one- or two-letter
+// autocomplete prefix, answered from the popularity list). Under the budget
+// the result is exact; past it, the hits are the best among the most popular
+// candidates, which is what a user typing "th" wants.
 //
 // # Engine
 //
@@ -50,7 +60,7 @@
 //     the words); typo candidates come from a Levenshtein walk over the
 //     sorted vocabulary using iterator seeks, with no extra data written.
 //
-// Figures at 1M titles + 1M people are in README.md.
+// Measured figures at 1M titles + 1M people are in README.md.
 //
 // # Layout on disk
 //
