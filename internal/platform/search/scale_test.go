@@ -26,7 +26,7 @@ import (
 //	CDLC_SEARCH_BENCH_DOCS=1000000 go test -run TestScale -v -timeout 2h ./internal/platform/search/
 //
 // Words come from the MovieLens titles in CDLC_SEARCH_BENCH_WORDS (default
-// /work/shared/data/ml-latest-small/movies.csv), read at run time, mixed
+// ../shared/data/ml-latest-small/movies.csv beside the repository), read at run time, mixed
 // with rarer made-up words; popularity is log-normal like IMDb vote counts.
 func TestScale(t *testing.T) {
 	n, _ := strconv.Atoi(os.Getenv("CDLC_SEARCH_BENCH_DOCS"))
@@ -204,7 +204,8 @@ func heapNow() string {
 // loadWords reads the distinct words of the MovieLens titles.
 func loadWords(path string) ([]string, error) {
 	if path == "" {
-		path = "/work/shared/data/ml-latest-small/movies.csv"
+		// The shared data sit beside the repository (../shared from its root).
+		path = "../../../../shared/data/ml-latest-small/movies.csv"
 	}
 	f, err := os.Open(path)
 	if err != nil {
