@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -169,6 +170,30 @@ func TestSeedDemoServesTheCatalog(t *testing.T) {
 	res = in.Do("GET", "/api/v1/people/nm0000008", nil)
 	require.Equal(t, 200, res.Status, string(res.Body))
 	require.Contains(t, string(res.Body), "Marlon Brando")
+
+	// The seed ran while no server was up: the empty search indexes are
+	// rebuilt from the stores on start (a typo proves the index answers,
+	// not the SQL fallback).
+	for path, want := range map[string]string{
+		"/api/v1/search/titles?q=godfater":                     "tt0068646",
+		"/api/v1/search/titles/autocomplete?q=the+godf":        "tt0068646",
+		"/api/v1/search/people?q=marlon+brnado":                "nm0000008",
+		"/api/v1/search/people?q=marlon+bra&autocomplete=true": "nm0000008",
+	} {
+		require.Eventually(t, func() bool {
+			var hits struct {
+				Results []struct {
+					ID string `json:"id"`
+				} `json:"results"`
+			}
+			res := in.Do("GET", path, nil)
+			if res.Status != 200 {
+				return false
+			}
+			res.JSON(t, &hits)
+			return len(hits.Results) > 0 && hits.Results[0].ID == want
+		}, 20*time.Second, 50*time.Millisecond, path)
+	}
 }
 
 func TestSeedDemo(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/cdlc/cdlc/internal/actor"
 	"github.com/cdlc/cdlc/internal/actor/httpapi"
+	"github.com/cdlc/cdlc/internal/actor/searchindex"
 	"github.com/cdlc/cdlc/internal/actor/sqlstore"
 	"github.com/cdlc/cdlc/internal/inventory"
 	"github.com/cdlc/cdlc/internal/platform/db"
@@ -38,7 +39,16 @@ func initActor(ctx context.Context, a *App) (module.Service, error) {
 	}
 	relay := a.StartRelay(d)
 	store := sqlstore.New(d)
-	svc := actor.New(actor.Options{Store: store, Titles: a.titleLookup(), Cache: a.Cache(), Kick: relay.Notify})
+	// The search index answers searches; without it (it failed to open,
+	// e.g. another process holds the data dir) the SQL LIKE search does.
+	var searcher actor.Searcher = store
+	idx, err := searchindex.Open(ctx, a.searchDir(), store, store, a.Log.With("index", searchindex.Name))
+	if err != nil {
+		a.Log.Warn("people search index unavailable; searching with SQL", "err", err)
+	} else {
+		searcher = idx
+	}
+	svc := actor.New(actor.Options{Store: store, Search: searcher, Titles: a.titleLookup(), Cache: a.Cache(), Kick: relay.Notify})
 	// Every instance hears every change (its own group) to drop its
 	// cached renderings.
 	var subs []events.Subscription
@@ -46,6 +56,9 @@ func initActor(ctx context.Context, a *App) (module.Service, error) {
 		var err error
 		for _, s := range subs {
 			err = errors.Join(err, s.Close())
+		}
+		if idx != nil {
+			err = errors.Join(err, idx.Close())
 		}
 		return errors.Join(err, relay.Stop(ctx), d.Close())
 	}
@@ -55,6 +68,16 @@ func initActor(ctx context.Context, a *App) (module.Service, error) {
 			return nil, errors.Join(err, stop(ctx))
 		}
 		subs = append(subs, sub)
+	}
+	// Every instance keeps its own index current (its own group).
+	if idx != nil {
+		for _, topic := range actor.Topics {
+			sub, err := a.Bus().Subscribe(ctx, topic, "actor-search", idx.Handle, events.Ephemeral())
+			if err != nil {
+				return nil, errors.Join(err, stop(ctx))
+			}
+			subs = append(subs, sub)
+		}
 	}
 	httpapi.Register(a.API, svc)
 	a.Mux.Handle(grpcapi.Handler(svc))

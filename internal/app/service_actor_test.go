@@ -181,8 +181,11 @@ func TestActorPeopleAPI(t *testing.T) {
 				Results []actor.PersonHit `json:"results"`
 				Limit   int               `json:"limit"`
 			}
-			i.Do("GET", "/api/v1/search/people?q=PACINO", nil).JSON(t, &found2)
-			require.Len(t, found2.Results, 1)
+			// The search index learns of people from their events.
+			require.Eventually(t, func() bool {
+				i.Do("GET", "/api/v1/search/people?q=PACINO", nil).JSON(t, &found2)
+				return len(found2.Results) == 1
+			}, 10*time.Second, 20*time.Millisecond)
 			require.Equal(t, 20, found2.Limit)
 			i.Do("GET", "/api/v1/search/people?q=al+pac&autocomplete=true", nil).JSON(t, &found2)
 			require.Len(t, found2.Results, 1)

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	inventorygrpc "github.com/cdlc/cdlc/internal/inventory/grpcapi"
+	"path/filepath"
 
 	"github.com/cdlc/cdlc/internal/actor"
 	"github.com/cdlc/cdlc/internal/inventory"
 	"github.com/cdlc/cdlc/internal/inventory/httpapi"
+	"github.com/cdlc/cdlc/internal/inventory/searchindex"
 	"github.com/cdlc/cdlc/internal/inventory/sqlstore"
 	"github.com/cdlc/cdlc/internal/platform/db"
 	"github.com/cdlc/cdlc/internal/platform/events"
@@ -36,8 +38,17 @@ func initInventory(ctx context.Context, a *App) (module.Service, error) {
 	}
 	relay := a.StartRelay(d)
 	store := sqlstore.New(d)
+	// The search index answers searches; without it (it failed to open,
+	// e.g. another process holds the data dir) the SQL LIKE search does.
+	var searcher inventory.Searcher = store
+	idx, err := searchindex.Open(ctx, a.searchDir(), store, store, a.Log.With("index", searchindex.Name))
+	if err != nil {
+		a.Log.Warn("title search index unavailable; searching with SQL", "err", err)
+	} else {
+		searcher = idx
+	}
 	svc := inventory.New(inventory.Options{
-		Store: store, Searcher: store, Cache: a.Cache(), Kick: relay.Notify,
+		Store: store, Searcher: searcher, Cache: a.Cache(), Kick: relay.Notify,
 		Credits: func() actor.Service { return a.Actor },
 	})
 	var subs []events.Subscription
@@ -45,6 +56,9 @@ func initInventory(ctx context.Context, a *App) (module.Service, error) {
 		err := relay.Stop(ctx)
 		for _, s := range subs {
 			err = errors.Join(err, s.Close())
+		}
+		if idx != nil {
+			err = errors.Join(err, idx.Close())
 		}
 		return errors.Join(err, d.Close())
 	}
@@ -57,6 +71,16 @@ func initInventory(ctx context.Context, a *App) (module.Service, error) {
 		}
 		subs = append(subs, sub)
 	}
+	// Every instance keeps its own index current (its own group).
+	if idx != nil {
+		for _, topic := range []string{inventory.TopicTitleCreated, inventory.TopicTitleUpdated, inventory.TopicTitleDeleted} {
+			sub, err := a.Bus().Subscribe(ctx, topic, "inventory-search", idx.Handle, events.Ephemeral())
+			if err != nil {
+				return nil, errors.Join(err, stop(ctx))
+			}
+			subs = append(subs, sub)
+		}
+	}
 	httpapi.Register(a.API, svc, func() inventory.PersonTitles {
 		if p, ok := a.Actor.(inventory.PersonTitles); ok {
 			return p
@@ -67,3 +91,7 @@ func initInventory(ctx context.Context, a *App) (module.Service, error) {
 	a.Inventory = svc
 	return module.Funcs{OnStop: stop}, nil
 }
+
+// searchDir holds the embedded search indexes, one directory per service:
+// <data_dir>/search/<service>.
+func (a *App) searchDir() string { return filepath.Join(a.Config().DataDir, "search") }

@@ -1,0 +1,90 @@
+package sqlstore
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"github.com/cdlc/cdlc/internal/platform/search"
+)
+
+// IndexDocs returns up to limit people with an id after afterID, in id
+// order, as search documents: name then also-known-as (duplicates
+// dropped), kind "person", birth year and popularity. The search index's
+// rebuild pages through the people with it.
+func (s *Store) IndexDocs(ctx context.Context, afterID string, limit int) ([]search.Doc, error) {
+	rows, err := s.db.Reader().QueryContext(ctx, "SELECT id, name, birth_date, popularity FROM people WHERE id > ? ORDER BY id LIMIT ?", afterID, limit)
+	if err != nil {
+		return nil, err
+	}
+	var docs []search.Doc
+	for rows.Next() {
+		var d search.Doc
+		var name, birth string
+		if err := rows.Scan(&d.ID, &name, &birth, &d.Popularity); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		d.Kind, d.Year = "person", BirthYear(birth)
+		d.Names = AddName(nil, name)
+		docs = append(docs, d)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(docs) == 0 {
+		return docs, err
+	}
+	at := make(map[string]int, len(docs))
+	ids := make([]string, len(docs))
+	for i, d := range docs {
+		at[d.ID] = i
+		ids[i] = d.ID
+	}
+	for start := 0; start < len(ids); start += inChunk {
+		chunk := ids[start:min(start+inChunk, len(ids))]
+		rows, err := s.db.Reader().QueryContext(ctx, "SELECT person_id, name FROM person_akas WHERE person_id IN ("+marks(len(chunk))+") ORDER BY person_id, ord", anys(chunk)...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id, name string
+			if err := rows.Scan(&id, &name); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			if i, ok := at[id]; ok {
+				docs[i].Names = AddName(docs[i].Names, name)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return docs, nil
+}
+
+// BirthYear is the year of a YYYY or YYYY-MM-DD date; 0 when unknown.
+func BirthYear(date string) int {
+	if len(date) < 4 {
+		return 0
+	}
+	y, err := strconv.Atoi(date[:4])
+	if err != nil || y < 0 {
+		return 0
+	}
+	return y
+}
+
+// AddName appends name unless it is blank or already there (ignoring case).
+func AddName(names []string, name string) []string {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return names
+	}
+	for _, n := range names {
+		if strings.EqualFold(n, name) {
+			return names
+		}
+	}
+	return append(names, name)
+}

@@ -1,0 +1,63 @@
+package sqlstore
+
+import (
+	"context"
+	"strings"
+
+	"github.com/cdlc/cdlc/internal/platform/search"
+)
+
+// IndexDocs returns up to limit titles with an id after afterID, in id
+// order, as search documents: title, original title and aka titles
+// (duplicates dropped), kind, start year and popularity. The search
+// index's rebuild pages through the catalog with it.
+func (s *Store) IndexDocs(ctx context.Context, afterID string, limit int) ([]search.Doc, error) {
+	var docs []search.Doc
+	err := each(ctx, s.db.Reader(), `SELECT id, kind, title, original_title, start_year, popularity
+		FROM titles WHERE id > ? ORDER BY id LIMIT ?`, []any{afterID, limit}, func(r scanner) error {
+		var d search.Doc
+		var title, original string
+		if err := r.Scan(&d.ID, &d.Kind, &title, &original, &d.Year, &d.Popularity); err != nil {
+			return err
+		}
+		d.Names = addName(nil, title)
+		d.Names = addName(d.Names, original)
+		docs = append(docs, d)
+		return nil
+	})
+	if err != nil || len(docs) == 0 {
+		return docs, err
+	}
+	at := make(map[string]int, len(docs))
+	ids := make([]string, len(docs))
+	for i, d := range docs {
+		at[d.ID] = i
+		ids[i] = d.ID
+	}
+	err = each(ctx, s.db.Reader(), `SELECT title_id, title FROM title_akas WHERE title_id IN (`+placeholders(len(ids))+`)
+		ORDER BY title_id, ordering`, anys(ids), func(r scanner) error {
+		var id, title string
+		if err := r.Scan(&id, &title); err != nil {
+			return err
+		}
+		if i, ok := at[id]; ok {
+			docs[i].Names = addName(docs[i].Names, title)
+		}
+		return nil
+	})
+	return docs, err
+}
+
+// addName appends name unless it is blank or already there (ignoring case).
+func addName(names []string, name string) []string {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return names
+	}
+	for _, n := range names {
+		if strings.EqualFold(n, name) {
+			return names
+		}
+	}
+	return append(names, name)
+}
