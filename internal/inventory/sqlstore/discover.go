@@ -38,10 +38,10 @@ func (s *Store) Discover(ctx context.Context, q inventory.DiscoverQuery) ([]inve
 	if len(q.Genres) > 0 {
 		if q.AllGenres {
 			for _, g := range q.Genres {
-				add("EXISTS (SELECT 1 FROM title_genres g WHERE g.title_id = t.id AND g.genre = ?)", g)
+				add("EXISTS (SELECT 1 FROM title_genres g WHERE g.title_id = t.id AND LOWER(g.genre) = ?)", g)
 			}
 		} else {
-			add("EXISTS (SELECT 1 FROM title_genres g WHERE g.title_id = t.id AND g.genre IN ("+placeholders(len(q.Genres))+"))", anys(q.Genres)...)
+			add("EXISTS (SELECT 1 FROM title_genres g WHERE g.title_id = t.id AND LOWER(g.genre) IN ("+placeholders(len(q.Genres))+"))", anys(q.Genres)...)
 		}
 	}
 	if q.YearFrom > 0 {

@@ -359,3 +359,24 @@ func TestBulkKeepsOperatorFieldsAndVersions(t *testing.T) {
 		require.Equal(t, inventory.AllTitles, key)
 	})
 }
+
+// IMDb writes genres capitalised ("Crime"); discover takes slugs ("crime").
+func TestDiscoverGenreIgnoresCase(t *testing.T) {
+	dbtest.Each(t, "inventory", func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		s := open(t, d)
+		require.NoError(t, s.UpsertTitles(ctx, []inventory.Title{
+			{ID: "tt0068646", Kind: inventory.KindMovie, Title: "The Godfather", StartYear: 1972, Genres: []string{"Crime", "Drama"}},
+			{ID: "tt0034583", Kind: inventory.KindMovie, Title: "Casablanca", StartYear: 1942, Genres: []string{"Drama", "Romance"}},
+		}))
+		for _, q := range []inventory.DiscoverQuery{
+			{Genres: []string{"crime"}, Sort: "title", Limit: 10},
+			{Genres: []string{"crime", "drama"}, AllGenres: true, Sort: "title", Limit: 10},
+		} {
+			got, err := s.Discover(ctx, q)
+			require.NoError(t, err)
+			require.Len(t, got, 1, "%+v", q)
+			require.Equal(t, "tt0068646", got[0].ID)
+		}
+	})
+}
