@@ -65,7 +65,7 @@ var (
 		professionsDelete, knownForDelete, readPeople, readAkas, readProfessions, readKnownFor}
 )
 
-func (s *Store) prepareBulk(ctx context.Context) { s.stmts.prepare(ctx, s.db, bulkShapes) }
+func (s *Store) prepareBulk(ctx context.Context) { s.stmts.Prepare(ctx, s.db, bulkShapes) }
 
 // anyRedirects reports whether any person was ever merged: when none was,
 // a bulk call need not look its ids up.
@@ -143,7 +143,7 @@ func (s *Store) UpsertPeople(ctx context.Context, rs []actor.Record) error {
 			}
 		}
 		old := make(map[string]*stored, len(ids))
-		err := s.stmts.scan(ctx, tx, dl, readPeople, ids, func(r scanner) error {
+		err := s.stmts.Scan(ctx, tx, dl, readPeople, ids, func(r scanner) error {
 			var id, name, search, birth, death, bplace, dplace, bio string
 			var pop float64
 			if err := r.Scan(&id, &name, &search, &birth, &death, &bplace, &dplace, &bio, &pop); err != nil {
@@ -169,7 +169,7 @@ func (s *Store) UpsertPeople(ctx context.Context, rs []actor.Record) error {
 				{readProfessions, func(p *stored, v string) { p.professions = append(p.professions, v) }},
 				{readKnownFor, func(p *stored, v string) { p.knownFor = append(p.knownFor, v) }},
 			} {
-				err := s.stmts.scan(ctx, tx, dl, l.s, found, func(r scanner) error {
+				err := s.stmts.Scan(ctx, tx, dl, l.s, found, func(r scanner) error {
 					var id, v string
 					if err := r.Scan(&id, &v); err != nil {
 						return err
@@ -234,17 +234,17 @@ func (s *Store) UpsertPeople(ctx context.Context, rs []actor.Record) error {
 				rows = append(rows, append(row, int64(1), t))
 			}
 		}
-		if err := s.stmts.ids(ctx, tx, dl, professionsDelete, newProfs); err != nil {
+		if err := s.stmts.IDs(ctx, tx, dl, professionsDelete, newProfs); err != nil {
 			return err
 		}
-		if err := s.stmts.ids(ctx, tx, dl, knownForDelete, newKnown); err != nil {
+		if err := s.stmts.IDs(ctx, tx, dl, knownForDelete, newKnown); err != nil {
 			return err
 		}
 		for _, w := range []struct {
 			s    *shape
 			rows [][]any
 		}{{personInsert, rows}, {akaInsert, akas}, {professionInsert, profs}, {knownForInsert, known}, {imageInsert, imgs}, {externalInsert, ext}} {
-			if err := s.stmts.rows(ctx, tx, dl, w.s, w.rows); err != nil {
+			if err := s.stmts.Rows(ctx, tx, dl, w.s, w.rows); err != nil {
 				return err
 			}
 		}
@@ -274,7 +274,7 @@ func (s *Store) UpsertCredits(ctx context.Context, cs []actor.Credit) error {
 		if err != nil {
 			return err
 		}
-		return s.stmts.rows(ctx, tx, s.db.Dialect(), creditWrite, creditRows(cs))
+		return s.stmts.Rows(ctx, tx, s.db.Dialect(), creditWrite, creditRows(cs))
 	})
 }
 

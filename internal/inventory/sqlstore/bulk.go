@@ -137,7 +137,7 @@ func updateFrom(d db.Dialect, n int, cols ...string) string {
 	return b.String()
 }
 
-func (s *Store) prepareBulk(ctx context.Context) { s.stmts.prepare(ctx, s.db, bulkShapes) }
+func (s *Store) prepareBulk(ctx context.Context) { s.stmts.Prepare(ctx, s.db, bulkShapes) }
 
 // storedTitle is what a bulk write compares: the dataset's columns.
 type storedTitle struct {
@@ -170,7 +170,7 @@ func (s *Store) UpsertTitles(ctx context.Context, titles []inventory.Title) erro
 	dl := s.db.Dialect()
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
 		stored := make(map[string]storedTitle, len(ids))
-		err := s.stmts.scan(ctx, tx, dl, readTitles, ids, func(r scanner) error {
+		err := s.stmts.Scan(ctx, tx, dl, readTitles, ids, func(r scanner) error {
 			var id string
 			var t storedTitle
 			err := r.Scan(&id, &t.kind, &t.title, &t.original, &t.adult, &t.start, &t.end, &t.runtime)
@@ -181,7 +181,7 @@ func (s *Store) UpsertTitles(ctx context.Context, titles []inventory.Title) erro
 			return err
 		}
 		genres := map[string][]string{}
-		err = s.stmts.scan(ctx, tx, dl, readGenres, ids, func(r scanner) error {
+		err = s.stmts.Scan(ctx, tx, dl, readGenres, ids, func(r scanner) error {
 			var id, g string
 			err := r.Scan(&id, &g)
 			genres[id] = append(genres[id], g)
@@ -236,7 +236,7 @@ func (s *Store) UpsertTitles(ctx context.Context, titles []inventory.Title) erro
 			rows [][]any
 		}{{titleInsert, inserts}, {titleInsert, updates}, {genreDelete, dropGenres}, {genreInsert, addGenres},
 			{languageInsert, langs}, {countryInsert, countries}} {
-			if err := s.stmts.rows(ctx, tx, dl, w.s, w.rows); err != nil {
+			if err := s.stmts.Rows(ctx, tx, dl, w.s, w.rows); err != nil {
 				return err
 			}
 		}
@@ -247,7 +247,7 @@ func (s *Store) UpsertTitles(ctx context.Context, titles []inventory.Title) erro
 // bump gives the titles ids version+1.
 func (s *Store) bump(ctx context.Context, tx *sql.Tx, ids []string, now time.Time) error {
 	for _, args := range idChunks(ids) {
-		if _, err := s.stmts.exec(ctx, tx, bumpVersions.sql(s.db.Dialect(), len(args)), append([]any{now}, args...)...); err != nil {
+		if _, err := s.stmts.Exec(ctx, tx, bumpVersions.SQL(s.db.Dialect(), len(args)), append([]any{now}, args...)...); err != nil {
 			return err
 		}
 	}
@@ -278,7 +278,7 @@ func (s *Store) UpsertAkas(ctx context.Context, rows []inventory.AkaRow) error {
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
 		titles := make(map[string]bool, len(ids))
 		stored := map[key][]any{}
-		err := s.stmts.scan(ctx, tx, dl, readAkas, ids, func(r scanner) error {
+		err := s.stmts.Scan(ctx, tx, dl, readAkas, ids, func(r scanner) error {
 			var id string
 			var ord, orig sql.NullInt64
 			var title, region, lang, types, attrs sql.NullString
@@ -316,7 +316,7 @@ func (s *Store) UpsertAkas(ctx context.Context, rows []inventory.AkaRow) error {
 				changed = append(changed, r.TitleID)
 			}
 		}
-		if err := s.stmts.rows(ctx, tx, dl, akaWrite, out); err != nil {
+		if err := s.stmts.Rows(ctx, tx, dl, akaWrite, out); err != nil {
 			return err
 		}
 		slices.Sort(changed)
@@ -338,7 +338,7 @@ func (s *Store) updateTitles(ctx context.Context, sh *shape, rows [][]any) error
 	}
 	s.prepareBulk(ctx)
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
-		return s.stmts.rows(ctx, tx, s.db.Dialect(), sh, out)
+		return s.stmts.Rows(ctx, tx, s.db.Dialect(), sh, out)
 	})
 }
 

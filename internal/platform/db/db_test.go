@@ -201,3 +201,19 @@ func TestUpsertInsertsAndReplaces(t *testing.T) {
 		require.Equal(t, 20003, n)
 	})
 }
+
+func TestBatchShapesCoverEveryCount(t *testing.T) {
+	for _, n := range []int{0, 1, 3, 255, 256, 257, 1000} {
+		total := 0
+		for _, k := range db.BatchSizes(n) {
+			require.LessOrEqual(t, k, db.MaxBatchRows)
+			require.Zero(t, k&(k-1), "%d is a power of two", k)
+			total += k
+		}
+		require.Equal(t, n, total)
+	}
+	chunks := db.IDChunks([]string{"a", "b", "c"})
+	require.Equal(t, [][]any{{"a", "b", "c", "c"}}, chunks, "padded to a prepared shape with its last id")
+	require.Len(t, db.IDChunks(make([]string, 300)), 2)
+	require.Equal(t, "SELECT x FROM t WHERE id IN (?, ?)", db.InShape("SELECT x FROM t WHERE id IN (%s)").SQL(db.SQLite, 2))
+}
