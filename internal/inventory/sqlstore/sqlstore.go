@@ -44,7 +44,6 @@ func New(d *db.DB) *Store { return &Store{db: d} }
 const titleCols = "id, kind, title, original_title, adult, start_year, end_year, release_date, runtime_minutes, overview, tagline, status, " +
 	"original_language, popularity, rating_avg, rating_votes, parent_id, season_number, episode_number, version, updated_at"
 
-
 func scanTitle(row scanner) (inventory.Title, error) {
 	var t inventory.Title
 	var kind string
