@@ -116,6 +116,9 @@ type Service interface {
 	// crew (by department and order), with the people's names. A title
 	// without credits has none: an empty list, not an error.
 	CreditsOfTitle(ctx context.Context, titleID string) ([]Credit, error)
+	// People returns the people among ids in the order asked, with the
+	// ids that name nobody.
+	People(ctx context.Context, ids []string) (Batch, error)
 	// TitlesOfPerson returns the ids of the titles a person is credited on.
 	TitlesOfPerson(ctx context.Context, personID string) ([]string, error)
 }

@@ -28,6 +28,8 @@ func (s *countingStore) Get(ctx context.Context, id string) (inventory.Details, 
 
 type fakeActor struct{ credits []actor.Credit }
 
+func (f *fakeActor) People(context.Context, []string) (actor.Batch, error) { return actor.Batch{}, nil }
+
 func (f *fakeActor) TitlesOfPerson(context.Context, string) ([]string, error) { return nil, nil }
 
 func (f *fakeActor) CreditsOfTitle(context.Context, string) ([]actor.Credit, error) {

@@ -15,15 +15,36 @@ import (
 	"github.com/cdlc/cdlc/internal/platform/rpc"
 )
 
+// MaxIDs bounds one batch lookup.
+const MaxIDs = 100
+
 // Server adapts an actor.Service to the gRPC handler.
 type Server struct {
-	catalogv1connect.UnimplementedActorServiceHandler
 	svc actor.Service
 }
+
+var _ catalogv1connect.ActorServiceHandler = (*Server)(nil)
 
 // Handler returns the mount path and handler serving svc.
 func Handler(svc actor.Service) (string, http.Handler) {
 	return catalogv1connect.NewActorServiceHandler(&Server{svc: svc}, rpc.HandlerOptions()...)
+}
+
+// GetPeople implements the RPC.
+func (s *Server) GetPeople(ctx context.Context, req *connect.Request[catalogv1.GetPeopleRequest]) (*connect.Response[catalogv1.GetPeopleResponse], error) {
+	ids := req.Msg.GetIds()
+	if len(ids) > MaxIDs {
+		return nil, errs.Invalid("ids", "at most %d ids per call, got %d", MaxIDs, len(ids))
+	}
+	b, err := s.svc.People(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := &catalogv1.GetPeopleResponse{Missing: b.Missing}
+	for _, p := range b.People {
+		out.People = append(out.People, &catalogv1.PersonSummary{Id: p.ID, Name: p.Name, Professions: p.Professions, Popularity: p.Popularity})
+	}
+	return connect.NewResponse(out), nil
 }
 
 // GetTitleCredits implements the RPC.
@@ -89,4 +110,21 @@ func (c *Client) TitlesOfPerson(ctx context.Context, personID string) ([]string,
 		return nil, rpc.FromConnect(err)
 	}
 	return res.Msg.GetTitleIds(), nil
+}
+
+// People implements actor.Service. The people carry the summary fields
+// (id, name, professions, popularity).
+func (c *Client) People(ctx context.Context, ids []string) (actor.Batch, error) {
+	res, err := c.c.GetPeople(ctx, connect.NewRequest(&catalogv1.GetPeopleRequest{Ids: ids}))
+	if err != nil {
+		return actor.Batch{}, rpc.FromConnect(err)
+	}
+	out := actor.Batch{People: []actor.Person{}, Missing: res.Msg.GetMissing()}
+	for _, p := range res.Msg.GetPeople() {
+		out.People = append(out.People, actor.Person{ID: p.GetId(), Name: p.GetName(), Professions: p.GetProfessions(), Popularity: p.GetPopularity()})
+	}
+	if out.Missing == nil {
+		out.Missing = []string{}
+	}
+	return out, nil
 }

@@ -23,6 +23,18 @@ func (c credits) CreditsOfTitle(_ context.Context, id string) ([]actor.Credit, e
 	return cs, nil
 }
 
+func (c credits) People(_ context.Context, ids []string) (actor.Batch, error) {
+	b := actor.Batch{People: []actor.Person{}, Missing: []string{}}
+	for _, id := range ids {
+		if id == "nm0000008" {
+			b.People = append(b.People, actor.Person{ID: id, Name: "Marlon Brando", Professions: []string{"actor"}, Popularity: 9})
+			continue
+		}
+		b.Missing = append(b.Missing, id)
+	}
+	return b, nil
+}
+
 func (c credits) TitlesOfPerson(_ context.Context, id string) ([]string, error) {
 	var out []string
 	for title, cs := range c {
@@ -56,6 +68,13 @@ func TestClientAndServerAgree(t *testing.T) {
 	titles, err := c.TitlesOfPerson(context.Background(), "nm0000338")
 	require.NoError(t, err)
 	require.Equal(t, []string{"tt0068646"}, titles)
+
+	people, err := c.People(context.Background(), []string{"nm0000008", "nm9999999"})
+	require.NoError(t, err)
+	require.Equal(t, []actor.Person{{ID: "nm0000008", Name: "Marlon Brando", Professions: []string{"actor"}, Popularity: 9}}, people.People)
+	require.Equal(t, []string{"nm9999999"}, people.Missing)
+	_, err = c.People(context.Background(), make([]string, grpcapi.MaxIDs+1))
+	require.True(t, errs.Is(err, errs.KindInvalid), "%v", err)
 
 	_, err = c.CreditsOfTitle(context.Background(), "")
 	require.True(t, errs.Is(err, errs.KindInvalid), "%v", err)
