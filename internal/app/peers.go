@@ -1,8 +1,11 @@
 package app
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	actorgrpc "github.com/cdlc/cdlc/internal/actor/grpcapi"
@@ -18,8 +21,29 @@ func (a *App) connectPeers(running []string) {
 	hc := &http.Client{Timeout: 10 * time.Second}
 	if u, ok := peers["inventory"]; ok && !slices.Contains(running, "inventory") {
 		a.Inventory = inventorygrpc.NewClient(hc, u)
+		a.Health.Add("peer:inventory", peerAlive(hc, u))
 	}
 	if u, ok := peers["actor"]; ok && !slices.Contains(running, "actor") {
 		a.Actor = actorgrpc.NewClient(hc, u)
+		a.Health.Add("peer:actor", peerAlive(hc, u))
+	}
+}
+
+// peerAlive is a readiness check of a peer: its /healthz answers.
+func peerAlive(hc *http.Client, base string) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(base, "/")+"/healthz", nil)
+		if err != nil {
+			return err
+		}
+		res, err := hc.Do(req)
+		if err != nil {
+			return fmt.Errorf("unreachable: %w", err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			return fmt.Errorf("answered %s", res.Status)
+		}
+		return nil
 	}
 }

@@ -42,6 +42,10 @@ func TestSplitServicesCallEachOtherOverGRPC(t *testing.T) {
 	require.Equal(t, brando.ID, got.Credits.Cast[0].PersonID)
 	require.Equal(t, []string{"Don Vito Corleone"}, got.Credits.Cast[0].Characters)
 
+	var ready struct{ Checks map[string]string }
+	titles.Do("GET", "/readyz", nil).JSON(t, &ready)
+	require.Equal(t, "ok", ready.Checks["peer:actor"], "readiness covers the peer")
+
 	res = titles.Do("GET", "/api/v1/discover/titles?with_person="+brando.ID, nil)
 	require.Equal(t, 200, res.Status, string(res.Body))
 	require.Contains(t, string(res.Body), godfather.ID, "with_person asks the actor service over gRPC")
