@@ -13,7 +13,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"reflect"
 	"strconv"
 	"strings"
 
@@ -88,25 +87,13 @@ type rawOut struct {
 
 func raw(r actor.Rendered, ifNoneMatch string) *rawOut {
 	out := &rawOut{Status: http.StatusOK, ETag: r.ETag, CacheControl: cacheControl, ContentType: "application/json"}
-	if etagMatches(ifNoneMatch, r.ETag) {
+	if httpx.ETagMatches(ifNoneMatch, r.ETag) {
 		out.Status, out.ContentType = http.StatusNotModified, ""
 		return out
 	}
 	out.Body = r.Body
 	return out
 }
-
-// jsonResponses documents an operation that writes pre-encoded JSON.
-func jsonResponses(api huma.API, t reflect.Type, what string) map[string]*huma.Response {
-	return map[string]*huma.Response{
-		"200": {Description: what, Content: map[string]*huma.MediaType{
-			"application/json": {Schema: api.OpenAPI().Components.Schemas.Schema(t, true, "")},
-		}},
-		"304": {Description: "Not modified since the ETag given in If-None-Match"},
-	}
-}
-
-func typeOf[T any]() reflect.Type { return reflect.TypeOf((*T)(nil)).Elem() }
 
 type personIn struct {
 	ID          string `path:"id" pattern:"^(nm[0-9]{7,10}|cp[0-9a-z]{10,16})$" doc:"Person id: nm… (IMDb) or cp… (created here)"`
@@ -208,7 +195,7 @@ func (h *Handler) register(api huma.API) {
 		Summary: "Read a person",
 		Description: "append adds related resources in the same response: credits (the combined filmography), images, external_ids. " +
 			"A person merged into another answers 301 with Location naming the survivor. Supports If-None-Match.",
-		Responses: jsonResponses(api, typeOf[actor.Details](), "The person"),
+		Responses: httpx.JSONResponses(api, httpx.TypeOf[actor.Details](), "The person"),
 	}, func(ctx context.Context, in *personIn) (*rawOut, error) {
 		appends, err := actor.ParseAppends("query.append", in.Append)
 		if err != nil {
@@ -273,7 +260,7 @@ func (h *Handler) register(api huma.API) {
 		Summary: "A person's combined filmography",
 		Description: "Cast credits and crew credits grouped by department and job, each newest first with unknown dates last. " +
 			"Titles' names, kinds and years come from the inventory; when it cannot be asked, titles_resolved is false and credits carry title ids only.",
-		Responses: jsonResponses(api, typeOf[actor.Filmography](), "The filmography"),
+		Responses: httpx.JSONResponses(api, httpx.TypeOf[actor.Filmography](), "The filmography"),
 	}, func(ctx context.Context, in *idIn) (*rawOut, error) {
 		r, err := h.svc.FilmographyJSON(ctx, in.ID)
 		if err != nil {
@@ -286,7 +273,7 @@ func (h *Handler) register(api huma.API) {
 		OperationID: "title-credits", Method: http.MethodGet, Path: base + "/titles/{id}/credits", Tags: []string{tag},
 		Summary:     "A title's cast and crew",
 		Description: "Cast by billing order; crew grouped by department. A title without credits has empty lists.",
-		Responses:   jsonResponses(api, typeOf[actor.TitleCredits](), "The credits"),
+		Responses:   httpx.JSONResponses(api, httpx.TypeOf[actor.TitleCredits](), "The credits"),
 	}, func(ctx context.Context, in *titleIn) (*rawOut, error) {
 		r, err := h.svc.TitleCreditsJSON(ctx, in.ID)
 		if err != nil {
@@ -331,7 +318,7 @@ func (h *Handler) register(api huma.API) {
 		if _, err := auth.Require(ctx, actor.ScopeWrite); err != nil {
 			return nil, err
 		}
-		ifv, err := parseIfMatch(in.IfMatch)
+		ifv, err := httpx.IfMatchVersion(in.IfMatch, 1)
 		if err != nil {
 			return nil, err
 		}
@@ -349,7 +336,7 @@ func (h *Handler) register(api huma.API) {
 		if _, err := auth.Require(ctx, actor.ScopeWrite); err != nil {
 			return nil, err
 		}
-		ifv, err := parseIfMatch(in.IfMatch)
+		ifv, err := httpx.IfMatchVersion(in.IfMatch, 1)
 		if err != nil {
 			return nil, err
 		}
@@ -365,7 +352,7 @@ func (h *Handler) register(api huma.API) {
 		if _, err := auth.Require(ctx, actor.ScopeWrite); err != nil {
 			return nil, err
 		}
-		ifv, err := parseIfMatch(in.IfMatch)
+		ifv, err := httpx.IfMatchVersion(in.IfMatch, 1)
 		if err != nil {
 			return nil, err
 		}
@@ -416,32 +403,5 @@ func (h *Handler) register(api huma.API) {
 	})
 }
 
+// versionTag is the ETag of a write: the person's version.
 func versionTag(v int64) string { return `"v` + strconv.FormatInt(v, 10) + `"` }
-
-// parseIfMatch reads a version from If-Match: the ETag of a read
-// ("v3-…"), of a write ("v3"), or the bare version ("3").
-func parseIfMatch(s string) (*int64, error) {
-	if s == "" {
-		return nil, nil
-	}
-	t := strings.Trim(strings.TrimPrefix(strings.TrimSpace(s), "W/"), `"`)
-	t, _, _ = strings.Cut(strings.TrimPrefix(t, "v"), "-")
-	v, err := strconv.ParseInt(t, 10, 64)
-	if err != nil || v < 1 {
-		return nil, errs.Invalid("header.If-Match", "must be the ETag of a read of the person, such as \"v3\"; got %q", s)
-	}
-	return &v, nil
-}
-
-func etagMatches(header, etag string) bool {
-	if header == "" {
-		return false
-	}
-	for _, t := range strings.Split(header, ",") {
-		t = strings.TrimSpace(t)
-		if t == "*" || strings.TrimPrefix(t, "W/") == etag {
-			return true
-		}
-	}
-	return false
-}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -175,7 +174,7 @@ func (h *Handler) register(api huma.API, mux *http.ServeMux) {
 			if err != nil {
 				return nil, err
 			}
-			ifv, err := parseIfMatch(in.IfMatch)
+			ifv, err := httpx.IfMatchVersion(in.IfMatch, 0)
 			if err != nil {
 				return nil, err
 			}
@@ -210,7 +209,7 @@ func (h *Handler) register(api huma.API, mux *http.ServeMux) {
 		Description: "Merges application/default < application/{profile} < {app}/default < {app}/{profile}. Secrets are shown only with the config:secrets scope. Supports If-None-Match.",
 		Responses: map[string]*huma.Response{
 			"200": {Description: "The merged configuration", Content: map[string]*huma.MediaType{
-				"application/json": {Schema: api.OpenAPI().Components.Schemas.Schema(reflectType[configserver.Effective](), true, "")},
+				"application/json": {Schema: api.OpenAPI().Components.Schemas.Schema(httpx.TypeOf[configserver.Effective](), true, "")},
 			}},
 			"304": {Description: "Not modified since the ETag given in If-None-Match"},
 		},
@@ -224,7 +223,7 @@ func (h *Handler) register(api huma.API, mux *http.ServeMux) {
 			return nil, err
 		}
 		out := &effectiveOut{Status: http.StatusOK, ETag: r.ETag, CacheControl: "private, no-cache", ContentType: "application/json"}
-		if etagMatches(in.IfNoneMatch, r.ETag) {
+		if httpx.ETagMatches(in.IfNoneMatch, r.ETag) {
 			out.Status = http.StatusNotModified
 			out.ContentType = ""
 			return out, nil
@@ -297,7 +296,7 @@ func (h *Handler) register(api huma.API, mux *http.ServeMux) {
 		if err != nil {
 			return nil, err
 		}
-		ifv, err := parseIfMatch(in.IfMatch)
+		ifv, err := httpx.IfMatchVersion(in.IfMatch, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -363,7 +362,7 @@ func (h *Handler) register(api huma.API, mux *http.ServeMux) {
 			{Name: "since", In: "query", Schema: &huma.Schema{Type: "integer", Minimum: ptr(0.0)}},
 		},
 		Responses: map[string]*huma.Response{"200": {Description: "An event stream", Content: map[string]*huma.MediaType{
-			"text/event-stream": {Schema: api.OpenAPI().Components.Schemas.Schema(reflectType[configserver.ChangeSet](), true, "")},
+			"text/event-stream": {Schema: api.OpenAPI().Components.Schemas.Schema(httpx.TypeOf[configserver.ChangeSet](), true, "")},
 		}}},
 	})
 }
@@ -458,32 +457,7 @@ func (h *Handler) watch(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func versionTag(v int64) string { return `"` + strconv.FormatInt(v, 10) + `"` }
-
-// parseIfMatch reads a version from If-Match ("3" or W/"3").
-func parseIfMatch(s string) (*int64, error) {
-	if s == "" {
-		return nil, nil
-	}
-	t := strings.Trim(strings.TrimPrefix(strings.TrimSpace(s), "W/"), `"`)
-	v, err := strconv.ParseInt(t, 10, 64)
-	if err != nil || v < 0 {
-		return nil, errs.Invalid("header.If-Match", "must be the ETag of a version, such as \"3\"; got %q", s)
-	}
-	return &v, nil
-}
-
-func etagMatches(header, etag string) bool {
-	if header == "" {
-		return false
-	}
-	for _, t := range strings.Split(header, ",") {
-		t = strings.TrimSpace(t)
-		if t == "*" || strings.TrimPrefix(t, "W/") == etag {
-			return true
-		}
-	}
-	return false
-}
-
 func ptr[T any](v T) *T { return &v }
+
+// versionTag is the ETag of a write: the version.
+func versionTag(v int64) string { return `"` + strconv.FormatInt(v, 10) + `"` }

@@ -17,6 +17,7 @@ import (
 	"github.com/cdlc/cdlc/internal/inventory"
 	"github.com/cdlc/cdlc/internal/platform/auth"
 	"github.com/cdlc/cdlc/internal/platform/errs"
+	"github.com/cdlc/cdlc/internal/platform/httpx"
 )
 
 const (
@@ -60,7 +61,7 @@ func raw(r inventory.Rendered, ifNoneMatch string) *rawOut {
 	if r.CreditsUnavailable {
 		out.CreditsUnavailable = "actor service not reachable from this process"
 	}
-	if etagMatches(ifNoneMatch, r.ETag) {
+	if httpx.ETagMatches(ifNoneMatch, r.ETag) {
 		out.Status = http.StatusNotModified
 		out.ContentType = ""
 		return out
@@ -364,7 +365,7 @@ func (h *Handler) registerWrites(api huma.API) {
 		if _, err := auth.Require(ctx, inventory.ScopeWrite); err != nil {
 			return nil, err
 		}
-		v, err := parseIfMatch(in.IfMatch)
+		v, err := ifMatch(in.IfMatch)
 		if err != nil {
 			return nil, err
 		}
@@ -434,7 +435,7 @@ func (h *Handler) registerWrites(api huma.API) {
 		if _, err := auth.Require(ctx, inventory.ScopeWrite); err != nil {
 			return nil, err
 		}
-		v, err := parseIfMatch(in.IfMatch)
+		v, err := ifMatch(in.IfMatch)
 		if err != nil {
 			return nil, err
 		}
@@ -463,32 +464,14 @@ func nonNil[T any](v []T) []T {
 	return v
 }
 
+// ifMatch is the version If-Match names, 0 when absent (no precondition).
+func ifMatch(header string) (int64, error) {
+	v, err := httpx.IfMatchVersion(header, 1)
+	if v == nil {
+		return 0, err
+	}
+	return *v, nil
+}
+
+// versionTag is the ETag of a write: the version.
 func versionTag(v int64) string { return `"` + strconv.FormatInt(v, 10) + `"` }
-
-// parseIfMatch reads the version from If-Match: the ETag of a read
-// ("3-1a2b3c…") or of a write ("3"), weak or strong.
-func parseIfMatch(s string) (int64, error) {
-	if s == "" {
-		return 0, nil
-	}
-	t := strings.Trim(strings.TrimPrefix(strings.TrimSpace(s), "W/"), `"`)
-	t, _, _ = strings.Cut(t, "-")
-	v, err := strconv.ParseInt(t, 10, 64)
-	if err != nil || v <= 0 {
-		return 0, errs.Invalid("header.If-Match", "must be the ETag of a read of the title, such as \"3\"; got %q", s)
-	}
-	return v, nil
-}
-
-func etagMatches(header, etag string) bool {
-	if header == "" {
-		return false
-	}
-	for _, t := range strings.Split(header, ",") {
-		t = strings.TrimSpace(t)
-		if t == "*" || strings.TrimPrefix(t, "W/") == etag {
-			return true
-		}
-	}
-	return false
-}
