@@ -33,7 +33,8 @@ type Store interface {
 
 // Index is the actor service's Searcher over the search index.
 type Index struct {
-	k        *keeper.Keeper
+	// Keeper gives Ready, Rebuild, RebuildAsync and Close.
+	*keeper.Keeper
 	store    Store
 	fallback actor.Searcher
 }
@@ -47,29 +48,20 @@ func Open(ctx context.Context, dir string, store Store, fallback actor.Searcher,
 	if err != nil {
 		return nil, err
 	}
-	x := &Index{k: keeper.New(idx, store.IndexDocs, log), store: store, fallback: fallback}
-	if err := x.k.Start(ctx); err != nil {
+	x := &Index{Keeper: keeper.New(idx, store.IndexDocs, log), store: store, fallback: fallback}
+	if err := x.Keeper.Start(ctx); err != nil {
 		return nil, errors.Join(err, idx.Close())
 	}
 	return x, nil
 }
 
-// Ready reports whether searches are answered by the index (not the fallback).
-func (x *Index) Ready() bool { return x.k.Ready() }
-
-// Rebuild upserts every person of the store (synchronously).
-func (x *Index) Rebuild(ctx context.Context) error { return x.k.Rebuild(ctx) }
-
-// Close stops a running rebuild and closes the index.
-func (x *Index) Close() error { return x.k.Close() }
-
 // SearchPeople answers from the index once it is ready, from the fallback
 // before. People the store no longer has are dropped.
 func (x *Index) SearchPeople(ctx context.Context, q actor.SearchQuery) ([]actor.PersonHit, error) {
-	if !x.k.Ready() && x.fallback != nil {
+	if !x.Keeper.Ready() && x.fallback != nil {
 		return x.fallback.SearchPeople(ctx, q)
 	}
-	hits, err := x.k.Index().Search(ctx, search.Query{Text: q.Text, Limit: q.Limit, Autocomplete: q.Autocomplete})
+	hits, err := x.Keeper.Index().Search(ctx, search.Query{Text: q.Text, Limit: q.Limit, Autocomplete: q.Autocomplete})
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +104,7 @@ func nonNil(s []string) []string {
 // touch names and are ignored.
 func (x *Index) Handle(ctx context.Context, m events.Message) error {
 	if m.Key == actor.AllPeople {
-		x.k.RebuildAsync()
+		x.Keeper.RebuildAsync()
 		return nil
 	}
 	if m.Topic == actor.TopicCreditsChanged {
@@ -134,7 +126,7 @@ func (x *Index) Handle(ctx context.Context, m events.Message) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	return x.k.Locked(func() error {
+	return x.Keeper.Locked(func() error {
 		found, _, err := x.store.People(ctx, ids)
 		if err != nil {
 			return err
@@ -150,14 +142,14 @@ func (x *Index) Handle(ctx context.Context, m events.Message) error {
 		}
 		put = keeper.Clean(put)
 		if len(gone) > 0 {
-			if err := x.k.Index().Delete(ctx, gone...); err != nil {
+			if err := x.Keeper.Index().Delete(ctx, gone...); err != nil {
 				return err
 			}
 		}
 		if len(put) == 0 {
 			return nil
 		}
-		return x.k.Index().Upsert(ctx, put...)
+		return x.Keeper.Index().Upsert(ctx, put...)
 	})
 }
 

@@ -32,7 +32,8 @@ type Store interface {
 
 // Index is the inventory's Searcher over the search index.
 type Index struct {
-	k        *keeper.Keeper
+	// Keeper gives Ready, Rebuild, RebuildAsync and Close.
+	*keeper.Keeper
 	store    Store
 	fallback inventory.Searcher
 }
@@ -51,29 +52,20 @@ func Open(ctx context.Context, dir string, store Store, fallback inventory.Searc
 
 // Start keeps idx for store (see Open).
 func Start(ctx context.Context, idx search.Index, store Store, fallback inventory.Searcher, log *slog.Logger) (*Index, error) {
-	x := &Index{k: keeper.New(idx, store.IndexDocs, log), store: store, fallback: fallback}
-	if err := x.k.Start(ctx); err != nil {
+	x := &Index{Keeper: keeper.New(idx, store.IndexDocs, log), store: store, fallback: fallback}
+	if err := x.Keeper.Start(ctx); err != nil {
 		return nil, errors.Join(err, idx.Close())
 	}
 	return x, nil
 }
 
-// Ready reports whether searches are answered by the index (not the fallback).
-func (x *Index) Ready() bool { return x.k.Ready() }
-
-// Rebuild upserts every title of the store (synchronously).
-func (x *Index) Rebuild(ctx context.Context) error { return x.k.Rebuild(ctx) }
-
-// Close stops a running rebuild and closes the index.
-func (x *Index) Close() error { return x.k.Close() }
-
 // Search answers from the index once it is ready, from the fallback
 // before. Hits of titles the store no longer has are dropped.
 func (x *Index) Search(ctx context.Context, q inventory.SearchQuery) ([]inventory.SearchHit, error) {
-	if !x.k.Ready() && x.fallback != nil {
+	if !x.Keeper.Ready() && x.fallback != nil {
 		return x.fallback.Search(ctx, q)
 	}
-	hits, err := x.k.Index().Search(ctx, search.Query{
+	hits, err := x.Keeper.Index().Search(ctx, search.Query{
 		Text: q.Text, Kinds: q.Kinds, YearFrom: q.YearFrom, YearTo: q.YearTo, Limit: q.Limit, Autocomplete: q.Autocomplete,
 	})
 	if err != nil {
@@ -108,7 +100,7 @@ func (x *Index) Search(ctx context.Context, q inventory.SearchQuery) ([]inventor
 // gone); the key inventory.AllTitles starts a background rebuild.
 func (x *Index) Handle(ctx context.Context, m events.Message) error {
 	if m.Key == inventory.AllTitles {
-		x.k.RebuildAsync()
+		x.Keeper.RebuildAsync()
 		return nil
 	}
 	var ev inventory.TitleEvent
@@ -119,25 +111,25 @@ func (x *Index) Handle(ctx context.Context, m events.Message) error {
 		return nil
 	}
 	if ev.ID == inventory.AllTitles {
-		x.k.RebuildAsync()
+		x.Keeper.RebuildAsync()
 		return nil
 	}
-	return x.k.Locked(func() error {
+	return x.Keeper.Locked(func() error {
 		if m.Topic == inventory.TopicTitleDeleted {
-			return x.k.Index().Delete(ctx, ev.ID)
+			return x.Keeper.Index().Delete(ctx, ev.ID)
 		}
 		d, err := x.store.Get(ctx, ev.ID)
 		if errs.Is(err, errs.KindNotFound) {
-			return x.k.Index().Delete(ctx, ev.ID)
+			return x.Keeper.Index().Delete(ctx, ev.ID)
 		}
 		if err != nil {
 			return err
 		}
 		docs := keeper.Clean([]search.Doc{Doc(d)})
 		if len(docs) == 0 {
-			return x.k.Index().Delete(ctx, ev.ID)
+			return x.Keeper.Index().Delete(ctx, ev.ID)
 		}
-		return x.k.Index().Upsert(ctx, docs...)
+		return x.Keeper.Index().Upsert(ctx, docs...)
 	})
 }
 
