@@ -1,0 +1,3 @@
+DROP TABLE preferences;
+DROP TABLE profiles;
+DROP TABLE accounts;
