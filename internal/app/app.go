@@ -29,6 +29,7 @@ import (
 
 	"github.com/cdlc/cdlc/internal/actor"
 	"github.com/cdlc/cdlc/internal/configserver/client"
+	"github.com/cdlc/cdlc/internal/customer"
 	"github.com/cdlc/cdlc/internal/inventory"
 	"github.com/cdlc/cdlc/internal/platform/auth"
 	"github.com/cdlc/cdlc/internal/platform/cache"
@@ -72,6 +73,7 @@ type App struct {
 	// when the service runs elsewhere.
 	Inventory inventory.Service
 	Actor     actor.Service
+	Customer  customer.Service
 
 	opts    Options
 	level   *slog.LevelVar

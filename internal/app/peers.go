@@ -9,13 +9,14 @@ import (
 	"time"
 
 	actorgrpc "github.com/cdlc/cdlc/internal/actor/grpcapi"
+	customergrpc "github.com/cdlc/cdlc/internal/customer/grpcapi"
 	inventorygrpc "github.com/cdlc/cdlc/internal/inventory/grpcapi"
 )
 
 // connectPeers points the in-process service handles of services that do
 // not run here at their gRPC clients, for those with a peer URL. This is
 // the one place where the deployment shape is decided: service code calls
-// a.Inventory or a.Actor and cannot tell local from remote.
+// a.Inventory, a.Actor or a.Customer and cannot tell local from remote.
 func (a *App) connectPeers(running []string) {
 	peers := a.Config().Peers
 	hc := &http.Client{Timeout: 10 * time.Second}
@@ -26,6 +27,10 @@ func (a *App) connectPeers(running []string) {
 	if u, ok := peers["actor"]; ok && !slices.Contains(running, "actor") {
 		a.Actor = actorgrpc.NewClient(hc, u)
 		a.Health.Add("peer:actor", peerAlive(hc, u))
+	}
+	if u, ok := peers["customer"]; ok && !slices.Contains(running, "customer") {
+		a.Customer = customergrpc.NewClient(hc, u)
+		a.Health.Add("peer:customer", peerAlive(hc, u))
 	}
 }
 

@@ -23,6 +23,7 @@ import (
 
 	"github.com/cdlc/cdlc/internal/app"
 	"github.com/cdlc/cdlc/internal/configserver/client"
+	"github.com/cdlc/cdlc/internal/platform/auth"
 	"github.com/cdlc/cdlc/internal/platform/config"
 	"github.com/cdlc/cdlc/internal/platform/db/dbtest"
 	"github.com/cdlc/cdlc/internal/platform/testenv"
@@ -117,6 +118,18 @@ func StartWith(t testing.TB, cfg app.Config, opts app.Options) *Instance {
 		require.NoError(t, a.Stop(context.Background()))
 	})
 	return &Instance{App: a, URL: "http://" + a.Addr(), t: t}
+}
+
+// UserToken makes a bearer token the instance accepts as a user with
+// subject and scopes (role customer), as the auth service's tokens would
+// be; use it in headers: i.Do(..., "Authorization", "Bearer "+tok).
+func (i *Instance) UserToken(subject string, scopes ...string) string {
+	i.t.Helper()
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	tok := "test-user-" + hex.EncodeToString(b[:])
+	i.App.Verifier.Add(tok, auth.Principal{Subject: subject, Scopes: scopes, Roles: []string{"customer"}})
+	return tok
 }
 
 // Response is a finished request.

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/cdlc/cdlc/internal/platform/errs"
 	"github.com/cdlc/cdlc/internal/platform/httpx"
@@ -91,8 +92,9 @@ func Middleware(v Verifier) httpx.Middleware {
 
 // StaticTokens accepts a fixed set of tokens, compared in constant time by
 // their SHA-256. It serves the bootstrap admin token until the auth service
-// issues real ones.
+// issues real ones. Tokens may be added while requests are verified.
 type StaticTokens struct {
+	mu      sync.RWMutex
 	entries []staticEntry
 }
 
@@ -106,12 +108,16 @@ func (s *StaticTokens) Add(token string, p Principal) {
 	if token == "" {
 		return
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.entries = append(s.entries, staticEntry{sum: sha256.Sum256([]byte(token)), p: p})
 }
 
 // Verify implements Verifier.
 func (s *StaticTokens) Verify(_ context.Context, token string) (Principal, error) {
 	sum := sha256.Sum256([]byte(token))
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	found := -1
 	for i, e := range s.entries {
 		if subtle.ConstantTimeCompare(sum[:], e.sum[:]) == 1 {

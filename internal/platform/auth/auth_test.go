@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -53,4 +54,26 @@ func TestMiddlewareAndRequire(t *testing.T) {
 	ctx := auth.WithPrincipal(context.Background(), auth.Principal{Scopes: []string{"config:read"}})
 	_, err := auth.Require(ctx, "config:write")
 	require.True(t, errs.Is(err, errs.KindForbidden))
+}
+
+// Tokens added while others are being verified are safe (run with -race)
+// and accepted once added.
+func TestStaticTokensAddWhileVerifying(t *testing.T) {
+	var v auth.StaticTokens
+	v.Add("first", auth.Principal{Subject: "a"})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 200; i++ {
+			_, err := v.Verify(context.Background(), "first")
+			require.NoError(t, err)
+		}
+	}()
+	for i := 0; i < 200; i++ {
+		v.Add(fmt.Sprintf("t%d", i), auth.Principal{Subject: fmt.Sprint(i)})
+	}
+	<-done
+	p, err := v.Verify(context.Background(), "t199")
+	require.NoError(t, err)
+	require.Equal(t, "199", p.Subject)
 }
