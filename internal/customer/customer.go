@@ -70,11 +70,12 @@ type Profile struct {
 	Version int64 `json:"-"`
 }
 
-// Notifications are the messages a profile agrees to receive.
+// Notifications are the messages a profile agrees to receive. In a PUT,
+// a choice left out is false.
 type Notifications struct {
-	Email      bool `json:"email"`
-	Push       bool `json:"push"`
-	Newsletter bool `json:"newsletter"`
+	Email      bool `json:"email" required:"false" doc:"Account and viewing e-mails"`
+	Push       bool `json:"push" required:"false" doc:"Push notifications on devices"`
+	Newsletter bool `json:"newsletter" required:"false" doc:"The newsletter"`
 }
 
 // Preferences are what a profile likes.

@@ -237,12 +237,14 @@ func FirstProfile(o Owner) Profile {
 	return Profile{ID: NewProfileID(), Name: name, Avatar: Avatars[0], Language: "en", MaturityLimit: Maturity18}
 }
 
-// PreferencesInput replaces a profile's preferences (PUT).
+// PreferencesInput replaces a profile's preferences (PUT): what is left
+// out takes its default (no genres, no languages, the rating at the
+// profile's limit, no notifications).
 type PreferencesInput struct {
-	FavouriteGenres []string      `json:"favourite_genres" maxItems:"20" doc:"Genre slugs, at most 20"`
-	Languages       []string      `json:"languages" maxItems:"10" doc:"BCP 47 tags, at most 10"`
+	FavouriteGenres []string      `json:"favourite_genres,omitempty" maxItems:"20" doc:"Genre slugs, at most 20"`
+	Languages       []string      `json:"languages,omitempty" maxItems:"10" doc:"BCP 47 tags, at most 10"`
 	MaturityRating  string        `json:"maturity_rating,omitempty" enum:"all,7,12,16,18" doc:"At most the profile's maturity_limit (default: the limit)"`
-	Notifications   Notifications `json:"notifications"`
+	Notifications   Notifications `json:"notifications,omitempty"`
 }
 
 // Apply replaces prefs with in, checked against the profile p.
