@@ -82,12 +82,19 @@ func testCustomerAPI(t *testing.T, i *apptest.Instance) {
 	require.NoError(t, err)
 	t.Cleanup(func() { sub.Close() })
 
+	// The operations are in the OpenAPI document.
+	res := i.Do("GET", "/openapi.json", nil)
+	require.Equal(t, 200, res.Status)
+	for _, path := range []string{`"/api/v1/account"`, `"/api/v1/account/export"`, `"/api/v1/account/profiles/{id}"`, `"/api/v1/account/profiles/{id}/preferences"`} {
+		require.Contains(t, string(res.Body), path)
+	}
+
 	// Credentials: none is 401, a token without scope account 403.
 	requireProblem(t, i.Do("GET", "/api/v1/account", nil, "Authorization", ""), 401, "")
 	requireProblem(t, i.Do("GET", "/api/v1/account", nil), 403, "")
 
 	ann := newUser(i, "user-ann")
-	res := ann.do("GET", "/api/v1/account", nil)
+	res = ann.do("GET", "/api/v1/account", nil)
 	require.Equal(t, 200, res.Status, string(res.Body))
 	var acct accountBody
 	res.JSON(t, &acct)
@@ -272,7 +279,7 @@ func TestCustomerPreferencesOverGRPC(t *testing.T) {
 	require.Equal(t, customer.ProfilePreferences{
 		ProfileID: kid.ID, Subject: "user-grpc", Kids: true, MaturityLimit: customer.Maturity7, Language: "en",
 		Preferences: customer.Preferences{FavouriteGenres: []string{"animation"}, Languages: []string{"en"}, MaturityRating: customer.Maturity7,
-			Notifications: customer.Notifications{Push: true}},
+			Notifications: customer.Notifications{Push: true}, Version: 2},
 	}, got)
 
 	missing := customer.NewProfileID()

@@ -53,6 +53,7 @@ func toProto(p customer.ProfilePreferences) *customerv1.ProfilePreferences {
 		ProfileId: p.ProfileID, Subject: p.Subject, Kids: p.Kids, MaturityLimit: string(p.MaturityLimit), Language: p.Language,
 		FavouriteGenres: p.FavouriteGenres, Languages: p.Languages, MaturityRating: string(p.MaturityRating),
 		Notifications: &customerv1.Notifications{Email: p.Notifications.Email, Push: p.Notifications.Push, Newsletter: p.Notifications.Newsletter},
+		Version:       p.Version,
 	}
 }
 
@@ -63,6 +64,7 @@ func fromProto(m *customerv1.ProfilePreferences) customer.ProfilePreferences {
 		Preferences: customer.Preferences{
 			FavouriteGenres: m.GetFavouriteGenres(), Languages: m.GetLanguages(), MaturityRating: customer.Maturity(m.GetMaturityRating()),
 			Notifications: customer.Notifications{Email: n.GetEmail(), Push: n.GetPush(), Newsletter: n.GetNewsletter()},
+			Version:       m.GetVersion(),
 		},
 	}
 	if p.FavouriteGenres == nil {

@@ -229,8 +229,10 @@ type ProfilePreferences struct {
 	// The level the profile chose to see, at most maturity_limit.
 	MaturityRating string         `protobuf:"bytes,8,opt,name=maturity_rating,json=maturityRating,proto3" json:"maturity_rating,omitempty"`
 	Notifications  *Notifications `protobuf:"bytes,9,opt,name=notifications,proto3" json:"notifications,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Counts the preferences' changes (their ETag in the REST API).
+	Version       int64 `protobuf:"varint,10,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ProfilePreferences) Reset() {
@@ -326,6 +328,13 @@ func (x *ProfilePreferences) GetNotifications() *Notifications {
 	return nil
 }
 
+func (x *ProfilePreferences) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
 type Notifications struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Email         bool                   `protobuf:"varint,1,opt,name=email,proto3" json:"email,omitempty"`
@@ -401,7 +410,7 @@ const file_cdlc_customer_v1_customer_proto_rawDesc = "" +
 	"profileIds\"\x7f\n" +
 	"\x1bBatchGetPreferencesResponse\x12F\n" +
 	"\vpreferences\x18\x01 \x03(\v2$.cdlc.customer.v1.ProfilePreferencesR\vpreferences\x12\x18\n" +
-	"\amissing\x18\x02 \x03(\tR\amissing\"\xdd\x02\n" +
+	"\amissing\x18\x02 \x03(\tR\amissing\"\xf7\x02\n" +
 	"\x12ProfilePreferences\x12\x1d\n" +
 	"\n" +
 	"profile_id\x18\x01 \x01(\tR\tprofileId\x12\x18\n" +
@@ -412,7 +421,9 @@ const file_cdlc_customer_v1_customer_proto_rawDesc = "" +
 	"\x10favourite_genres\x18\x06 \x03(\tR\x0ffavouriteGenres\x12\x1c\n" +
 	"\tlanguages\x18\a \x03(\tR\tlanguages\x12'\n" +
 	"\x0fmaturity_rating\x18\b \x01(\tR\x0ematurityRating\x12E\n" +
-	"\rnotifications\x18\t \x01(\v2\x1f.cdlc.customer.v1.NotificationsR\rnotifications\"Y\n" +
+	"\rnotifications\x18\t \x01(\v2\x1f.cdlc.customer.v1.NotificationsR\rnotifications\x12\x18\n" +
+	"\aversion\x18\n" +
+	" \x01(\x03R\aversion\"Y\n" +
 	"\rNotifications\x12\x14\n" +
 	"\x05email\x18\x01 \x01(\bR\x05email\x12\x12\n" +
 	"\x04push\x18\x02 \x01(\bR\x04push\x12\x1e\n" +
