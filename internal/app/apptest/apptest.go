@@ -115,6 +115,10 @@ func StartWith(t testing.TB, cfg app.Config, opts app.Options) *Instance {
 	defer cancel()
 	require.NoError(t, a.Start(ctx))
 	t.Cleanup(func() {
+		// Concurrent requests can leave connections the client dialled
+		// but never used; the server counts them as in flight for 5s
+		// (net/http), longer than a test's shutdown timeout. Close them.
+		http.DefaultClient.CloseIdleConnections()
 		require.NoError(t, a.Stop(context.Background()))
 	})
 	return &Instance{App: a, URL: "http://" + a.Addr(), t: t}
