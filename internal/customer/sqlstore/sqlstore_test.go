@@ -291,3 +291,34 @@ func TestPreferencesOfMany(t *testing.T) {
 		require.True(t, errs.Is(err, errs.KindInvalid), "%v", err)
 	})
 }
+
+// BenchmarkAccount measures the read every request makes (the account
+// with its profiles), and a first use (account, profile, preferences and
+// the event in one transaction), on SQLite.
+func BenchmarkAccount(b *testing.B) {
+	d := dbtest.Open(b, dbtest.SQLiteConfig(b), "customer")
+	require.NoError(b, d.Migrate(events.Migrations, sqlstore.Migrations))
+	svc := customer.New(customer.Options{Store: sqlstore.New(d)})
+	ctx := context.Background()
+	b.Run("read", func(b *testing.B) {
+		owner := customer.Owner{Subject: "bench-read"}
+		for n := range 4 {
+			_, err := svc.CreateProfile(ctx, owner, customer.ProfileInput{Name: ptr(fmt.Sprintf("P%d", n))})
+			require.NoError(b, err)
+		}
+		for b.Loop() {
+			if _, err := svc.Account(ctx, owner); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("first-use", func(b *testing.B) {
+		n := 0
+		for b.Loop() {
+			n++
+			if _, err := svc.Account(ctx, customer.Owner{Subject: fmt.Sprintf("bench-new-%d", n)}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
