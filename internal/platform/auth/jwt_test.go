@@ -77,8 +77,8 @@ func TestJWTVerifierAttackTable(t *testing.T) {
 		name  string
 		token string
 	}{
-		{"alg none", b64(`{"alg":"none","typ":"JWT","kid":"` + key.KID + `"}`) + "." + parts[1] + "."},
-		{"alg none with signature", b64(`{"alg":"none","kid":"` + key.KID + `"}`) + "." + parts[1] + "." + parts[2]},
+		{"alg none", b64(`{"alg":"none","typ":"JWT","kid":"`+key.KID+`"}`) + "." + parts[1] + "."},
+		{"alg none with signature", b64(`{"alg":"none","kid":"`+key.KID+`"}`) + "." + parts[1] + "." + parts[2]},
 		{"HS256 signed with the public key (PEM)", hmacWith(pubPEM)},
 		{"HS256 signed with the public key (DER)", hmacWith(pubDER)},
 		{"HS512", func() string {
