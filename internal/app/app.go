@@ -76,8 +76,8 @@ type App struct {
 	Inventory inventory.Service
 	Actor     actor.Service
 
-	opts    Options
-	level   *slog.LevelVar
+	opts  Options
+	level *slog.LevelVar
 	// resolved lists the modules this process runs (set by Start).
 	resolved []string
 	// front, when set (the gateway module runs), receives every request
@@ -86,10 +86,10 @@ type App struct {
 	// keySource, when set, yields the issuer's keys in process.
 	keySource atomic.Pointer[auth.KeySource]
 	jwt       *auth.JWTVerifier
-	graph   *module.Graph
-	server  atomic.Pointer[httpx.Server]
-	cors    *httpx.CORS
-	running *module.Running
+	graph     *module.Graph
+	server    atomic.Pointer[httpx.Server]
+	cors      *httpx.CORS
+	running   *module.Running
 
 	bus    events.Bus
 	cache  cache.Cache
