@@ -116,4 +116,3 @@ func TestGatewaySplitProxiesToServices(t *testing.T) {
 	require.Equal(t, http.StatusOK, res.Status)
 	require.Empty(t, res.Header.Get("X-Frame-Options"))
 }
-
