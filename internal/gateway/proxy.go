@@ -63,7 +63,7 @@ func newProxy(base string, u *upstream, t http.RoundTripper, cfg Config) (http.H
 			traceContext.Inject(pr.In.Context(), propagation.HeaderCarrier(pr.Out.Header))
 		},
 		Transport: &retryTransport{base: t, breaker: u.breaker, policy: resilience.RetryPolicy{
-			Initial: cfg.RetryInitial, Max: 2 * time.Second, MaxAttempts: cfg.RetryAttempts,
+			Initial: cfg.RetryInitial, Max: 2 * time.Second, MaxAttempts: cfg.RetryAttempts, Retryable: retryableError,
 		}},
 		BufferPool: bufferPool{},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
@@ -90,44 +90,69 @@ func retryableStatus(code int) bool {
 	return code == http.StatusBadGateway || code == http.StatusServiceUnavailable || code == http.StatusGatewayTimeout
 }
 
-// RoundTrip implements http.RoundTripper.
-func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	policy := t.policy
-	if !idempotent(req) {
-		policy.MaxAttempts = 1
-	}
-	policy.Retryable = func(err error) bool {
-		var se statusError
-		if errors.As(err, &se) {
-			return retryableStatus(int(se))
+// attempt makes one call through the breaker. A 5xx answer comes back as
+// the response and as a statusError, so that the breaker counts it and the
+// caller still gets it.
+func (t *retryTransport) attempt(ctx context.Context, req *http.Request) (res *http.Response, err error) {
+	err = t.breaker.Execute(ctx, func(context.Context) error {
+		r, err := t.base.RoundTrip(req)
+		if err != nil {
+			return err
 		}
-		return resilience.DefaultRetryable(err) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
+		res = r
+		if r.StatusCode >= 500 {
+			return statusError(r.StatusCode)
+		}
+		return nil
+	})
+	return res, err
+}
+
+// RoundTrip implements http.RoundTripper. The first attempt runs outside
+// the retry loop: most calls succeed and should not pay for its
+// bookkeeping.
+func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	res, err := t.attempt(req.Context(), req)
+	if err == nil || !idempotent(req) || t.policy.MaxAttempts <= 1 || !retryableError(err) {
+		return answer(res, err)
 	}
-	var res *http.Response
-	err := resilience.Retry(req.Context(), policy, func(ctx context.Context) error {
+	first := err
+	calls := 0
+	err = resilience.Retry(req.Context(), t.policy, func(ctx context.Context) error {
+		calls++
+		if calls == 1 {
+			// The attempt already made: the loop waits before the next one.
+			return first
+		}
 		if res != nil {
 			// A previous attempt's 5xx: drop it for a fresh answer.
 			_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
 			res.Body.Close()
-			res = nil
 		}
-		return t.breaker.Execute(ctx, func(ctx context.Context) error {
-			r, err := t.base.RoundTrip(req)
-			if err != nil {
-				return err
-			}
-			res = r
-			if r.StatusCode >= 500 {
-				return statusError(r.StatusCode)
-			}
-			return nil
-		})
+		res, err = t.attempt(ctx, req)
+		return err
 	})
+	return answer(res, err)
+}
+
+// answer gives the caller the last response, 5xx included, or the error
+// when there is none.
+func answer(res *http.Response, err error) (*http.Response, error) {
 	if res != nil {
-		// The last answer goes to the caller, 5xx included.
 		return res, nil
 	}
 	return nil, err
+}
+
+// retryableError says whether another attempt may fare better: a 502, 503
+// or 504, or a transport error; not a 500 (the service's own failure), an
+// open breaker, or the caller's deadline.
+func retryableError(err error) bool {
+	var se statusError
+	if errors.As(err, &se) {
+		return retryableStatus(int(se))
+	}
+	return resilience.DefaultRetryable(err) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
 }
 
 func idempotent(r *http.Request) bool {
