@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -45,33 +46,111 @@ var gatewayTokens TokenSource = func(context.Context) (string, string, func(), e
 // gatewayToken is the token Build sends, set by the scenario's Servers.
 var gatewayToken atomic.Pointer[string]
 
+// gatewayTitles maps a server's base URL to the title Build reads there
+// (the two processes of gateway.title_all have a database each).
+var gatewayTitles sync.Map
+
+func gatewayBuild(env Env) Request {
+	id := "ct0000000000000000"
+	if v, ok := gatewayTitles.Load(env.BaseURL); ok {
+		id = v.(string)
+	} else if p := inventoryTitleID.Load(); p != nil {
+		// gateway.title: the services behind the gateway hold the title.
+		id = *p
+	}
+	tok := ""
+	if p := gatewayToken.Load(); p != nil {
+		tok = *p
+	}
+	return Request{Method: http.MethodGet, URL: env.BaseURL + "/api/v1/titles/" + id + "?append=credits", Header: bearer(tok)}
+}
+
 func init() {
 	Register(Scenario{
 		Name:        "gateway.title",
 		Description: "GET /api/v1/titles/{id}?append=credits with a JWT via --target=gateway vs the inventory,actor process directly",
-		Servers:     gatewayServers,
+		Servers:     gatewaySplit,
 		Setup:       setupGateway,
-		Build: func(env Env) Request {
-			id := "ct0000000000000000"
-			if p := inventoryTitleID.Load(); p != nil {
-				id = *p
-			}
-			tok := ""
-			if p := gatewayToken.Load(); p != nil {
-				tok = *p
-			}
-			return Request{Method: http.MethodGet, URL: env.BaseURL + "/api/v1/titles/" + id + "?append=credits", Header: bearer(tok)}
-		},
-		Status: http.StatusOK,
-		Aim:    0.6,
-		AimP50: time.Millisecond,
+		Build:       gatewayBuild,
+		Status:      http.StatusOK,
+		Aim:         0.6,
+		AimP50:      time.Millisecond,
+	})
+	Register(Scenario{
+		Name:        "gateway.title_all",
+		Description: "the same read with a JWT from --target=all (gateway in process) vs an inventory,actor process without a gateway",
+		Servers:     gatewayAll,
+		Setup:       setupGateway,
+		Build:       gatewayBuild,
+		Status:      http.StatusOK,
+		Aim:         0.6,
+		AimP50:      time.Millisecond,
 	})
 }
 
-// gatewayServers starts the services and a gateway in front of them, both
-// trusting the bench's issuer. The gateway's buckets are set far above the
-// load, so the limiter's cost is measured but never refuses.
-func gatewayServers(ctx context.Context, o Options, env Env, progress io.Writer) (*Pair, error) {
+// gatewayLimitArgs set the gateway's buckets far above the load, so that
+// the limiter's cost is measured but it never refuses.
+func gatewayLimitArgs() []string {
+	var args []string
+	for _, who := range []string{"ip", "client"} {
+		args = append(args, "--set", "gateway.limits.default."+who+".rate=1000000",
+			"--set", "gateway.limits.default."+who+".burst=1000000")
+	}
+	return args
+}
+
+// gatewayAll starts --target=all (the gateway calls the services in
+// process) and, as the baseline, an inventory,actor process without a
+// gateway, which checks the token in its own middleware; it writes the
+// baseline's copy of the data itself (Setup writes the measured one's).
+func gatewayAll(ctx context.Context, o Options, env Env, progress io.Writer) (*Pair, error) {
+	if o.Server.Bin == "" || o.TargetURL != "" {
+		return nil, fmt.Errorf("this scenario starts its own servers from -bin; it cannot run against -target")
+	}
+	issuer, tok, stopIssuer, err := gatewayTokens(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("token source: %w", err)
+	}
+	gatewayToken.Store(&tok)
+	so := o.Server
+	so.Token, so.DataDir = env.Token, ""
+	so.Target = "inventory,actor"
+	so.Args = []string{"--set", "auth.issuer=" + issuer}
+	direct, err := StartServer(ctx, so)
+	if err != nil {
+		stopIssuer()
+		return nil, err
+	}
+	so.Target = "all"
+	so.Args = append([]string{"--set", "auth.issuer=" + issuer}, gatewayLimitArgs()...)
+	all, err := StartServer(ctx, so)
+	if err != nil {
+		_ = direct.Stop(so.StopTimeout)
+		stopIssuer()
+		return nil, err
+	}
+	fmt.Fprintf(progress, "all ready at %s, services without a gateway at %s\n", all.URL(), direct.URL())
+	measured, baseline := env, env
+	measured.BaseURL, baseline.BaseURL = all.URL(), direct.URL()
+	stop := func() error {
+		defer stopIssuer()
+		err := all.Stop(so.StopTimeout)
+		if derr := direct.Stop(so.StopTimeout); err == nil {
+			err = derr
+		}
+		return err
+	}
+	if err := setupGateway(ctx, baseline); err != nil {
+		_ = stop()
+		return nil, fmt.Errorf("baseline setup: %w", err)
+	}
+	return &Pair{Measured: measured, Baseline: baseline, Stop: stop,
+		BaselineName: "an inventory,actor process without a gateway, same token"}, nil
+}
+
+// gatewaySplit starts the services and a gateway in front of them, both
+// trusting the bench's issuer.
+func gatewaySplit(ctx context.Context, o Options, env Env, progress io.Writer) (*Pair, error) {
 	if o.Server.Bin == "" || o.TargetURL != "" {
 		return nil, fmt.Errorf("this scenario starts its own servers from -bin; it cannot run against -target")
 	}
@@ -91,12 +170,8 @@ func gatewayServers(ctx context.Context, o Options, env Env, progress io.Writer)
 	}
 	fmt.Fprintf(progress, "services ready at %s\n", direct.URL())
 	so.Target = "gateway"
-	so.Args = []string{"--set", "auth.issuer=" + issuer,
-		"--set", "peers.inventory=" + direct.URL(), "--set", "peers.actor=" + direct.URL()}
-	for _, who := range []string{"ip", "client"} {
-		so.Args = append(so.Args, "--set", "gateway.limits.default."+who+".rate=1000000",
-			"--set", "gateway.limits.default."+who+".burst=1000000")
-	}
+	so.Args = append([]string{"--set", "auth.issuer=" + issuer,
+		"--set", "peers.inventory=" + direct.URL(), "--set", "peers.actor=" + direct.URL()}, gatewayLimitArgs()...)
 	gw, err := StartServer(ctx, so)
 	if err != nil {
 		_ = direct.Stop(so.StopTimeout)
@@ -106,6 +181,8 @@ func gatewayServers(ctx context.Context, o Options, env Env, progress io.Writer)
 	fmt.Fprintf(progress, "gateway ready at %s\n", gw.URL())
 	measured, baseline := env, env
 	measured.BaseURL, baseline.BaseURL = gw.URL(), direct.URL()
+	// One database behind both: the baseline reads what Setup writes
+	// through the gateway.
 	return &Pair{
 		Measured: measured, Baseline: baseline,
 		BaselineName: "the inventory,actor process called directly, same token",
@@ -163,8 +240,8 @@ func setupGateway(ctx context.Context, env Env) error {
 	}}}, nil); err != nil {
 		return err
 	}
-	tok := *gatewayToken.Load()
-	get := Request{URL: env.BaseURL + "/api/v1/titles/" + id + "?append=credits", Header: bearer(tok)}
+	gatewayTitles.Store(env.BaseURL, id)
+	get := gatewayBuild(env)
 	for range inventoryWarmReads {
 		if err := send(ctx, env.Client, get, func(code int) bool { return code == http.StatusOK }); err != nil {
 			return err
