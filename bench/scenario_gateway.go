@@ -90,11 +90,13 @@ func init() {
 
 // gatewayLimitArgs set the gateway's buckets far above the load, so that
 // the limiter's cost is measured but it never refuses.
-func gatewayLimitArgs() []string {
+func GatewayLimitArgs() []string {
 	var args []string
-	for _, who := range []string{"ip", "client"} {
-		args = append(args, "--set", "gateway.limits.default."+who+".rate=1000000",
-			"--set", "gateway.limits.default."+who+".burst=1000000")
+	for _, class := range []string{"default", "token", "login"} {
+		for _, who := range []string{"ip", "client"} {
+			args = append(args, "--set", "gateway.limits."+class+"."+who+".rate=1000000",
+				"--set", "gateway.limits."+class+"."+who+".burst=1000000")
+		}
 	}
 	return args
 }
@@ -122,7 +124,7 @@ func gatewayAll(ctx context.Context, o Options, env Env, progress io.Writer) (*P
 		return nil, err
 	}
 	so.Target = "all"
-	so.Args = append([]string{"--set", "auth.issuer=" + issuer}, gatewayLimitArgs()...)
+	so.Args = append([]string{"--set", "auth.issuer=" + issuer}, GatewayLimitArgs()...)
 	all, err := StartServer(ctx, so)
 	if err != nil {
 		_ = direct.Stop(so.StopTimeout)
@@ -171,7 +173,7 @@ func gatewaySplit(ctx context.Context, o Options, env Env, progress io.Writer) (
 	fmt.Fprintf(progress, "services ready at %s\n", direct.URL())
 	so.Target = "gateway"
 	so.Args = append([]string{"--set", "auth.issuer=" + issuer,
-		"--set", "peers.inventory=" + direct.URL(), "--set", "peers.actor=" + direct.URL()}, gatewayLimitArgs()...)
+		"--set", "peers.inventory=" + direct.URL(), "--set", "peers.actor=" + direct.URL()}, GatewayLimitArgs()...)
 	gw, err := StartServer(ctx, so)
 	if err != nil {
 		_ = direct.Stop(so.StopTimeout)

@@ -176,8 +176,14 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if timeout == 0 {
 		timeout = g.cfg.Timeout
 	}
+	if rt.NoRetry {
+		r = r.WithContext(context.WithValue(r.Context(), noRetryKey{}, true))
+	}
 	g.upstreams[rt.Service].serve(w, r, timeout)
 }
+
+// noRetryKey marks a request of a NoRetry route for the transport.
+type noRetryKey struct{}
 
 // permit enforces the route's access rule: 401 with a Bearer challenge
 // when a token is needed and missing, 403 when a scope or role is.

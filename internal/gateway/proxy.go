@@ -156,6 +156,9 @@ func retryableError(err error) bool {
 }
 
 func idempotent(r *http.Request) bool {
+	if no, _ := r.Context().Value(noRetryKey{}).(bool); no {
+		return false
+	}
 	switch r.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
 		return r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0

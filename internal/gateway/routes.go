@@ -32,6 +32,12 @@ type Route struct {
 	// means none (long polls and streams, bounded by the server's write
 	// timeout).
 	Timeout time.Duration
+	// NoRetry marks reads that are not safe to repeat: the protocol
+	// endpoints and pages of the provider, whose GETs start logins, consume
+	// codes or set cookies. Other reads (GET, HEAD, OPTIONS) are retried
+	// when a remote upstream answers 502, 503 or 504 or cannot be reached;
+	// writes never are.
+	NoRetry bool
 }
 
 // access returns the rule for r's method.
@@ -69,12 +75,13 @@ func Routes() []Route {
 	// auth: the OpenID provider. Its protocol endpoints authenticate their
 	// callers themselves (client credentials, cookies, PKCE).
 	add(Route{Path: "/.well-known/openid-configuration", Service: "auth", Read: public, Write: public})
-	add(Route{Path: "/oauth2/", Service: "auth", Read: public, Write: public})
-	add(Route{Path: "/oauth2/token", Service: "auth", Read: public, Write: public, Class: ClassToken})
-	add(Route{Path: "/oauth2/device_authorization", Service: "auth", Read: public, Write: public, Class: ClassToken})
-	add(Route{Path: "/id/", Service: "auth", Read: public, Write: public})
+	add(Route{Path: "/oauth2/", Service: "auth", Read: public, Write: public, NoRetry: true})
+	add(Route{Path: "/oauth2/keys", Service: "auth", Read: public, Write: public})
+	add(Route{Path: "/oauth2/token", Service: "auth", Read: public, Write: public, Class: ClassToken, NoRetry: true})
+	add(Route{Path: "/oauth2/device_authorization", Service: "auth", Read: public, Write: public, Class: ClassToken, NoRetry: true})
+	add(Route{Path: "/id/", Service: "auth", Read: public, Write: public, NoRetry: true})
 	for _, p := range []string{"/id/login", "/id/register", "/id/reset-password", "/id/device"} {
-		add(Route{Path: p, Service: "auth", Read: public, Write: public, Class: ClassLogin})
+		add(Route{Path: p, Service: "auth", Read: public, Write: public, Class: ClassLogin, NoRetry: true})
 	}
 	add(subtree("/api/v1/auth", "auth", operators, operators)...)
 

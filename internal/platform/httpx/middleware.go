@@ -258,10 +258,11 @@ func NewCORS(origins []string) *CORS {
 // Set replaces the allowed origins.
 func (c *CORS) Set(origins []string) {
 	c.cur.Store(cors.New(cors.Options{
-		AllowedOrigins:   origins,
-		AllowedMethods:   []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete},
-		AllowedHeaders:   []string{"*"},
-		ExposedHeaders:   []string{RequestIDHeader, "ETag", "Retry-After", "Location"},
+		AllowedOrigins: origins,
+		AllowedMethods: []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete},
+		AllowedHeaders: []string{"*"},
+		ExposedHeaders: []string{RequestIDHeader, "ETag", "Retry-After", "Location", "WWW-Authenticate",
+			"RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"},
 		AllowCredentials: false,
 		MaxAge:           600,
 	}))
