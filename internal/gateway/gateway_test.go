@@ -430,6 +430,14 @@ func TestRetriesOnlyIdempotent(t *testing.T) {
 			require.Equal(t, c.hits, up.hits.Load(), c.scenario)
 		})
 	}
+	// The provider's flows are not repeated, even for a GET.
+	up0 := &seen{}
+	g0, _ := remote(t, cfg, up0.handler("remote", func(int64) int { return 503 }))
+	require.Equal(t, 503, serve(g0, "GET", "/oauth2/authorize?client_id=x").Code)
+	require.Equal(t, int64(1), up0.hits.Load(), "NoRetry route")
+	require.Equal(t, 503, serve(g0, "GET", "/oauth2/keys").Code)
+	require.Equal(t, int64(4), up0.hits.Load(), "the key set is a plain read")
+
 	// A 500 is the service's own failure: not retried.
 	up := &seen{}
 	g, _ := remote(t, cfg, up.handler("remote", func(int64) int { return 500 }))
