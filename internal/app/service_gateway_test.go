@@ -1,16 +1,21 @@
 package app_test
 
 import (
+	"context"
+	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
 	"github.com/cdlc/cdlc/internal/actor"
 	"github.com/cdlc/cdlc/internal/app/apptest"
 	"github.com/cdlc/cdlc/internal/platform/auth/authtest"
+	"github.com/cdlc/cdlc/internal/platform/testenv"
 )
 
 // issuer serves a test issuer's discovery document and keys over HTTP.
@@ -115,4 +120,35 @@ func TestGatewaySplitProxiesToServices(t *testing.T) {
 	res = services.Do("GET", "/api/v1/titles/"+heat.ID, nil, bearer(editor)...)
 	require.Equal(t, http.StatusOK, res.Status)
 	require.Empty(t, res.Header.Get("X-Frame-Options"))
+}
+
+// Two gateway processes with cache.driver=redis draw from one rate-limit
+// budget per client address.
+func TestGatewayReplicasShareRateLimitInRedis(t *testing.T) {
+	addr := testenv.Get("CDLC_TEST_REDIS_ADDR", "127.0.0.1:6379")
+	rdb := redis.NewClient(&redis.Options{Addr: addr})
+	defer rdb.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		testenv.Missing(t, "redis at "+addr+" (set CDLC_TEST_REDIS_ADDR)", err)
+	}
+	services := apptest.Start(t, map[string]string{"target": "inventory,actor"})
+	settings := map[string]string{"target": "gateway", "peers.inventory": services.URL, "peers.actor": services.URL,
+		"cache.driver": "redis", "cache.redis.addr": addr, "cache.redis.key_prefix": fmt.Sprintf("cdlc-test-%d-%d:", os.Getpid(), time.Now().UnixNano()),
+		"gateway.limits.default.ip.rate": "0.01", "gateway.limits.default.ip.burst": "4"}
+	replicas := []*apptest.Instance{apptest.Start(t, settings), apptest.Start(t, settings)}
+	var ready struct{ Checks map[string]string }
+	replicas[0].Do("GET", "/readyz", nil).JSON(t, &ready)
+	require.Equal(t, "ok", ready.Checks["gateway:ratelimit"])
+
+	codes := map[int]int{}
+	for i := range 8 {
+		res := replicas[i%2].Do("GET", "/api/v1/discover/titles", nil, "Authorization", "")
+		codes[res.Status]++
+		if res.Status == http.StatusTooManyRequests {
+			require.NotEmpty(t, res.Header.Get("Retry-After"))
+		}
+	}
+	require.Equal(t, map[int]int{200: 4, 429: 4}, codes, "one budget of 4 across both replicas")
 }
