@@ -64,10 +64,16 @@ func HTTPKeySource(hc *http.Client, issuer, jwksURL string) KeySource {
 				return nil, fmt.Errorf("discovery: %w", err)
 			}
 			var doc struct {
+				Issuer  string `json:"issuer"`
 				JWKSURI string `json:"jwks_uri"`
 			}
 			if err := json.Unmarshal(body, &doc); err != nil || doc.JWKSURI == "" {
 				return nil, fmt.Errorf("discovery document of %s has no jwks_uri", issuer)
+			}
+			// OpenID Connect Discovery 1.0 §4.3: the document must name the
+			// issuer it was fetched for, or its keys are not that issuer's.
+			if strings.TrimRight(doc.Issuer, "/") != strings.TrimRight(issuer, "/") {
+				return nil, fmt.Errorf("discovery document of %s names issuer %q", issuer, doc.Issuer)
 			}
 			u = doc.JWKSURI
 		}
@@ -147,7 +153,8 @@ type verified struct {
 // token names a key the verifier does not know, and then at most one fetch
 // runs at a time (singleflight) and no more often than RefreshMinGap. A
 // token that verified once is remembered, keyed by its SHA-256, until its
-// exp, which spares repeated signature checks of the same token.
+// exp, which spares repeated signature checks of the same token; when a
+// refresh finds a key withdrawn, the remembered tokens are forgotten.
 type JWTVerifier struct {
 	opts   JWTOptions
 	parser *jwt.Parser
@@ -265,7 +272,17 @@ func (v *JWTVerifier) Refresh(ctx context.Context) error {
 			return nil, err
 		}
 		set.fetched = v.opts.Now()
-		v.keys.Store(set)
+		old := v.keys.Swap(set)
+		if old != nil && v.cache != nil {
+			// A key withdrawn from the set (rotated out, or compromised) must
+			// stop vouching for tokens at once, cached ones included.
+			for kid := range old.byKID {
+				if _, ok := set.byKID[kid]; !ok {
+					v.cache.InvalidateAll()
+					break
+				}
+			}
+		}
 		return nil, nil
 	})
 	return err
@@ -303,6 +320,9 @@ func (v *JWTVerifier) lookup(ctx context.Context, kid string) (jwkset.JWK, error
 	if !v.limit.Allow() {
 		// Another unknown kid was looked up moments ago: forged kids must not
 		// turn into a stream of fetches.
+		if v.keys.Load() == nil {
+			return jwkset.JWK{}, errs.Unavailable(nil, "the token issuer's keys are not loaded yet")
+		}
 		return jwkset.JWK{}, errUnknownKey
 	}
 	if err := v.Refresh(ctx); err != nil {

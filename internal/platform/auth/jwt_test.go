@@ -262,3 +262,31 @@ func TestRequireRole(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "u", p.Subject)
 }
+
+// A key withdrawn from the issuer's set stops vouching for its tokens at
+// the next refresh, even for tokens verified (and cached) before.
+func TestJWTVerifierForgetsWithdrawnKeys(t *testing.T) {
+	old := authtest.NewKey("RS256")
+	iss := authtest.New("https://id.example")
+	iss.Publish(old)
+	v := newVerifier(t, iss, nil)
+	tok := iss.MintWith(old, authtest.Claims{})
+	_, err := v.Verify(context.Background(), tok)
+	require.NoError(t, err)
+
+	iss.Withdraw(old.KID)
+	require.NoError(t, v.Refresh(context.Background()))
+	_, err = v.Verify(context.Background(), tok)
+	require.True(t, errs.Is(err, errs.KindUnauthorized), "%v", err)
+	_, err = v.Verify(context.Background(), iss.Mint(authtest.Claims{}))
+	require.NoError(t, err, "the remaining key still verifies")
+}
+
+// A discovery document naming another issuer is not followed.
+func TestHTTPKeySourceChecksTheIssuer(t *testing.T) {
+	iss := authtest.New("https://someone-else.example")
+	srv := httptest.NewServer(iss.Handler())
+	defer srv.Close()
+	_, err := auth.HTTPKeySource(srv.Client(), srv.URL, "").JWKS(context.Background())
+	require.ErrorContains(t, err, "names issuer")
+}

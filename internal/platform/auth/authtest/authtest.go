@@ -93,6 +93,18 @@ func (i *Issuer) Publish(k Key) {
 	i.keys = append(i.keys, k)
 }
 
+// Withdraw removes the key kid from the published set.
+func (i *Issuer) Withdraw(kid string) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	for n, k := range i.keys {
+		if k.KID == kid {
+			i.keys = append(i.keys[:n], i.keys[n+1:]...)
+			return
+		}
+	}
+}
+
 // Key returns the first published key (the default signer).
 func (i *Issuer) Key() Key {
 	i.mu.Lock()
