@@ -74,11 +74,10 @@ type Issuer struct {
 	// URL is the issuer ("iss"); set by Serve, or by the caller.
 	URL string
 
-	mu        sync.Mutex
-	keys      []Key
-	fetches   int
-	server    *http.Server
-	listenErr error
+	mu      sync.Mutex
+	keys    []Key
+	fetches int
+	server  *http.Server
 }
 
 // New makes an issuer with one RS256 key, published.
