@@ -510,3 +510,31 @@ func TestUnknownUpstream(t *testing.T) {
 	require.Equal(t, 503, w.Code)
 	require.Contains(t, w.Body.String(), "peers.inventory")
 }
+
+// Behind a trusted proxy the client is the right-most untrusted address of
+// X-Forwarded-For; from anyone else the header is ignored (and dropped), so
+// a client cannot dodge its bucket by inventing addresses.
+func TestClientAddressForRateLimits(t *testing.T) {
+	cfg := testConfig()
+	cfg.TrustedProxies = []string{"10.0.0.0/8"}
+	cfg.Limits.Default.IP = gateway.Limit{Rate: 0.001, Burst: 1}
+	f := inProcess(t, cfg)
+	send := func(peer, xff string) int {
+		r := httptest.NewRequest("GET", "/api/v1/titles/tt1", nil)
+		r.RemoteAddr = peer + ":1234"
+		if xff != "" {
+			r.Header.Set("X-Forwarded-For", xff)
+		}
+		w := httptest.NewRecorder()
+		f.gw.ServeHTTP(w, r)
+		return w.Code
+	}
+	require.Equal(t, 200, send("10.1.1.1", "203.0.113.5, 10.2.2.2"))
+	require.Equal(t, 429, send("10.3.3.3", "203.0.113.5"), "same client through another proxy")
+	require.Equal(t, 200, send("10.1.1.1", "203.0.113.6"), "another client through the same proxy")
+	require.Equal(t, "203.0.113.6", f.up.header.Get("X-Forwarded-For"), "in process the trusted proxy's header is kept")
+
+	require.Equal(t, 200, send("198.51.100.50", "192.0.2.1"))
+	require.Equal(t, 429, send("198.51.100.50", "192.0.2.2"), "an untrusted peer's X-Forwarded-For does not count")
+	require.Empty(t, f.up.header.Get("X-Forwarded-For"), "and is not passed on")
+}
