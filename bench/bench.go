@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"sort"
 	"sync"
+	"time"
 )
 
 // Request is one HTTP request a scenario sends. URL is absolute: scenarios
@@ -85,6 +86,24 @@ type Scenario struct {
 	// scenario is expected to reach (0.5 = half). Zero means no aim. It is
 	// reported, never enforced.
 	Aim float64
+	// AimP50, when set, is the most p50 latency the scenario should add
+	// over its baseline. Reported, never enforced.
+	AimP50 time.Duration
+	// Servers, when set, makes the scenario bring its own pair of servers
+	// instead of using the started one and the bare handler: Measured is
+	// loaded as "cdlc", Baseline as "baseline" (BaselineName says what it
+	// is). The gateway scenario measures a gateway in front of a service
+	// against that service called directly.
+	Servers func(ctx context.Context, o Options, env Env, progress io.Writer) (*Pair, error)
+}
+
+// Pair is a scenario's own measured and baseline servers.
+type Pair struct {
+	Measured, Baseline Env
+	// BaselineName says in a few words what the baseline is.
+	BaselineName string
+	// Stop stops what the scenario started.
+	Stop func() error
 }
 
 // ExpectedStatus is the status every response must have.

@@ -76,6 +76,16 @@ func (r *Report) WriteTable(w io.Writer) error {
 		for _, c := range r.Results {
 			fmt.Fprintf(&b, "%s: %s of baseline throughput (%s); added latency p50 %s, p99 %s\n",
 				c.Scenario, percent(c.Ratio), aimText(c), signed(c.AddedP50), signed(c.AddedP99))
+			if c.BaselineName != "" {
+				fmt.Fprintf(&b, "  (%s: the baseline is %s)\n", c.Scenario, c.BaselineName)
+			}
+			if c.AimP50 > 0 {
+				verdict := "met"
+				if !c.AimP50Met {
+					verdict = "NOT met"
+				}
+				fmt.Fprintf(&b, "  (%s: added p50 target < %s, %s)\n", c.Scenario, c.AimP50, verdict)
+			}
 		}
 	}
 

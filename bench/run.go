@@ -101,7 +101,20 @@ func Run(ctx context.Context, o Options, scenarios []Scenario) (*Report, error) 
 	return rep, nil
 }
 
-func runScenario(ctx context.Context, o Options, env Env, s Scenario, progress io.Writer) (Comparison, error) {
+func runScenario(ctx context.Context, o Options, env Env, s Scenario, progress io.Writer) (c Comparison, err error) {
+	var pair *Pair
+	if s.Servers != nil {
+		fmt.Fprintf(progress, "%s: starting its servers\n", s.Name)
+		if pair, err = s.Servers(ctx, o, env, progress); err != nil {
+			return Comparison{}, fmt.Errorf("servers: %w", err)
+		}
+		defer func() {
+			if serr := pair.Stop(); serr != nil && err == nil {
+				err = serr
+			}
+		}()
+		env = pair.Measured
+	}
 	if s.Setup != nil {
 		fmt.Fprintf(progress, "%s: setup\n", s.Name)
 		if err := s.Setup(ctx, env); err != nil {
@@ -113,13 +126,18 @@ func runScenario(ctx context.Context, o Options, env Env, s Scenario, progress i
 		return Comparison{}, fmt.Errorf("probe: %w", err)
 	}
 
-	base, err := StartBaseline(ctx, o.Baseline, BaselineBody(size))
-	if err != nil {
-		return Comparison{}, err
-	}
-	defer base.Close()
 	benv := env
-	benv.BaseURL = base.URL()
+	baselineName := fmt.Sprintf("bare net/http, %d-byte body", size)
+	if pair != nil {
+		benv, baselineName = pair.Baseline, pair.BaselineName
+	} else {
+		base, err := StartBaseline(ctx, o.Baseline, BaselineBody(size))
+		if err != nil {
+			return Comparison{}, err
+		}
+		defer base.Close()
+		benv.BaseURL = base.URL()
+	}
 
 	// Each side has a client of its own, so neither inherits the other's
 	// connections; each keeps its connections across the rounds.
@@ -132,8 +150,8 @@ func runScenario(ctx context.Context, o Options, env Env, s Scenario, progress i
 	want := s.ExpectedStatus()
 
 	rounds := load.rounds()
-	fmt.Fprintf(progress, "%s: baseline (bare net/http, %d-byte body) and cdlc, %s warm-up each, then %s each in %d alternating rounds\n",
-		s.Name, size, load.Warmup, load.Duration, rounds)
+	fmt.Fprintf(progress, "%s: baseline (%s) and cdlc, %s warm-up each, then %s each in %d alternating rounds\n",
+		s.Name, baselineName, load.Warmup, load.Duration, rounds)
 	if load.Warmup > 0 {
 		drive(ctx, bclient, bbuild, want, load.Concurrency, load.Warmup, 0)
 		drive(ctx, cclient, cbuild, want, load.Concurrency, load.Warmup, 0)
@@ -152,7 +170,11 @@ func runScenario(ctx context.Context, o Options, env Env, s Scenario, progress i
 			baseline, measured = Merge(baseline, b), Merge(measured, m)
 		}
 	}
-	return Compare(s, size, baseline, measured), nil
+	c = Compare(s, size, baseline, measured)
+	if pair != nil {
+		c.BaselineName = pair.BaselineName
+	}
+	return c, nil
 }
 
 // probe sends one request and returns the size of the response body, which

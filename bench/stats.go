@@ -147,6 +147,14 @@ type Comparison struct {
 	// whether Ratio reached it.
 	Aim    float64 `json:"aim_ratio,omitempty"`
 	AimMet bool    `json:"aim_met"`
+	// AimP50 is the most p50 latency the scenario should add, 0 when none;
+	// AimP50Met says whether AddedP50 stayed under it.
+	AimP50    time.Duration `json:"aim_added_p50_ns,omitempty"`
+	AimP50Met bool          `json:"aim_added_p50_met"`
+	// BaselineName says what the baseline was when it was not the bare
+	// handler (the gateway scenario compares with the service called
+	// directly).
+	BaselineName string `json:"baseline_name,omitempty"`
 }
 
 // Compare sets measured beside baseline.
@@ -163,6 +171,8 @@ func Compare(s Scenario, bodyBytes int, baseline, measured Result) Comparison {
 		Aim:         s.Aim,
 	}
 	c.AimMet = s.Aim == 0 || c.Ratio >= s.Aim
+	c.AimP50 = s.AimP50
+	c.AimP50Met = s.AimP50 == 0 || c.AddedP50 < s.AimP50
 	return c
 }
 

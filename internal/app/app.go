@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -66,7 +67,9 @@ type App struct {
 	API      huma.API
 	Health   *httpx.Health
 	Registry *prometheus.Registry
-	Verifier *auth.StaticTokens
+	// Verifier checks bearer tokens: the static bootstrap token, then the
+	// issuer's JWTs. Tests may Add static tokens before requests.
+	Verifier *auth.Chain
 
 	// The services running in this process, for in-process calls between
 	// them. Each is set by its module's Init, before the API opens; nil
@@ -75,12 +78,20 @@ type App struct {
 	Actor     actor.Service
 	Customer  customer.Service
 
-	opts    Options
-	level   *slog.LevelVar
-	graph   *module.Graph
-	server  atomic.Pointer[httpx.Server]
-	cors    *httpx.CORS
-	running *module.Running
+	opts  Options
+	level *slog.LevelVar
+	// resolved lists the modules this process runs (set by Start).
+	resolved []string
+	// front, when set (the gateway module runs), receives every request
+	// after the shared middleware instead of the mux.
+	front atomic.Pointer[http.Handler]
+	// keySource, when set, yields the issuer's keys in process.
+	keySource atomic.Pointer[auth.KeySource]
+	jwt       *auth.JWTVerifier
+	graph     *module.Graph
+	server    atomic.Pointer[httpx.Server]
+	cors      *httpx.CORS
+	running   *module.Running
 
 	bus    events.Bus
 	cache  cache.Cache
@@ -108,7 +119,7 @@ func New(cfg Config, opts Options) *App {
 	a := &App{
 		Live: config.NewLive(cfg), Log: log, opts: opts, level: level,
 		Mux: http.NewServeMux(), Health: httpx.NewHealth(), Registry: prometheus.NewRegistry(),
-		Verifier: &auth.StaticTokens{},
+		Verifier: &auth.Chain{},
 		fatal:    make(chan error, 1), shutdown: make(chan struct{}),
 	}
 	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -165,6 +176,7 @@ func (a *App) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	a.resolved = running
 	a.connectPeers(running)
 	a.Health.Add("startup", func(context.Context) error {
 		if a.started.Load() {
@@ -251,10 +263,95 @@ func (a *App) handler() http.Handler {
 	a.Mux.Handle("GET /admin/config", http.HandlerFunc(a.adminConfig))
 	a.Mux.Handle("/", httpx.NotFound())
 	metrics := httpx.NewMetrics(a.Registry)
-	return httpx.Chain(httpx.RecordRoute(a.Mux),
+	direct := auth.Middleware(a.Verifier)(a.Local())
+	entry := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h := a.front.Load(); h != nil {
+			(*h).ServeHTTP(w, r)
+			return
+		}
+		direct.ServeHTTP(w, r)
+	})
+	return httpx.Chain(entry,
 		httpx.Trace(cfg.Tracing.Enabled),
 		httpx.RequestID(), httpx.Recover(), httpx.Observe(a.Log, metrics),
-		a.cors.Middleware(), httpx.BodyLimit(cfg.HTTP.MaxBodyBytes), a.gate, auth.Middleware(a.Verifier))
+		a.cors.Middleware(), httpx.BodyLimit(cfg.HTTP.MaxBodyBytes), a.gate)
+}
+
+// Local is the handler of what this process serves itself (its services,
+// probes, docs), without token checks: the gateway calls it in process
+// with the verified principal in the request's context.
+func (a *App) Local() http.Handler { return httpx.RecordRoute(a.Mux) }
+
+// SetFront makes h the receiver of every request after the shared
+// middleware (request id, logs, CORS, body limit, start-up gate) in place
+// of the token check and the mux: the gateway module calls it.
+func (a *App) SetFront(h http.Handler) { a.front.Store(&h) }
+
+// Runs reports whether the module runs in this process.
+func (a *App) Runs(module string) bool { return slices.Contains(a.resolved, module) }
+
+// SetKeySource makes the verifier read the issuer's keys from ks instead
+// of over HTTP: the auth module calls it when it runs in this process.
+func (a *App) SetKeySource(ks auth.KeySource) { a.keySource.Store(&ks) }
+
+// Issuer is the URL of the token issuer: auth.issuer, or this process's
+// own address (http://localhost:<port>) when unset.
+func (a *App) Issuer() string {
+	if iss := a.Config().Auth.Issuer; iss != "" {
+		return strings.TrimRight(iss, "/")
+	}
+	host, port, err := net.SplitHostPort(a.Addr())
+	if err != nil {
+		return "http://localhost:8080"
+	}
+	switch host {
+	case "", "0.0.0.0", "::", "127.0.0.1", "::1":
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// keys is the verifier's key source: the in-process one when the auth
+// module set it, else the issuer's JWKS over HTTP.
+func (a *App) keys() auth.KeySource {
+	cfg := a.Config().Auth
+	remote := auth.HTTPKeySource(&http.Client{Timeout: 10 * time.Second}, a.Issuer(), cfg.JWKSURL)
+	return auth.KeySourceFunc(func(ctx context.Context) ([]byte, error) {
+		if ks := a.keySource.Load(); ks != nil {
+			return (*ks).JWKS(ctx)
+		}
+		return remote.JWKS(ctx)
+	})
+}
+
+// startVerifier adds the JWT verifier to the chain once the listener's
+// address (the default issuer) is known. Keys load on the first token and
+// then in the background, never per request.
+func (a *App) startVerifier() error {
+	cfg := a.Config().Auth
+	leeway := cfg.Leeway
+	if leeway == 0 {
+		leeway = -1 // none, as configured (0 would mean the default)
+	}
+	v, err := auth.NewJWTVerifier(auth.JWTOptions{
+		Issuer: a.Issuer(), Audience: cfg.Audience, Keys: a.keys(), Leeway: leeway,
+		RefreshMinGap: cfg.JWKSMinRefreshGap, MaxAge: cfg.JWKSRefreshInterval,
+	})
+	if err != nil {
+		return err
+	}
+	a.jwt = v
+	a.Verifier.Use(v)
+	go func() {
+		// The issuer may be this very process, not serving yet.
+		<-time.After(time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := v.Start(ctx); err != nil {
+			a.Log.Debug("token issuer keys not loaded yet; they load on the first token", "issuer", a.Issuer(), "err", err)
+		}
+	}()
+	return nil
 }
 
 // gate answers 503 for everything but the probes until start-up is done,
@@ -349,10 +446,18 @@ func (a *App) initHTTP(context.Context) (module.Service, error) {
 				return err
 			}
 			a.server.Store(srv)
+			if err := a.startVerifier(); err != nil {
+				return err
+			}
 			srv.Serve(a.Fatal)
 			return nil
 		},
-		OnStop: a.stopServer,
+		OnStop: func(ctx context.Context) error {
+			if a.jwt != nil {
+				a.jwt.Stop()
+			}
+			return a.stopServer(ctx)
+		},
 	}, nil
 }
 
@@ -475,6 +580,10 @@ func Migrations(names []string) ([]ServiceMigrations, error) {
 		valid = append(valid, s.Name)
 	}
 	for _, s := range services {
+		// A service without tables (the gateway) has no database.
+		if len(s.Migrations) == 0 {
+			continue
+		}
 		if len(names) == 0 || slices.Contains(names, s.Name) {
 			out = append(out, ServiceMigrations{Service: s.Name, Sets: append([]db.Migrations{events.Migrations}, s.Migrations...)})
 		}

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/cdlc/cdlc/internal/gateway"
+	"github.com/cdlc/cdlc/internal/platform/auth"
 	"github.com/cdlc/cdlc/internal/platform/cache"
 	"github.com/cdlc/cdlc/internal/platform/db"
 	"github.com/cdlc/cdlc/internal/platform/errs"
@@ -29,6 +31,7 @@ type Config struct {
 	Events  events.Config           `koanf:"events"`
 	Outbox  OutboxConfig            `koanf:"outbox"`
 	Auth    AuthConfig              `koanf:"auth"`
+	Gateway gateway.Config          `koanf:"gateway"`
 
 	ConfigServer ConfigServerConfig `koanf:"config_server"`
 	// Remote is where this process reads its own configuration from.
@@ -54,12 +57,27 @@ type OutboxConfig struct {
 	Interval time.Duration `koanf:"interval"`
 }
 
-// AuthConfig holds the credentials the process accepts until the auth
-// service issues tokens.
+// AuthConfig says which tokens the process accepts: the bootstrap admin
+// token, and the access tokens (JWTs) of the issuer.
 type AuthConfig struct {
 	// AdminToken is the bootstrap operator token (every scope). When empty,
 	// one is generated into <data_dir>/admin-token.
 	AdminToken string `koanf:"admin_token" secret:"true"`
+	// Issuer is the URL of the token issuer ("iss"); when empty,
+	// http://localhost:<port> of http.addr (this process in "all" mode).
+	Issuer string `koanf:"issuer"`
+	// JWKSURL is where the issuer's keys are fetched; when empty, the
+	// jwks_uri of the issuer's discovery document.
+	JWKSURL string `koanf:"jwks_url"`
+	// Audience must be in every token's "aud".
+	Audience string `koanf:"audience"`
+	// Leeway tolerates clock skew on exp, nbf and iat.
+	Leeway time.Duration `koanf:"leeway"`
+	// JWKSRefreshInterval is how often the keys are fetched in the background.
+	JWKSRefreshInterval time.Duration `koanf:"jwks_refresh_interval"`
+	// JWKSMinRefreshGap is the least time between fetches caused by tokens
+	// naming an unknown key.
+	JWKSMinRefreshGap time.Duration `koanf:"jwks_min_refresh_gap"`
 }
 
 // ConfigServerConfig tunes the configurations server.
@@ -86,15 +104,18 @@ type RemoteConfig struct {
 // under ./data, listening on :8080.
 func Defaults() Config {
 	return Config{
-		DataDir:      "./data",
-		Target:       []string{"all"},
-		HTTP:         httpx.DefaultConfig(),
-		Log:          LogConfig{Level: "info", Format: "json"},
-		Tracing:      telemetry.TracingConfig{SampleRatio: 1, ServiceName: "cdlc"},
-		DB:           db.Config{Driver: "sqlite", DSN: "", MaxOpenConns: 0},
-		Cache:        cache.Config{Driver: "memory", MaxBytes: 64 << 20},
-		Events:       events.Config{Driver: "inproc"},
-		Outbox:       OutboxConfig{Interval: time.Second},
+		DataDir: "./data",
+		Target:  []string{"all"},
+		HTTP:    httpx.DefaultConfig(),
+		Log:     LogConfig{Level: "info", Format: "json"},
+		Tracing: telemetry.TracingConfig{SampleRatio: 1, ServiceName: "cdlc"},
+		DB:      db.Config{Driver: "sqlite", DSN: "", MaxOpenConns: 0},
+		Cache:   cache.Config{Driver: "memory", MaxBytes: 64 << 20},
+		Events:  events.Config{Driver: "inproc"},
+		Outbox:  OutboxConfig{Interval: time.Second},
+		Auth: AuthConfig{Audience: auth.DefaultAudience, Leeway: 30 * time.Second,
+			JWKSRefreshInterval: auth.DefaultKeysMaxAge, JWKSMinRefreshGap: auth.DefaultRefreshMinGap},
+		Gateway:      gateway.Defaults(),
 		ConfigServer: ConfigServerConfig{CacheTTL: time.Minute},
 		Remote:       RemoteConfig{App: "cdlc", Profile: "default"},
 		Features:     map[string]string{},
@@ -141,6 +162,31 @@ func (c *Config) Validate() error {
 		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
 			return errs.Invalid("peers."+name, "must be an http(s) base URL such as http://inventory:8080, got %q", u)
 		}
+	}
+	if c.Auth.Issuer != "" {
+		if u, err := url.Parse(c.Auth.Issuer); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return errs.Invalid("auth.issuer", "must be an http(s) URL such as https://cdlc.example, got %q", c.Auth.Issuer)
+		}
+	}
+	if c.Auth.JWKSURL != "" {
+		if u, err := url.Parse(c.Auth.JWKSURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return errs.Invalid("auth.jwks_url", "must be an http(s) URL, got %q", c.Auth.JWKSURL)
+		}
+	}
+	if c.Auth.Audience == "" {
+		return errs.Invalid("auth.audience", "must name the audience tokens are issued for (cdlc)")
+	}
+	if c.Auth.Leeway < 0 || c.Auth.Leeway > 5*time.Minute {
+		return errs.Invalid("auth.leeway", "must be between 0s and 5m, got %s", c.Auth.Leeway)
+	}
+	if c.Auth.JWKSRefreshInterval <= 0 {
+		return errs.Invalid("auth.jwks_refresh_interval", "must be a positive duration such as 15m")
+	}
+	if c.Auth.JWKSMinRefreshGap <= 0 {
+		return errs.Invalid("auth.jwks_min_refresh_gap", "must be a positive duration such as 10s")
+	}
+	if err := c.Gateway.Validate(); err != nil {
+		return err
 	}
 	if c.ConfigServer.CacheTTL <= 0 {
 		return errs.Invalid("config_server.cache_ttl", "must be a positive duration such as 1m")

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -22,11 +23,17 @@ func (a *App) connectPeers(running []string) {
 	hc := &http.Client{Timeout: 10 * time.Second}
 	if u, ok := peers["inventory"]; ok && !slices.Contains(running, "inventory") {
 		a.Inventory = inventorygrpc.NewClient(hc, u)
-		a.Health.Add("peer:inventory", peerAlive(hc, u))
 	}
 	if u, ok := peers["actor"]; ok && !slices.Contains(running, "actor") {
 		a.Actor = actorgrpc.NewClient(hc, u)
-		a.Health.Add("peer:actor", peerAlive(hc, u))
+	}
+	// Readiness covers every peer this process calls (over gRPC, or through
+	// the gateway's proxy), in a stable order.
+	names := slices.Sorted(maps.Keys(peers))
+	for _, name := range names {
+		if !slices.Contains(running, name) {
+			a.Health.Add("peer:"+name, peerAlive(hc, peers[name]))
+		}
 	}
 	if u, ok := peers["customer"]; ok && !slices.Contains(running, "customer") {
 		a.Customer = customergrpc.NewClient(hc, u)

@@ -103,6 +103,7 @@ func run(args []string) int {
 			Bin:          *bin,
 			Target:       *serverTgt,
 			DataDir:      *dataDir,
+			Args:         bench.GatewayLimitArgs(),
 			ReadyTimeout: *readyWait,
 			StopTimeout:  30 * time.Second,
 		},

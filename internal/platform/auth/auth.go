@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -20,13 +21,20 @@ import (
 
 // Principal is an authenticated caller.
 type Principal struct {
+	// Subject is the user id, or the client id of a client-credentials token.
 	Subject string
-	Scopes  []string
-	Roles   []string
+	// ClientID is the OAuth client the token was issued to ("" for static tokens).
+	ClientID string
+	Scopes   []string
+	// Roles are customer, operator, admin; none for service clients.
+	Roles []string
 }
 
 // Has reports whether the principal holds scope.
 func (p Principal) Has(scope string) bool { return slices.Contains(p.Scopes, scope) }
+
+// HasRole reports whether the principal holds role.
+func (p Principal) HasRole(role string) bool { return slices.Contains(p.Roles, role) }
 
 type principalKey struct{}
 
@@ -56,6 +64,21 @@ func Require(ctx context.Context, scopes ...string) (Principal, error) {
 	return p, nil
 }
 
+// RequireRole returns the caller if it holds at least one of roles:
+// Unauthorized when there is no caller, Forbidden when it holds none.
+func RequireRole(ctx context.Context, roles ...string) (Principal, error) {
+	p, ok := FromContext(ctx)
+	if !ok {
+		return Principal{}, errs.Unauthorized("this operation needs a bearer token with role %s", strings.Join(roles, " or "))
+	}
+	for _, r := range roles {
+		if p.HasRole(r) {
+			return p, nil
+		}
+	}
+	return Principal{}, errs.Forbidden("this operation needs role %s", strings.Join(roles, " or "))
+}
+
 // Verifier checks a bearer token. It returns an Unauthorized error for a
 // token it does not accept, and must not reveal why beyond that.
 type Verifier interface {
@@ -64,30 +87,93 @@ type Verifier interface {
 
 // Middleware attaches the principal of a valid bearer token to the request.
 // A request without Authorization goes on anonymous (each operation decides
-// what it needs); a bad token is refused with 401 at once.
+// what it needs); a bad token is refused with 401 at once. A request whose
+// context already carries a principal (the in-process gateway verified the
+// token) is not verified again.
 func Middleware(v Verifier) httpx.Middleware {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			h := r.Header.Get("Authorization")
-			if h == "" {
+			if _, ok := FromContext(r.Context()); ok {
 				next.ServeHTTP(w, r)
 				return
 			}
-			scheme, token, ok := strings.Cut(h, " ")
-			if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-				w.Header().Set("WWW-Authenticate", `Bearer error="invalid_request"`)
-				httpx.WriteProblem(w, r, errs.Unauthorized("the Authorization header must be \"Bearer <token>\""))
+			p, ok, err := Authenticate(r, v)
+			if err != nil {
+				WriteChallenge(w, r, err)
 				return
 			}
-			p, err := v.Verify(r.Context(), strings.TrimSpace(token))
-			if err != nil {
-				w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-				httpx.WriteProblem(w, r, err)
+			if !ok {
+				next.ServeHTTP(w, r)
 				return
 			}
 			next.ServeHTTP(w, r.WithContext(WithPrincipal(r.Context(), p)))
 		})
 	}
+}
+
+// Authenticate verifies the bearer token of r: ok is false when r carries
+// no Authorization header; err is Unauthorized for a malformed header or a
+// token v refuses (or what v returned, such as Unavailable).
+func Authenticate(r *http.Request, v Verifier) (p Principal, ok bool, err error) {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return Principal{}, false, nil
+	}
+	scheme, token, found := strings.Cut(h, " ")
+	token = strings.TrimSpace(token)
+	if !found || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return Principal{}, false, errMalformed
+	}
+	p, err = v.Verify(r.Context(), token)
+	if err != nil {
+		return Principal{}, false, err
+	}
+	return p, true, nil
+}
+
+var errMalformed = errs.Unauthorized("the Authorization header must be \"Bearer <token>\"")
+
+// WriteChallenge answers an authentication failure: 401 with the
+// WWW-Authenticate challenge of RFC 6750 (invalid_request for a malformed
+// header, invalid_token for a refused token), or the problem of err when it
+// is not Unauthorized (an unreachable issuer answers 503).
+func WriteChallenge(w http.ResponseWriter, r *http.Request, err error) {
+	switch {
+	case errors.Is(err, errMalformed):
+		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_request"`)
+	case errs.Is(err, errs.KindUnauthorized):
+		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+	}
+	httpx.WriteProblem(w, r, err)
+}
+
+// Chain is the process's verifier: the static tokens first (the bootstrap
+// admin token), then each verifier added with Use (the JWT verifier), the
+// first that accepts the token winning. Use must happen before the chain
+// serves requests.
+type Chain struct {
+	StaticTokens
+	more []Verifier
+}
+
+var _ Verifier = (*Chain)(nil)
+
+// Use appends v to the chain.
+func (c *Chain) Use(v Verifier) { c.more = append(c.more, v) }
+
+// Verify implements Verifier. When every verifier refuses, the last error
+// comes back (Unavailable when the issuer's keys cannot be loaded).
+func (c *Chain) Verify(ctx context.Context, token string) (Principal, error) {
+	p, err := c.StaticTokens.Verify(ctx, token)
+	if err == nil {
+		return p, nil
+	}
+	for _, v := range c.more {
+		if p, err = v.Verify(ctx, token); err == nil {
+			return p, nil
+		}
+	}
+	return Principal{}, err
 }
 
 // StaticTokens accepts a fixed set of tokens, compared in constant time by

@@ -196,13 +196,21 @@ type routeKey struct{}
 // on its copy would otherwise be lost.
 type routeHolder struct{ route string }
 
+// SetRoute labels the request's metrics and access log with route, for
+// handlers that route without the mux (the gateway's proxied calls).
+func SetRoute(ctx context.Context, route string) {
+	if h, ok := ctx.Value(routeKey{}).(*routeHolder); ok {
+		h.route = route
+	}
+}
+
 // RecordRoute wraps the mux (innermost) so that Observe can label metrics
 // and logs with the matched route pattern.
 func RecordRoute(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mux.ServeHTTP(w, r)
-		if h, ok := r.Context().Value(routeKey{}).(*routeHolder); ok {
-			h.route = r.Pattern
+		if r.Pattern != "" {
+			SetRoute(r.Context(), r.Pattern)
 		}
 	})
 }
@@ -250,10 +258,11 @@ func NewCORS(origins []string) *CORS {
 // Set replaces the allowed origins.
 func (c *CORS) Set(origins []string) {
 	c.cur.Store(cors.New(cors.Options{
-		AllowedOrigins:   origins,
-		AllowedMethods:   []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete},
-		AllowedHeaders:   []string{"*"},
-		ExposedHeaders:   []string{RequestIDHeader, "ETag", "Retry-After", "Location"},
+		AllowedOrigins: origins,
+		AllowedMethods: []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete},
+		AllowedHeaders: []string{"*"},
+		ExposedHeaders: []string{RequestIDHeader, "ETag", "Retry-After", "Location", "WWW-Authenticate",
+			"RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"},
 		AllowCredentials: false,
 		MaxAge:           600,
 	}))
