@@ -28,6 +28,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/cdlc/cdlc/internal/actor"
+	"github.com/cdlc/cdlc/internal/authserver"
 	"github.com/cdlc/cdlc/internal/configserver/client"
 	"github.com/cdlc/cdlc/internal/inventory"
 	"github.com/cdlc/cdlc/internal/platform/auth"
@@ -72,6 +73,8 @@ type App struct {
 	// when the service runs elsewhere.
 	Inventory inventory.Service
 	Actor     actor.Service
+	// Auth is the authorization server, when it runs in this process.
+	Auth *authserver.Service
 
 	opts    Options
 	level   *slog.LevelVar
@@ -252,7 +255,24 @@ func (a *App) handler() http.Handler {
 	return httpx.Chain(httpx.RecordRoute(a.Mux),
 		httpx.Trace(cfg.Tracing.Enabled),
 		httpx.RequestID(), httpx.Recover(), httpx.Observe(a.Log, metrics),
-		a.cors.Middleware(), httpx.BodyLimit(cfg.HTTP.MaxBodyBytes), a.gate, auth.Middleware(a.Verifier))
+		a.cors.Middleware(), httpx.BodyLimit(cfg.HTTP.MaxBodyBytes), a.gate, bearerAuth(auth.Middleware(a.Verifier)))
+}
+
+// bearerAuth applies the bearer-token middleware everywhere but the
+// OAuth protocol endpoints, which authenticate their own way (client
+// credentials in a Basic header, the token being introspected or revoked,
+// the access token userinfo is asked with).
+func bearerAuth(m httpx.Middleware) httpx.Middleware {
+	return func(next http.Handler) http.Handler {
+		checked := m(next)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasPrefix(r.URL.Path, "/oauth2/") {
+				next.ServeHTTP(w, r)
+				return
+			}
+			checked.ServeHTTP(w, r)
+		})
+	}
 }
 
 // gate answers 503 for everything but the probes until start-up is done,

@@ -54,12 +54,49 @@ type OutboxConfig struct {
 	Interval time.Duration `koanf:"interval"`
 }
 
-// AuthConfig holds the credentials the process accepts until the auth
-// service issues tokens.
+// AuthConfig holds the bootstrap credentials and tunes the authorization
+// server (target auth).
 type AuthConfig struct {
 	// AdminToken is the bootstrap operator token (every scope). When empty,
 	// one is generated into <data_dir>/admin-token.
 	AdminToken string `koanf:"admin_token" secret:"true"`
+
+	// Issuer is the provider's public base URL, the iss of every token.
+	// Empty: http://<http.addr> (localhost for an unspecified host).
+	Issuer          string        `koanf:"issuer"`
+	AccessTokenTTL  time.Duration `koanf:"access_token_ttl"`
+	IDTokenTTL      time.Duration `koanf:"id_token_ttl"`
+	RefreshTokenTTL time.Duration `koanf:"refresh_token_ttl"`
+	// RefreshGrace is how long a just-rotated refresh token still refreshes
+	// (concurrent refreshes, a lost response) before reuse revokes its family.
+	RefreshGrace   time.Duration `koanf:"refresh_grace"`
+	CodeTTL        time.Duration `koanf:"code_ttl"`
+	DeviceCodeTTL  time.Duration `koanf:"device_code_ttl"`
+	SessionTTL     time.Duration `koanf:"session_ttl"`
+	VerifyEmailTTL time.Duration `koanf:"verify_email_ttl"`
+	ResetTTL       time.Duration `koanf:"reset_password_ttl"`
+	// KeyRotation is how long a signing key signs before a new one takes over.
+	KeyRotation time.Duration `koanf:"key_rotation"`
+	// EncryptionKey seals the signing keys at rest: 32 bytes, base64. When
+	// empty, one is generated into <data_dir>/auth-encryption.key.
+	EncryptionKey          string         `koanf:"encryption_key" secret:"true"`
+	PreviousEncryptionKeys []string       `koanf:"previous_encryption_keys" secret:"true"`
+	Argon2                 Argon2Config   `koanf:"argon2"`
+	Throttle               ThrottleConfig `koanf:"throttle"`
+}
+
+// Argon2Config are the argon2id password hashing parameters.
+type Argon2Config struct {
+	MemoryKiB   uint32 `koanf:"memory_kib"`
+	Iterations  uint32 `koanf:"iterations"`
+	Parallelism uint8  `koanf:"parallelism"`
+}
+
+// ThrottleConfig bounds failed sign-ins per account and per IP in a window.
+type ThrottleConfig struct {
+	AccountFailures int           `koanf:"account_failures"`
+	IPFailures      int           `koanf:"ip_failures"`
+	Window          time.Duration `koanf:"window"`
 }
 
 // ConfigServerConfig tunes the configurations server.
@@ -96,6 +133,7 @@ func Defaults() Config {
 		Events:       events.Config{Driver: "inproc"},
 		Outbox:       OutboxConfig{Interval: time.Second},
 		ConfigServer: ConfigServerConfig{CacheTTL: time.Minute},
+		Auth:         defaultAuthConfig(),
 		Remote:       RemoteConfig{App: "cdlc", Profile: "default"},
 		Features:     map[string]string{},
 		Peers:        map[string]string{},
@@ -141,6 +179,9 @@ func (c *Config) Validate() error {
 		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
 			return errs.Invalid("peers."+name, "must be an http(s) base URL such as http://inventory:8080, got %q", u)
 		}
+	}
+	if err := c.Auth.Server().Validate("auth"); err != nil {
+		return err
 	}
 	if c.ConfigServer.CacheTTL <= 0 {
 		return errs.Invalid("config_server.cache_ttl", "must be a positive duration such as 1m")

@@ -494,6 +494,9 @@ func fillUserinfo(info *oidc.UserInfo, u User, scopes []string) {
 	info.Subject = u.ID
 	if slices.Contains(scopes, oidc.ScopeEmail) {
 		info.Email, info.EmailVerified = u.Email, oidc.Bool(u.EmailVerified)
+		// Said even when false (the library's field omits false): an
+		// unverified address does not block sign-in, and clients must see it.
+		info.AppendClaims("email_verified", u.EmailVerified)
 	}
 	if slices.Contains(scopes, oidc.ScopeProfile) {
 		info.Name, info.PreferredUsername = u.Name, u.Email
