@@ -57,12 +57,12 @@ type User struct {
 // Client is a registered OAuth client. A client without a secret is public
 // (PKCE S256 required).
 type Client struct {
-	ID                     string    `json:"id"`
-	Name                   string    `json:"name"`
-	RedirectURIs           []string  `json:"redirect_uris"`
-	PostLogoutRedirectURIs []string  `json:"post_logout_redirect_uris"`
-	GrantTypes             []string  `json:"grant_types"`
-	Scopes                 []string  `json:"scopes"`
+	ID                     string   `json:"id"`
+	Name                   string   `json:"name"`
+	RedirectURIs           []string `json:"redirect_uris"`
+	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
+	GrantTypes             []string `json:"grant_types"`
+	Scopes                 []string `json:"scopes"`
 	// Trusted clients (the platform's own) skip the consent page.
 	Trusted    bool      `json:"trusted"`
 	Public     bool      `json:"public"`

@@ -48,12 +48,12 @@ func newPages(s *Service, _ []byte) *pages {
 }
 
 type view struct {
-	Title, Error, Message              string
-	CSRF, AuthRequestID, Next, Query   string
-	Email, Name, ClientName, Action    string
-	UserCode, Token                    string
-	ScopeText                          []string
-	Done                               bool
+	Title, Error, Message            string
+	CSRF, AuthRequestID, Next, Query string
+	Email, Name, ClientName, Action  string
+	UserCode, Token                  string
+	ScopeText                        []string
+	Done                             bool
 }
 
 func (p *pages) register(mux *http.ServeMux) {

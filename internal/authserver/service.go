@@ -189,3 +189,6 @@ func clientIP(r *http.Request) string {
 	}
 	return host
 }
+
+// Keys is the signing key ring.
+func (s *Service) Keys() *Keyring { return s.keys }

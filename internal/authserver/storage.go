@@ -181,17 +181,17 @@ func (c *clientCredentialsRequest) GetScopes() []string   { return c.scopes }
 
 // refreshRequest is a presented refresh token with its grant.
 type refreshRequest struct {
-	g        grant
-	tokenID  string
-	scopes   []string
+	g       grant
+	tokenID string
+	scopes  []string
 }
 
-func (r *refreshRequest) GetAMR() []string                { return r.g.AMR }
-func (r *refreshRequest) GetAudience() []string           { return audience(r.g.ClientID) }
-func (r *refreshRequest) GetAuthTime() time.Time          { return r.g.AuthTime }
-func (r *refreshRequest) GetClientID() string             { return r.g.ClientID }
-func (r *refreshRequest) GetScopes() []string             { return r.scopes }
-func (r *refreshRequest) GetSubject() string              { return r.g.UserID }
+func (r *refreshRequest) GetAMR() []string                 { return r.g.AMR }
+func (r *refreshRequest) GetAudience() []string            { return audience(r.g.ClientID) }
+func (r *refreshRequest) GetAuthTime() time.Time           { return r.g.AuthTime }
+func (r *refreshRequest) GetClientID() string              { return r.g.ClientID }
+func (r *refreshRequest) GetScopes() []string              { return r.scopes }
+func (r *refreshRequest) GetSubject() string               { return r.g.UserID }
 func (r *refreshRequest) SetCurrentScopes(scopes []string) { r.scopes = scopes }
 
 // accessTokenID is a token's jti: its grant, a dot, and a random part, so
@@ -615,7 +615,9 @@ func (c *opClient) AuthMethod() oidc.AuthMethod {
 	}
 	return oidc.AuthMethodBasic
 }
-func (c *opClient) ResponseTypes() []oidc.ResponseType { return []oidc.ResponseType{oidc.ResponseTypeCode} }
+func (c *opClient) ResponseTypes() []oidc.ResponseType {
+	return []oidc.ResponseType{oidc.ResponseTypeCode}
+}
 func (c *opClient) GrantTypes() []oidc.GrantType {
 	out := make([]oidc.GrantType, len(c.c.GrantTypes))
 	for i, g := range c.c.GrantTypes {
@@ -636,6 +638,6 @@ func (c *opClient) RestrictAdditionalIdTokenScopes() func([]string) []string {
 func (c *opClient) RestrictAdditionalAccessTokenScopes() func([]string) []string {
 	return func(s []string) []string { return s }
 }
-func (c *opClient) IsScopeAllowed(scope string) bool    { return slices.Contains(c.c.Scopes, scope) }
+func (c *opClient) IsScopeAllowed(scope string) bool     { return slices.Contains(c.c.Scopes, scope) }
 func (c *opClient) IDTokenUserinfoClaimsAssertion() bool { return true }
-func (c *opClient) ClockSkew() time.Duration            { return 0 }
+func (c *opClient) ClockSkew() time.Duration             { return 0 }

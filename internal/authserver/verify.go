@@ -137,4 +137,3 @@ func (s *Service) precheck(introspection bool, next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
-
