@@ -20,7 +20,7 @@ type ClientInput struct {
 	RedirectURIs           []string `json:"redirect_uris,omitempty" doc:"exact redirect URIs (authorization code flow)"`
 	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris,omitempty"`
 	GrantTypes             []string `json:"grant_types" minItems:"1" doc:"authorization_code, refresh_token, client_credentials, urn:ietf:params:oauth:grant-type:device_code"`
-	Scopes                 []string `json:"scopes" doc:"the scopes the client may be granted"`
+	Scopes                 []string `json:"scopes,omitempty" doc:"the scopes the client may be granted"`
 	Trusted                bool     `json:"trusted,omitempty" doc:"first-party: no consent page"`
 }
 
