@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/cdlc/cdlc/internal/app/apptest"
 	"github.com/cdlc/cdlc/internal/authserver"
@@ -202,4 +203,55 @@ func TestAccountLifecycle(t *testing.T) {
 			require.Equal(t, 404, r.inst.Do("DELETE", "/api/v1/auth/clients/no-such-client", nil).Status)
 		})
 	}
+}
+
+// TestKeyRotation: a rotation publishes the new key beside the old one;
+// tokens signed by the old key stay valid; new tokens name the new kid; the
+// private halves are sealed at rest.
+func TestKeyRotation(t *testing.T) {
+	r := startRig(t, apptest.Backends()[0], nil)
+	ctx := context.Background()
+	cc := clientcredentialsConfig(r)
+	before, err := cc.Token(ctx)
+	require.NoError(t, err)
+	oldKid := header(t, before.AccessToken)["kid"]
+
+	require.NoError(t, r.inst.App.Auth.Keys().Rotate(ctx))
+	after, err := cc.Token(ctx)
+	require.NoError(t, err)
+	newKid := header(t, after.AccessToken)["kid"]
+	require.NotEqual(t, oldKid, newKid)
+
+	res, err := http.Get(r.issuer + "/oauth2/keys")
+	require.NoError(t, err)
+	var set struct {
+		Keys []map[string]any `json:"keys"`
+	}
+	require.NoError(t, json.NewDecoder(res.Body).Decode(&set))
+	res.Body.Close()
+	var kids []any
+	for _, k := range set.Keys {
+		kids = append(kids, k["kid"])
+		require.NotContains(t, k, "d", "no private part is published")
+	}
+	require.ElementsMatch(t, []any{oldKid, newKid}, kids)
+	require.Equal(t, true, r.introspect(t, before.AccessToken)["active"], "a token of the old key is still good")
+	require.Equal(t, true, r.introspect(t, after.AccessToken)["active"])
+
+	rows, err := r.inst.App.Auth.Store().DB().Reader().QueryContext(ctx, "SELECT private_sealed FROM auth_keys")
+	require.NoError(t, err)
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var sealed string
+		require.NoError(t, rows.Scan(&sealed))
+		require.NotContains(t, sealed, "PRIVATE")
+		require.NotContains(t, sealed, "MII")
+		n++
+	}
+	require.Equal(t, 2, n)
+}
+
+func clientcredentialsConfig(r *rig) clientcredentials.Config {
+	return clientcredentials.Config{ClientID: r.serviceID, ClientSecret: r.serviceSecret, TokenURL: r.issuer + "/oauth2/token"}
 }
