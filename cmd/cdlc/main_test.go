@@ -39,7 +39,7 @@ func TestBadInputExitsWithCodeTwoAndOneLine(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"unknown target", []string{"serve", "--data-dir", dir, "--target", "inventroy"}, `unknown target "inventroy"; valid targets: actor, all, config, inventory`},
+		{"unknown target", []string{"serve", "--data-dir", dir, "--target", "inventroy"}, `unknown target "inventroy"; valid targets: actor, all, auth, config, inventory`},
 		{"bad duration", []string{"serve", "--data-dir", dir, "--set", "http.read_timeout=soon"}, "http.read_timeout"},
 		{"unknown key", []string{"serve", "--data-dir", dir, "--set", "htp.addr=:1"}, "htp.addr: unknown setting"},
 		{"unreadable config", []string{"serve", "--config", filepath.Join(dir, "missing.yaml")}, "cannot read the configuration file"},
