@@ -255,3 +255,61 @@ func TestKeyRotation(t *testing.T) {
 func clientcredentialsConfig(r *rig) clientcredentials.Config {
 	return clientcredentials.Config{ClientID: r.serviceID, ClientSecret: r.serviceSecret, TokenURL: r.issuer + "/oauth2/token"}
 }
+
+// TestConsentAndScopes: a third-party client gets a consent page (allow
+// or deny), and a user is granted requested ∩ client-allowed ∩ what their
+// roles allow.
+func TestConsentAndScopes(t *testing.T) {
+	r := startRig(t, apptest.Backends()[0], nil)
+	ctx := context.Background()
+	res := r.inst.Do("POST", "/api/v1/auth/clients", map[string]any{"name": "Partner site", "grant_types": []string{"authorization_code"},
+		"redirect_uris": []string{r.issuer + "/auth/callback"}, "scopes": []string{"openid", "email", "admin", "account"}})
+	require.Equal(t, 201, res.Status, string(res.Body))
+	var created struct {
+		Client struct{ ID string }
+		Secret string `json:"client_secret"`
+	}
+	res.JSON(t, &created)
+	conf := oauth2.Config{ClientID: created.Client.ID, ClientSecret: created.Secret, Endpoint: r.provider.Endpoint(), RedirectURL: r.issuer + "/auth/callback",
+		Scopes: []string{"openid", "email", "admin", "catalog:write", "account"}}
+	c := browser(t)
+
+	decide := func(decision string) url.Values {
+		v := oauth2.GenerateVerifier()
+		res, err := c.Get(conf.AuthCodeURL("st", oauth2.S256ChallengeOption(v)))
+		require.NoError(t, err)
+		page := body(t, res)
+		if strings.Contains(page, `name="password"`) {
+			f := formOf(t, page)
+			f.Set("email", r.email)
+			f.Set("password", r.password)
+			res, err = c.PostForm(r.issuer+"/id/login", f)
+			require.NoError(t, err)
+			page = body(t, res)
+		}
+		require.Equal(t, 200, res.StatusCode, page)
+		require.Contains(t, page, "Partner site")
+		require.NotContains(t, page, "administer the platform", "a customer is not offered admin")
+		f := formOf(t, page)
+		f.Set("decision", decision)
+		res, err = c.PostForm(r.issuer+"/id/consent", f)
+		require.NoError(t, err)
+		body(t, res)
+		loc, err := url.Parse(res.Header.Get("Location"))
+		require.NoError(t, err)
+		require.Equal(t, "/auth/callback", loc.Path)
+		q := loc.Query()
+		q.Set("verifier", v)
+		return q
+	}
+	q := decide("deny")
+	require.Equal(t, "access_denied", q.Get("error"))
+	require.Equal(t, "st", q.Get("state"))
+	require.Empty(t, q.Get("code"))
+
+	q = decide("allow")
+	tok, err := conf.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(q.Get("verifier")))
+	require.NoError(t, err)
+	require.Equal(t, "openid email account", claims(t, tok.AccessToken)["scope"], "admin (role) and catalog:write (client, role) are not granted")
+	require.Empty(t, tok.RefreshToken, "no offline_access asked, no refresh token")
+}
