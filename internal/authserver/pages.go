@@ -43,6 +43,8 @@ func newPages(s *Service, _ []byte) *pages {
 	for _, name := range []string{"login", "register", "consent", "device", "reset", "verify", "message"} {
 		p.tmpl[name] = template.Must(template.ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
 	}
+	// A sign-in for an unknown address checks this hash, so that it takes
+	// as long as a wrong password (no account enumeration by timing).
 	p.dummy = sync.OnceValue(func() string { return s.cfg.Argon2.HashPassword("cdlc-no-such-account") })
 	return p
 }

@@ -76,10 +76,6 @@ func CheckPassword(hash, password string) bool {
 	return subtle.ConstantTimeCompare(got, want) == 1
 }
 
-// dummyHash is checked against when the account does not exist, so that a
-// sign-in takes as long for an unknown e-mail as for a wrong password.
-var dummyHash = DefaultArgon2.HashPassword("cdlc-no-such-account")
-
 // ValidatePassword enforces the password policy (NIST SP 800-63B: length,
 // not composition).
 func ValidatePassword(field, pw string) error {

@@ -35,13 +35,6 @@ func NewStore(d *db.DB) *Store { return &Store{db: d} }
 // DB is the underlying database.
 func (s *Store) DB() *db.DB { return s.db }
 
-func (s *Store) forUpdate() string {
-	if s.db.Dialect() == db.MySQL {
-		return " FOR UPDATE"
-	}
-	return ""
-}
-
 // --- users
 
 const userCols = "id, email, name, password_hash, roles, email_verified, created_at"

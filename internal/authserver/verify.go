@@ -52,7 +52,7 @@ var errBadToken = errs.Unauthorized("the bearer token is not valid")
 // audience, and exp/nbf/iat. Revocation is not checked here (see
 // activeToken).
 func (s *Service) VerifyAccessToken(token string) (AccessClaims, error) {
-	jws, err := jose.ParseSigned(token, []jose.SignatureAlgorithm{jose.RS256})
+	jws, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.RS256})
 	if err != nil || len(jws.Signatures) != 1 {
 		return AccessClaims{}, errBadToken
 	}
