@@ -302,7 +302,13 @@ func TestConsentAndScopes(t *testing.T) {
 		q.Set("verifier", v)
 		return q
 	}
-	q := decide("deny")
+	// prompt=none without a session: login_required, at once.
+	v := oauth2.GenerateVerifier()
+	q := r.login(t, browser(t), conf.AuthCodeURL("silent", oauth2.S256ChallengeOption(v), oauth2.SetAuthURLParam("prompt", "none")), "", "")
+	require.Equal(t, "login_required", q.Get("error"))
+	require.Equal(t, "silent", q.Get("state"))
+
+	q = decide("deny")
 	require.Equal(t, "access_denied", q.Get("error"))
 	require.Equal(t, "st", q.Get("state"))
 	require.Empty(t, q.Get("code"))

@@ -10,6 +10,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -198,21 +199,18 @@ func (p *pages) loginPage(w http.ResponseWriter, r *http.Request) {
 			p.render(w, r, http.StatusNotFound, "message", view{Title: "Sign in", Error: "This sign-in request has expired. Start again from the application."})
 			return
 		}
-		if sess, ok := p.session(r); ok && !slicesContains(ar.Prompt, "login") {
+		sess, ok := p.session(r)
+		if ok && !slices.Contains(ar.Prompt, "login") {
 			p.afterLogin(w, r, sess, v.AuthRequestID, "")
+			return
+		}
+		if slices.Contains(ar.Prompt, "none") {
+			// Silent authentication without a session (OIDC Core §3.1.2.6).
+			p.redirectError(w, r, ar, "login_required")
 			return
 		}
 	}
 	p.render(w, r, http.StatusOK, "login", v)
-}
-
-func slicesContains(v []string, s string) bool {
-	for _, x := range v {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func (p *pages) login(w http.ResponseWriter, r *http.Request) {
@@ -295,11 +293,31 @@ func (p *pages) afterLogin(w http.ResponseWriter, r *http.Request, sess session,
 		p.fail(w, r, err)
 		return
 	}
-	if c.Trusted && !slicesContains(ar.Prompt, "consent") {
+	if c.Trusted && !slices.Contains(ar.Prompt, "consent") {
 		p.complete(w, r, ar, c, sess)
 		return
 	}
+	if slices.Contains(ar.Prompt, "none") {
+		p.redirectError(w, r, ar, "consent_required")
+		return
+	}
 	http.Redirect(w, r, "/id/consent?authRequestID="+url.QueryEscape(ar.ID), http.StatusSeeOther)
+}
+
+// redirectError ends an authorization request with an error sent back to
+// its redirect URI (matched exactly when the request was made), with its
+// state.
+func (p *pages) redirectError(w http.ResponseWriter, r *http.Request, ar *authRequest, code string) {
+	q := url.Values{"error": {code}}
+	if ar.State != "" {
+		q.Set("state", ar.State)
+	}
+	_, _ = p.s.store.db.Writer().ExecContext(r.Context(), "DELETE FROM auth_requests WHERE id = ?", ar.ID)
+	sep := "?"
+	if strings.Contains(ar.RedirectURI, "?") {
+		sep = "&"
+	}
+	http.Redirect(w, r, ar.RedirectURI+sep+q.Encode(), http.StatusSeeOther)
 }
 
 // complete records who signed in, with the scopes they may have, and
@@ -377,17 +395,7 @@ func (p *pages) consent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.PostFormValue("decision") != "allow" {
-		// The redirect URI was matched exactly when the request was made.
-		q := url.Values{"error": {"access_denied"}}
-		if ar.State != "" {
-			q.Set("state", ar.State)
-		}
-		_, _ = p.s.store.db.Writer().ExecContext(r.Context(), "DELETE FROM auth_requests WHERE id = ?", ar.ID)
-		sep := "?"
-		if strings.Contains(ar.RedirectURI, "?") {
-			sep = "&"
-		}
-		http.Redirect(w, r, ar.RedirectURI+sep+q.Encode(), http.StatusSeeOther)
+		p.redirectError(w, r, ar, "access_denied")
 		return
 	}
 	p.complete(w, r, ar, c, sess)
