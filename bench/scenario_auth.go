@@ -28,7 +28,7 @@ var authTokenBody = []byte(url.Values{"grant_type": {"client_credentials"}, "sco
 func init() {
 	Register(Scenario{
 		Name:        "auth.client_credentials",
-		Description: "POST /oauth2/token, client credentials: authenticate a client, sign an RS256 access token",
+		Description: "POST /oauth2/token, client credentials: authenticate a client, sign an RS256 access token (aim: >= 2,000 tokens/s; req/s is tokens/s)",
 		Setup:       setupAuth,
 		Build: func(env Env) Request {
 			h := http.Header{}
@@ -38,8 +38,8 @@ func init() {
 			}
 			return Request{Method: http.MethodPost, URL: env.BaseURL + "/oauth2/token", Header: h, Body: authTokenBody}
 		},
+		// The aim is absolute (tokens/s), not a share of the baseline.
 		Status: http.StatusOK,
-		Aim:    0.05,
 	})
 }
 
