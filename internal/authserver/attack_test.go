@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -221,8 +222,20 @@ func TestAttacks(t *testing.T) {
 				refresh := func(rt string) (*oauth2.Token, error) {
 					return conf.TokenSource(ctx, &oauth2.Token{RefreshToken: rt, Expiry: time.Now().Add(-time.Minute)}).Token()
 				}
-				t2, err := refresh(t1.RefreshToken)
-				require.NoError(t, err)
+				// Two refreshes at once with one token (two tabs): neither is logged out.
+				var wg sync.WaitGroup
+				var errA, errB error
+				var ta, tb *oauth2.Token
+				wg.Add(2)
+				go func() { defer wg.Done(); ta, errA = refresh(t1.RefreshToken) }()
+				go func() { defer wg.Done(); tb, errB = refresh(t1.RefreshToken) }()
+				wg.Wait()
+				require.NoError(t, errA)
+				require.NoError(t, errB)
+				require.Equal(t, true, r.introspect(t, ta.AccessToken)["active"])
+				require.Equal(t, true, r.introspect(t, tb.AccessToken)["active"])
+				t2 := ta
+				var err error
 				// Within the grace period (a lost response, two tabs): still a valid pair, no logout.
 				t2b, err := refresh(t1.RefreshToken)
 				require.NoError(t, err)
