@@ -66,7 +66,7 @@ func root() *cobra.Command {
 		SilenceErrors: true,
 		Version:       app.Version,
 	}
-	cmd.AddCommand(serveCmd(), migrateCmd(), configCmd(), importCmd(), seedCmd())
+	cmd.AddCommand(serveCmd(), migrateCmd(), configCmd(), importCmd(), seedCmd(), authCmd(), userCmd())
 	return cmd
 }
 

@@ -29,6 +29,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/cdlc/cdlc/internal/actor"
+	"github.com/cdlc/cdlc/internal/authserver"
 	"github.com/cdlc/cdlc/internal/configserver/client"
 	"github.com/cdlc/cdlc/internal/customer"
 	"github.com/cdlc/cdlc/internal/inventory"
@@ -77,6 +78,8 @@ type App struct {
 	Inventory inventory.Service
 	Actor     actor.Service
 	Customer  customer.Service
+	// Auth is the authorization server, when it runs in this process.
+	Auth *authserver.Service
 
 	opts  Options
 	level *slog.LevelVar
@@ -263,7 +266,7 @@ func (a *App) handler() http.Handler {
 	a.Mux.Handle("GET /admin/config", http.HandlerFunc(a.adminConfig))
 	a.Mux.Handle("/", httpx.NotFound())
 	metrics := httpx.NewMetrics(a.Registry)
-	direct := auth.Middleware(a.Verifier)(a.Local())
+	direct := bearerAuth(auth.Middleware(a.Verifier))(a.Local())
 	entry := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if h := a.front.Load(); h != nil {
 			(*h).ServeHTTP(w, r)
@@ -294,8 +297,12 @@ func (a *App) Runs(module string) bool { return slices.Contains(a.resolved, modu
 // of over HTTP: the auth module calls it when it runs in this process.
 func (a *App) SetKeySource(ks auth.KeySource) { a.keySource.Store(&ks) }
 
-// Issuer is the URL of the token issuer: auth.issuer, or this process's
-// own address (http://localhost:<port>) when unset.
+// Issuer is the URL of the token issuer, the "iss" of every token the
+// auth target signs and every verifier expects: auth.issuer, or this
+// process's own address with localhost for an unspecified host
+// (http://localhost:8080 for ":8080"). A loopback address is kept as it is,
+// so that a client reaching the process at 127.0.0.1 sees the issuer it
+// asked.
 func (a *App) Issuer() string {
 	if iss := a.Config().Auth.Issuer; iss != "" {
 		return strings.TrimRight(iss, "/")
@@ -305,7 +312,7 @@ func (a *App) Issuer() string {
 		return "http://localhost:8080"
 	}
 	switch host {
-	case "", "0.0.0.0", "::", "127.0.0.1", "::1":
+	case "", "0.0.0.0", "::":
 		host = "localhost"
 	}
 	return "http://" + net.JoinHostPort(host, port)
@@ -352,6 +359,23 @@ func (a *App) startVerifier() error {
 		}
 	}()
 	return nil
+}
+
+// bearerAuth applies the bearer-token middleware everywhere but the
+// OAuth protocol endpoints, which authenticate their own way (client
+// credentials in a Basic header, the token being introspected or revoked,
+// the access token userinfo is asked with).
+func bearerAuth(m httpx.Middleware) httpx.Middleware {
+	return func(next http.Handler) http.Handler {
+		checked := m(next)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasPrefix(r.URL.Path, "/oauth2/") {
+				next.ServeHTTP(w, r)
+				return
+			}
+			checked.ServeHTTP(w, r)
+		})
+	}
 }
 
 // gate answers 503 for everything but the probes until start-up is done,

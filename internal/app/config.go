@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/cdlc/cdlc/internal/gateway"
-	"github.com/cdlc/cdlc/internal/platform/auth"
 	"github.com/cdlc/cdlc/internal/platform/cache"
 	"github.com/cdlc/cdlc/internal/platform/db"
 	"github.com/cdlc/cdlc/internal/platform/errs"
@@ -57,8 +56,9 @@ type OutboxConfig struct {
 	Interval time.Duration `koanf:"interval"`
 }
 
-// AuthConfig says which tokens the process accepts: the bootstrap admin
-// token, and the access tokens (JWTs) of the issuer.
+// AuthConfig says which tokens the process accepts (the bootstrap admin
+// token, and the access tokens of the issuer) and tunes the authorization
+// server (target auth).
 type AuthConfig struct {
 	// AdminToken is the bootstrap operator token (every scope). When empty,
 	// one is generated into <data_dir>/admin-token.
@@ -78,6 +78,41 @@ type AuthConfig struct {
 	// JWKSMinRefreshGap is the least time between fetches caused by tokens
 	// naming an unknown key.
 	JWKSMinRefreshGap time.Duration `koanf:"jwks_min_refresh_gap"`
+
+	// The authorization server's settings.
+	AccessTokenTTL  time.Duration `koanf:"access_token_ttl"`
+	IDTokenTTL      time.Duration `koanf:"id_token_ttl"`
+	RefreshTokenTTL time.Duration `koanf:"refresh_token_ttl"`
+	// RefreshGrace is how long a just-rotated refresh token still refreshes
+	// (concurrent refreshes, a lost response) before reuse revokes its family.
+	RefreshGrace   time.Duration `koanf:"refresh_grace"`
+	CodeTTL        time.Duration `koanf:"code_ttl"`
+	DeviceCodeTTL  time.Duration `koanf:"device_code_ttl"`
+	SessionTTL     time.Duration `koanf:"session_ttl"`
+	VerifyEmailTTL time.Duration `koanf:"verify_email_ttl"`
+	ResetTTL       time.Duration `koanf:"reset_password_ttl"`
+	// KeyRotation is how long a signing key signs before a new one takes over.
+	KeyRotation time.Duration `koanf:"key_rotation"`
+	// EncryptionKey seals the signing keys at rest: 32 bytes, base64. When
+	// empty, one is generated into <data_dir>/auth-encryption.key.
+	EncryptionKey          string         `koanf:"encryption_key" secret:"true"`
+	PreviousEncryptionKeys []string       `koanf:"previous_encryption_keys" secret:"true"`
+	Argon2                 Argon2Config   `koanf:"argon2"`
+	Throttle               ThrottleConfig `koanf:"throttle"`
+}
+
+// Argon2Config are the argon2id password hashing parameters.
+type Argon2Config struct {
+	MemoryKiB   uint32 `koanf:"memory_kib"`
+	Iterations  uint32 `koanf:"iterations"`
+	Parallelism uint8  `koanf:"parallelism"`
+}
+
+// ThrottleConfig bounds failed sign-ins per account and per IP in a window.
+type ThrottleConfig struct {
+	AccountFailures int           `koanf:"account_failures"`
+	IPFailures      int           `koanf:"ip_failures"`
+	Window          time.Duration `koanf:"window"`
 }
 
 // ConfigServerConfig tunes the configurations server.
@@ -113,10 +148,9 @@ func Defaults() Config {
 		Cache:   cache.Config{Driver: "memory", MaxBytes: 64 << 20},
 		Events:  events.Config{Driver: "inproc"},
 		Outbox:  OutboxConfig{Interval: time.Second},
-		Auth: AuthConfig{Audience: auth.DefaultAudience, Leeway: 30 * time.Second,
-			JWKSRefreshInterval: auth.DefaultKeysMaxAge, JWKSMinRefreshGap: auth.DefaultRefreshMinGap},
 		Gateway:      gateway.Defaults(),
 		ConfigServer: ConfigServerConfig{CacheTTL: time.Minute},
+		Auth:         defaultAuthConfig(),
 		Remote:       RemoteConfig{App: "cdlc", Profile: "default"},
 		Features:     map[string]string{},
 		Peers:        map[string]string{},
@@ -184,6 +218,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Auth.JWKSMinRefreshGap <= 0 {
 		return errs.Invalid("auth.jwks_min_refresh_gap", "must be a positive duration such as 10s")
+	}
+	if err := c.Auth.Server().Validate("auth"); err != nil {
+		return err
 	}
 	if err := c.Gateway.Validate(); err != nil {
 		return err

@@ -1,0 +1,11 @@
+DROP TABLE auth_login_failures;
+DROP TABLE auth_user_tokens;
+DROP TABLE auth_sessions;
+DROP TABLE auth_devices;
+DROP TABLE auth_revoked_tokens;
+DROP TABLE auth_refresh_tokens;
+DROP TABLE auth_grants;
+DROP TABLE auth_requests;
+DROP TABLE auth_keys;
+DROP TABLE auth_clients;
+DROP TABLE auth_users;

@@ -1,0 +1,194 @@
+// Package authserver is the platform's OAuth 2.1 / OpenID Connect provider
+// (target "auth"): discovery, JWKS with key rotation, authorization code
+// with PKCE, refresh token rotation, device authorization, client
+// credentials, revocation, introspection, userinfo and logout, plus the
+// sign-in, registration, consent, device and recovery pages and the
+// operator API.
+//
+// The protocol is github.com/zitadel/oidc/v3's op package: an OpenID
+// Certified provider library, maintained, whose Storage interface leaves
+// the state to us, and which covers every endpoint the platform needs out
+// of the box (fosite would have meant writing discovery, JWKS, userinfo
+// and the device flow's glue ourselves). This package holds the state
+// (store.go, storage.go), the key ring (keys.go), and the rules op leaves
+// to its user: PKCE policy, single-use codes, refresh reuse detection,
+// scopes by role.
+package authserver
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/op"
+	"golang.org/x/text/language"
+
+	"github.com/cdlc/cdlc/internal/platform/db"
+	"github.com/cdlc/cdlc/internal/platform/events"
+)
+
+// Options build a Service.
+type Options struct {
+	Store  *Store
+	Keys   *Keyring
+	Config Config
+	// Issuer is the provider's base URL (resolved once the server listens).
+	Issuer string
+	// Secret keys op's own encryption (opaque tokens; none are issued) and
+	// the CSRF and session cookies' derivations.
+	Secret []byte
+	Log    *slog.Logger
+	// Kick wakes the outbox relay after a commit that enqueued events.
+	Kick func()
+}
+
+// Service is the running provider.
+type Service struct {
+	store    *Store
+	keys     *Keyring
+	cfg      Config
+	issuer   string
+	log      *slog.Logger
+	kick     func()
+	provider *op.Provider
+	pages    *pages
+}
+
+// New builds the provider.
+func New(o Options) (*Service, error) {
+	s := &Service{store: o.Store, keys: o.Keys, cfg: o.Config, issuer: strings.TrimRight(o.Issuer, "/"), log: o.Log, kick: o.Kick}
+	if s.kick == nil {
+		s.kick = func() {}
+	}
+	cryptoKey := sha256.Sum256(append([]byte("cdlc auth op crypto\x00"), o.Secret...))
+	conf := &op.Config{
+		CryptoKey:                cryptoKey,
+		DefaultLogoutRedirectURI: "/id/logged-out",
+		CodeMethodS256:           true,
+		AuthMethodPost:           true,
+		GrantTypeRefreshToken:    true,
+		SupportedUILocales:       []language.Tag{language.English},
+		SupportedScopes:          Scopes,
+		SupportedClaims:          append(op.DefaultSupportedClaims, "client_id", "scope", "roles", "jti", "nbf", "email", "email_verified", "name", "preferred_username"),
+		DeviceAuthorization: op.DeviceAuthorizationConfig{
+			Lifetime: o.Config.DeviceCodeTTL, PollInterval: 5 * time.Second,
+			UserFormPath: "/id/device", UserCode: op.UserCodeBase20,
+		},
+	}
+	opts := []op.Option{
+		op.WithCustomAuthEndpoint(op.NewEndpoint("oauth2/authorize")),
+		op.WithCustomTokenEndpoint(op.NewEndpoint("oauth2/token")),
+		op.WithCustomIntrospectionEndpoint(op.NewEndpoint("oauth2/introspect")),
+		op.WithCustomUserinfoEndpoint(op.NewEndpoint("oauth2/userinfo")),
+		op.WithCustomRevocationEndpoint(op.NewEndpoint("oauth2/revoke")),
+		op.WithCustomEndSessionEndpoint(op.NewEndpoint("oauth2/end_session")),
+		op.WithCustomKeysEndpoint(op.NewEndpoint("oauth2/keys")),
+		op.WithCustomDeviceAuthorizationEndpoint(op.NewEndpoint("oauth2/device_authorization")),
+		op.WithLogger(o.Log.With("component", "oidc")),
+	}
+	if strings.HasPrefix(s.issuer, "http://") {
+		opts = append(opts, op.WithAllowInsecure())
+	}
+	issuer := func(bool) (op.IssuerFromRequest, error) {
+		return func(*http.Request) string { return s.issuer }, nil
+	}
+	p, err := op.NewProvider(conf, &opStorage{s: s}, issuer, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("oidc provider: %w", err)
+	}
+	s.provider = p
+	s.pages = newPages(s, o.Secret)
+	return s, nil
+}
+
+// Issuer is the provider's iss.
+func (s *Service) Issuer() string { return s.issuer }
+
+// Store is the service's store.
+func (s *Service) Store() *Store { return s.store }
+
+// Register mounts the protocol endpoints and the pages on mux.
+func (s *Service) Register(mux *http.ServeMux) {
+	mux.Handle("/.well-known/openid-configuration", s.provider)
+	mux.Handle("/oauth2/", s.provider)
+	mux.Handle("/oauth2/userinfo", s.precheck(false, s.provider))
+	mux.Handle("/oauth2/introspect", s.precheck(true, s.provider))
+	mux.Handle("/oauth2/end_session", s.pages.endSession(s.provider))
+	s.pages.register(mux)
+}
+
+// HandleAccountDeleted consumes account.deleted {subject}: the user goes,
+// with every grant, session and token; idempotent (a second delivery, or
+// a subject that is not ours, changes nothing).
+func (s *Service) HandleAccountDeleted(d *db.DB) events.Handler {
+	return events.Idempotent(d, "auth.delete-user", func(ctx context.Context, tx *sql.Tx, m events.Message) error {
+		var p struct {
+			Subject string `json:"subject"`
+		}
+		if err := json.Unmarshal(m.Payload, &p); err != nil || p.Subject == "" {
+			s.log.Warn("account.deleted without a subject; skipped", "message", m.ID)
+			return nil
+		}
+		_, err := s.store.DeleteUser(ctx, tx, p.Subject)
+		return err
+	})
+}
+
+// LogEmail is the log sink of notification.email until the dispatch
+// service delivers mail: it writes the message to the log.
+func (s *Service) LogEmail(_ context.Context, m events.Message) error {
+	var e Email
+	if err := json.Unmarshal(m.Payload, &e); err != nil {
+		return nil
+	}
+	s.log.Info("e-mail (log sink)", "to", e.To, "subject", e.Subject, "link", e.Link)
+	return nil
+}
+
+// Email is the payload of notification.email.
+type Email struct {
+	To       string `json:"to"`
+	Subject  string `json:"subject"`
+	Text     string `json:"text"`
+	Template string `json:"template"`
+	Link     string `json:"link,omitempty"`
+}
+
+// Maintain prunes expired rows and refreshes the keys until ctx ends.
+func (s *Service) Maintain(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := s.keys.Refresh(ctx); err != nil && ctx.Err() == nil {
+				s.log.Error("signing key refresh failed", "err", err)
+			}
+			if err := s.store.Prune(ctx, time.Now()); err != nil && ctx.Err() == nil {
+				s.log.Error("auth prune failed", "err", err)
+			}
+		}
+	}
+}
+
+// clientIP is the peer address (the gateway, when one is in front, is
+// trusted to be the only peer and forward nothing else).
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// Keys is the signing key ring.
+func (s *Service) Keys() *Keyring { return s.keys }

@@ -1,0 +1,643 @@
+package authserver
+
+import (
+	"context"
+	"crypto/subtle"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/cdlc/cdlc/internal/platform/db"
+	"github.com/cdlc/cdlc/internal/platform/errs"
+	"github.com/cdlc/cdlc/internal/platform/events"
+)
+
+// opStorage implements op.Storage (and the optional client credentials and
+// device authorization storages) on the service's database. zitadel/oidc's
+// op package does the protocol (OpenID Certified); this file is only where
+// its state lives and which rules of ours it applies: grants, refresh
+// token rotation with reuse detection, single-use codes, scope policy.
+type opStorage struct {
+	s *Service
+}
+
+var (
+	_ op.Storage                        = (*opStorage)(nil)
+	_ op.ClientCredentialsStorage       = (*opStorage)(nil)
+	_ op.DeviceAuthorizationStorage     = (*opStorage)(nil)
+	_ op.CanSetUserinfoFromRequest      = (*opStorage)(nil)
+	_ op.CanGetPrivateClaimsFromRequest = (*opStorage)(nil)
+)
+
+// audience is every token's aud: the platform and the client.
+func audience(clientID string) []string { return []string{"cdlc", clientID} }
+
+// --- auth requests
+
+type authRequest struct {
+	ID, ClientID, RedirectURI, State, Nonce string
+	Scopes                                  []string
+	ResponseType, ResponseMode              string
+	CodeChallenge, CodeMethod               string
+	Prompt                                  []string
+	UserID                                  string
+	AuthTime                                time.Time
+	IsDone                                  bool
+}
+
+func (a *authRequest) GetID() string         { return a.ID }
+func (a *authRequest) GetACR() string        { return "" }
+func (a *authRequest) GetAMR() []string      { return []string{"pwd"} }
+func (a *authRequest) GetAudience() []string { return audience(a.ClientID) }
+func (a *authRequest) GetAuthTime() time.Time {
+	return a.AuthTime
+}
+func (a *authRequest) GetClientID() string { return a.ClientID }
+func (a *authRequest) GetCodeChallenge() *oidc.CodeChallenge {
+	if a.CodeChallenge == "" {
+		return nil
+	}
+	return &oidc.CodeChallenge{Challenge: a.CodeChallenge, Method: oidc.CodeChallengeMethod(a.CodeMethod)}
+}
+func (a *authRequest) GetNonce() string                   { return a.Nonce }
+func (a *authRequest) GetRedirectURI() string             { return a.RedirectURI }
+func (a *authRequest) GetResponseType() oidc.ResponseType { return oidc.ResponseType(a.ResponseType) }
+func (a *authRequest) GetResponseMode() oidc.ResponseMode { return oidc.ResponseMode(a.ResponseMode) }
+func (a *authRequest) GetScopes() []string                { return a.Scopes }
+func (a *authRequest) GetState() string                   { return a.State }
+func (a *authRequest) GetSubject() string                 { return a.UserID }
+func (a *authRequest) Done() bool                         { return a.IsDone }
+
+const authReqCols = "id, client_id, redirect_uri, state, nonce, scopes, response_type, response_mode, code_challenge, code_method, prompt, user_id, auth_time, done"
+
+func scanAuthRequest(row db.Scanner) (*authRequest, error) {
+	a := &authRequest{}
+	var scopes, prompt string
+	var at int64
+	if err := row.Scan(&a.ID, &a.ClientID, &a.RedirectURI, &a.State, &a.Nonce, &scopes, &a.ResponseType, &a.ResponseMode, &a.CodeChallenge, &a.CodeMethod, &prompt, &a.UserID, &at, &a.IsDone); err != nil {
+		return nil, err
+	}
+	a.Scopes, a.Prompt, a.AuthTime = splitList(scopes), splitList(prompt), fromMS(at)
+	return a, nil
+}
+
+func (o *opStorage) CreateAuthRequest(ctx context.Context, r *oidc.AuthRequest, userID string) (op.AuthRequest, error) {
+	c, err := o.s.store.ClientByID(ctx, r.ClientID)
+	if err != nil {
+		return nil, oidc.ErrInvalidClient()
+	}
+	// PKCE: plain is refused for everyone (it protects nothing once the
+	// request is seen); S256 is required of public clients (OAuth 2.1).
+	switch {
+	case r.CodeChallenge != "" && r.CodeChallengeMethod != oidc.CodeChallengeMethodS256:
+		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256")
+	case r.CodeChallenge == "" && c.Public:
+		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge (PKCE, S256) is required for this client")
+	}
+	if r.ResponseType != oidc.ResponseTypeCode {
+		return nil, oidc.ErrInvalidRequest().WithDescription("response_type must be code")
+	}
+	if len(r.State) > 1024 || len(r.Nonce) > 1024 || len(r.CodeChallenge) > 128 {
+		return nil, oidc.ErrInvalidRequest().WithDescription("state, nonce or code_challenge is too long")
+	}
+	now := time.Now()
+	a := &authRequest{ID: events.NewID(), ClientID: c.ID, RedirectURI: r.RedirectURI, State: r.State, Nonce: r.Nonce,
+		Scopes: r.Scopes, ResponseType: string(r.ResponseType), ResponseMode: string(r.ResponseMode),
+		CodeChallenge: r.CodeChallenge, CodeMethod: string(r.CodeChallengeMethod), Prompt: r.Prompt}
+	_, err = o.s.store.db.Writer().ExecContext(ctx, "INSERT INTO auth_requests ("+authReqCols+", created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', 0, 0, ?, ?)",
+		a.ID, a.ClientID, a.RedirectURI, a.State, a.Nonce, joinList(a.Scopes), a.ResponseType, a.ResponseMode, a.CodeChallenge, a.CodeMethod, joinList(a.Prompt),
+		ms(now), ms(now.Add(o.s.cfg.CodeTTL)))
+	if err != nil {
+		return nil, fmt.Errorf("store auth request: %w", err)
+	}
+	return a, nil
+}
+
+func (o *opStorage) AuthRequestByID(ctx context.Context, id string) (op.AuthRequest, error) {
+	return o.s.authRequest(ctx, id)
+}
+
+func (s *Service) authRequest(ctx context.Context, id string) (*authRequest, error) {
+	a, err := scanAuthRequest(s.store.db.Writer().QueryRowContext(ctx, "SELECT "+authReqCols+" FROM auth_requests WHERE id = ? AND expires_at > ?", id, ms(time.Now())))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errs.NotFound("sign-in request (it may have expired; start again from the application)")
+	}
+	return a, err
+}
+
+// AuthRequestByCode redeems a code, once: the first caller marks it used.
+// A code presented again is a replay (RFC 6749 §4.1.2, §10.5): it is
+// refused and every token issued from it is revoked.
+func (o *opStorage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
+	st := o.s.store
+	h := hashToken(code)
+	res, err := st.db.Writer().ExecContext(ctx, "UPDATE auth_requests SET code_used = 1 WHERE code_hash = ? AND code_used = 0 AND expires_at > ?", h, ms(time.Now()))
+	if err != nil {
+		return nil, err
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		return scanAuthRequest(st.db.Writer().QueryRowContext(ctx, "SELECT "+authReqCols+" FROM auth_requests WHERE code_hash = ?", h))
+	}
+	var id string
+	if err := st.db.Writer().QueryRowContext(ctx, "SELECT id FROM auth_requests WHERE code_hash = ? AND code_used = 1", h).Scan(&id); err == nil {
+		if err := st.revokeGrant(ctx, st.db.Writer(), id); err != nil {
+			return nil, err
+		}
+		o.s.log.Warn("authorization code replayed; its tokens are revoked", "auth_request", id)
+	}
+	return nil, oidc.ErrInvalidGrant().WithDescription("the authorization code is invalid, expired or already used")
+}
+
+func (o *opStorage) SaveAuthCode(ctx context.Context, id, code string) error {
+	_, err := o.s.store.db.Writer().ExecContext(ctx, "UPDATE auth_requests SET code_hash = ? WHERE id = ? AND done = 1", hashToken(code), id)
+	return err
+}
+
+// DeleteAuthRequest keeps a redeemed request (until it expires) so that a
+// replay of its code is recognised; others go.
+func (o *opStorage) DeleteAuthRequest(ctx context.Context, id string) error {
+	_, err := o.s.store.db.Writer().ExecContext(ctx, "DELETE FROM auth_requests WHERE id = ? AND code_used = 0", id)
+	return err
+}
+
+// --- tokens
+
+// clientCredentialsRequest is a service client's token request.
+type clientCredentialsRequest struct {
+	clientID string
+	scopes   []string
+}
+
+func (c *clientCredentialsRequest) GetSubject() string    { return c.clientID }
+func (c *clientCredentialsRequest) GetAudience() []string { return audience(c.clientID) }
+func (c *clientCredentialsRequest) GetScopes() []string   { return c.scopes }
+
+// refreshRequest is a presented refresh token with its grant.
+type refreshRequest struct {
+	g       grant
+	tokenID string
+	scopes  []string
+}
+
+func (r *refreshRequest) GetAMR() []string                 { return r.g.AMR }
+func (r *refreshRequest) GetAudience() []string            { return audience(r.g.ClientID) }
+func (r *refreshRequest) GetAuthTime() time.Time           { return r.g.AuthTime }
+func (r *refreshRequest) GetClientID() string              { return r.g.ClientID }
+func (r *refreshRequest) GetScopes() []string              { return r.scopes }
+func (r *refreshRequest) GetSubject() string               { return r.g.UserID }
+func (r *refreshRequest) SetCurrentScopes(scopes []string) { r.scopes = scopes }
+
+// accessTokenID is a token's jti: its grant, a dot, and a random part, so
+// that revoking a grant revokes its access tokens without storing each.
+// Client-credentials tokens have the grant "cc".
+func accessTokenID(grantID string) string { return grantID + "." + randomToken(12) }
+
+func grantOf(jti string) string {
+	g, _, _ := strings.Cut(jti, ".")
+	return g
+}
+
+func (o *opStorage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (string, time.Time, error) {
+	exp := time.Now().Add(o.s.cfg.AccessTokenTTL)
+	switch r := req.(type) {
+	case *clientCredentialsRequest:
+		return accessTokenID("cc"), exp, nil
+	case *refreshRequest:
+		return accessTokenID(r.g.ID), exp, nil
+	}
+	g, err := o.newGrant(req)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	if err := o.s.store.db.Tx(ctx, func(tx *sql.Tx) error { return o.s.store.insertGrant(ctx, tx, g) }); err != nil {
+		return "", time.Time{}, fmt.Errorf("store grant: %w", err)
+	}
+	return accessTokenID(g.ID), exp, nil
+}
+
+// newGrant describes the authorization behind a code or device flow. A
+// code flow's grant has the auth request's id, so a replayed code finds it.
+func (o *opStorage) newGrant(req op.TokenRequest) (grant, error) {
+	exp := time.Now().Add(o.s.cfg.RefreshTokenTTL)
+	switch r := req.(type) {
+	case *authRequest:
+		return grant{ID: r.ID, ClientID: r.ClientID, UserID: r.UserID, Scopes: r.Scopes, AMR: r.GetAMR(), AuthTime: r.AuthTime, ExpiresAt: exp}, nil
+	case *op.DeviceAuthorizationState:
+		return grant{ID: events.NewID(), ClientID: r.ClientID, UserID: r.Subject, Scopes: r.Scopes, AMR: r.AMR, AuthTime: r.AuthTime, ExpiresAt: exp}, nil
+	}
+	return grant{}, oidc.ErrUnsupportedGrantType()
+}
+
+func (o *opStorage) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRequest, current string) (string, string, time.Time, error) {
+	st := o.s.store
+	now := time.Now()
+	exp := now.Add(o.s.cfg.AccessTokenTTL)
+	rtID, secret := events.NewID(), randomToken(32)
+	var g grant
+	var scopes []string
+	err := st.db.Tx(ctx, func(tx *sql.Tx) error {
+		if r, ok := req.(*refreshRequest); ok {
+			g, scopes = r.g, r.scopes
+			// Rotation: the presented token is spent (it may already be,
+			// within the grace period; then it stays spent at its first use).
+			if _, err := tx.ExecContext(ctx, "UPDATE auth_refresh_tokens SET used_at = ? WHERE id = ? AND used_at = 0", ms(now), r.tokenID); err != nil {
+				return err
+			}
+		} else {
+			var err error
+			if g, err = o.newGrant(req); err != nil {
+				return err
+			}
+			scopes = g.Scopes
+			if err := st.insertGrant(ctx, tx, g); err != nil {
+				return fmt.Errorf("store grant: %w", err)
+			}
+		}
+		_, err := tx.ExecContext(ctx, "INSERT INTO auth_refresh_tokens (id, grant_id, secret_hash, scopes, used_at, created_at, expires_at) VALUES (?, ?, ?, ?, 0, ?, ?)",
+			rtID, g.ID, hashToken(secret), joinList(scopes), ms(now), ms(g.ExpiresAt))
+		return err
+	})
+	if err != nil {
+		return "", "", time.Time{}, err
+	}
+	return accessTokenID(g.ID), rtID + "." + secret, exp, nil
+}
+
+// refreshToken looks a presented refresh token up: the token, its grant,
+// and whether it is usable.
+func (s *Service) refreshToken(ctx context.Context, token string) (rtID string, scopes []string, usedAt time.Time, g grant, err error) {
+	id, secret, ok := strings.Cut(token, ".")
+	if !ok || len(id) > 64 || secret == "" {
+		return "", nil, time.Time{}, grant{}, op.ErrInvalidRefreshToken
+	}
+	var gid, hash, sc string
+	var used, exp int64
+	err = s.store.db.Writer().QueryRowContext(ctx, "SELECT grant_id, secret_hash, scopes, used_at, expires_at FROM auth_refresh_tokens WHERE id = ?", id).Scan(&gid, &hash, &sc, &used, &exp)
+	if err != nil || subtle.ConstantTimeCompare([]byte(hash), []byte(hashToken(secret))) != 1 || time.Now().After(fromMS(exp)) {
+		return "", nil, time.Time{}, grant{}, op.ErrInvalidRefreshToken
+	}
+	g, err = s.store.grantByID(ctx, s.store.db.Writer(), gid)
+	if err != nil {
+		return "", nil, time.Time{}, grant{}, op.ErrInvalidRefreshToken
+	}
+	return id, splitList(sc), fromMS(used), g, nil
+}
+
+// TokenRequestByRefreshToken applies rotation's reuse detection: a spent
+// token presented within auth.refresh_grace of its first use still
+// refreshes (concurrent refreshes, a lost response); later, it is taken
+// for a stolen copy and the whole family (the grant) is revoked.
+func (o *opStorage) TokenRequestByRefreshToken(ctx context.Context, token string) (op.RefreshTokenRequest, error) {
+	id, scopes, usedAt, g, err := o.s.refreshToken(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	if g.Revoked {
+		return nil, op.ErrInvalidRefreshToken
+	}
+	if !usedAt.IsZero() && time.Since(usedAt) > o.s.cfg.RefreshGrace {
+		if err := o.s.store.revokeGrant(ctx, o.s.store.db.Writer(), g.ID); err != nil {
+			return nil, err
+		}
+		o.s.log.Warn("refresh token reused after rotation; its family is revoked", "grant", g.ID, "client", g.ClientID)
+		return nil, op.ErrInvalidRefreshToken
+	}
+	if _, err := o.s.store.UserByID(ctx, g.UserID); err != nil {
+		return nil, op.ErrInvalidRefreshToken
+	}
+	return &refreshRequest{g: g, tokenID: id, scopes: scopes}, nil
+}
+
+func (o *opStorage) TerminateSession(ctx context.Context, userID, clientID string) error {
+	if userID == "" {
+		return nil
+	}
+	if _, err := o.s.store.db.Writer().ExecContext(ctx, "DELETE FROM auth_sessions WHERE user_id = ?", userID); err != nil {
+		return err
+	}
+	return o.s.store.revokeUserGrants(ctx, userID, clientID)
+}
+
+// RevokeToken implements RFC 7009: a refresh token revokes its grant (and
+// so the access tokens issued from it); an access token goes on the
+// revoked list until it expires. Unknown tokens are not an error.
+func (o *opStorage) RevokeToken(ctx context.Context, tokenOrID, userID, clientID string) *oidc.Error {
+	st := o.s.store
+	if userID == "" {
+		_, _, _, g, err := o.s.refreshToken(ctx, tokenOrID)
+		if err != nil {
+			return nil
+		}
+		if g.ClientID != clientID {
+			return oidc.ErrInvalidClient().WithDescription("the token was not issued to this client")
+		}
+		if err := st.revokeGrant(ctx, st.db.Writer(), g.ID); err != nil {
+			return oidc.ErrServerError()
+		}
+		return nil
+	}
+	// An access token (its jti).
+	gid := grantOf(tokenOrID)
+	if gid == "cc" {
+		if userID != clientID {
+			return oidc.ErrInvalidClient().WithDescription("the token was not issued to this client")
+		}
+	} else if g, err := st.grantByID(ctx, st.db.Writer(), gid); err == nil && g.ClientID != clientID {
+		return oidc.ErrInvalidClient().WithDescription("the token was not issued to this client")
+	}
+	if err := st.revokeAccessToken(ctx, tokenOrID, time.Now().Add(o.s.cfg.AccessTokenTTL+time.Minute)); err != nil {
+		return oidc.ErrServerError()
+	}
+	return nil
+}
+
+func (o *opStorage) GetRefreshTokenInfo(ctx context.Context, clientID, token string) (string, string, error) {
+	_, _, _, g, err := o.s.refreshToken(ctx, token)
+	if err != nil || g.ClientID != clientID {
+		return "", "", op.ErrInvalidRefreshToken
+	}
+	// RevokeToken gets the token itself back with no user (op passes a
+	// token ID and a user only for access tokens), and revokes its grant.
+	return "", token, nil
+}
+
+// --- keys
+
+func (o *opStorage) SigningKey(context.Context) (op.SigningKey, error) { return o.s.keys.Signing() }
+func (o *opStorage) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorithm, error) {
+	return []jose.SignatureAlgorithm{jose.RS256}, nil
+}
+func (o *opStorage) KeySet(context.Context) ([]op.Key, error) {
+	var out []op.Key
+	for _, k := range o.s.keys.Public() {
+		out = append(out, k)
+	}
+	return out, nil
+}
+
+// --- clients
+
+func (o *opStorage) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
+	c, err := o.s.store.ClientByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &opClient{c: c, s: o.s}, nil
+}
+
+func (o *opStorage) AuthorizeClientIDSecret(ctx context.Context, id, secret string) error {
+	_, err := o.s.authenticateClient(ctx, id, secret)
+	return err
+}
+
+// authenticateClient checks a confidential client's secret in constant time.
+func (s *Service) authenticateClient(ctx context.Context, id, secret string) (Client, error) {
+	c, err := s.store.ClientByID(ctx, id)
+	if err != nil || c.Public || subtle.ConstantTimeCompare([]byte(c.secretHash), []byte(hashToken(secret))) != 1 {
+		return Client{}, errors.New("invalid client credentials")
+	}
+	return c, nil
+}
+
+func (o *opStorage) ClientCredentials(ctx context.Context, id, secret string) (op.Client, error) {
+	c, err := o.s.authenticateClient(ctx, id, secret)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(c.GrantTypes, string(oidc.GrantTypeClientCredentials)) {
+		return nil, oidc.ErrUnauthorizedClient()
+	}
+	return &opClient{c: c, s: o.s}, nil
+}
+
+func (o *opStorage) ClientCredentialsTokenRequest(ctx context.Context, id string, scopes []string) (op.TokenRequest, error) {
+	c, err := o.s.store.ClientByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(scopes) == 0 {
+		scopes = c.Scopes
+	}
+	granted := grantedScopes(scopes, c.Scopes, nil, false)
+	// openid and friends describe a person; a service token has none.
+	granted = slices.DeleteFunc(granted, func(s string) bool {
+		return s == "openid" || s == "profile" || s == "email" || s == "offline_access"
+	})
+	return &clientCredentialsRequest{clientID: id, scopes: granted}, nil
+}
+
+// --- device authorization (RFC 8628)
+
+func (o *opStorage) StoreDeviceAuthorization(ctx context.Context, clientID, deviceCode, userCode string, expires time.Time, scopes []string) error {
+	_, err := o.s.store.db.Writer().ExecContext(ctx, "INSERT INTO auth_devices (device_hash, user_code, client_id, scopes, state, user_id, auth_time, expires_at) VALUES (?, ?, ?, ?, 'pending', '', 0, ?)",
+		hashToken(deviceCode), userCode, clientID, joinList(scopes), ms(expires))
+	if db.IsDuplicate(err) {
+		return op.ErrDuplicateUserCode
+	}
+	return err
+}
+
+// GetDeviceAuthorizatonState answers the device's polls; an approved
+// authorization is handed out once (the code is spent).
+func (o *opStorage) GetDeviceAuthorizatonState(ctx context.Context, clientID, deviceCode string) (*op.DeviceAuthorizationState, error) {
+	st := o.s.store
+	h := hashToken(deviceCode)
+	var cid, scopes, state, user string
+	var at, exp int64
+	err := st.db.Writer().QueryRowContext(ctx, "SELECT client_id, scopes, state, user_id, auth_time, expires_at FROM auth_devices WHERE device_hash = ?", h).
+		Scan(&cid, &scopes, &state, &user, &at, &exp)
+	if err != nil || cid != clientID {
+		return nil, errors.New("unknown device code")
+	}
+	ds := &op.DeviceAuthorizationState{ClientID: cid, Audience: audience(cid), Scopes: splitList(scopes), Expires: fromMS(exp)}
+	switch state {
+	case "denied":
+		ds.Denied = true
+	case "approved":
+		res, err := st.db.Writer().ExecContext(ctx, "UPDATE auth_devices SET state = 'spent' WHERE device_hash = ? AND state = 'approved'", h)
+		if err != nil {
+			return nil, err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return nil, errors.New("device code already used")
+		}
+		ds.Done, ds.Subject, ds.AMR, ds.AuthTime = true, user, []string{"pwd"}, fromMS(at)
+	case "spent":
+		return nil, errors.New("device code already used")
+	}
+	return ds, nil
+}
+
+// --- user info and claims
+
+func (o *opStorage) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, string, string, []string) error {
+	return nil
+}
+
+func (o *opStorage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInfo, req op.IDTokenRequest, scopes []string) error {
+	u, err := o.s.store.UserByID(ctx, req.GetSubject())
+	if err != nil {
+		return err
+	}
+	fillUserinfo(info, u, scopes)
+	return nil
+}
+
+func fillUserinfo(info *oidc.UserInfo, u User, scopes []string) {
+	info.Subject = u.ID
+	if slices.Contains(scopes, oidc.ScopeEmail) {
+		info.Email, info.EmailVerified = u.Email, oidc.Bool(u.EmailVerified)
+		// Said even when false (the library's field omits false): an
+		// unverified address does not block sign-in, and clients must see it.
+		info.AppendClaims("email_verified", u.EmailVerified)
+	}
+	if slices.Contains(scopes, oidc.ScopeProfile) {
+		info.Name, info.PreferredUsername = u.Name, u.Email
+	}
+}
+
+// activeToken checks what the signature cannot: the token's grant and the
+// token itself are not revoked, its user still exists.
+func (s *Service) activeToken(ctx context.Context, jti, subject string) (grant, bool) {
+	st := s.store
+	if revoked, err := st.accessTokenRevoked(ctx, jti); err != nil || revoked {
+		return grant{}, false
+	}
+	gid := grantOf(jti)
+	if gid == "cc" {
+		if _, err := st.ClientByID(ctx, subject); err != nil {
+			return grant{}, false
+		}
+		return grant{ClientID: subject}, true
+	}
+	g, err := st.grantByID(ctx, st.db.Reader(), gid)
+	if err != nil || g.Revoked || g.UserID != subject {
+		return grant{}, false
+	}
+	if _, err := st.UserByID(ctx, subject); err != nil {
+		return grant{}, false
+	}
+	return g, true
+}
+
+func (o *opStorage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo, tokenID, subject, _ string) error {
+	claims, ok := claimsFrom(ctx)
+	if !ok || claims.JTI != tokenID {
+		return oidc.ErrInvalidRequest().WithDescription("access token invalid")
+	}
+	g, ok := o.s.activeToken(ctx, tokenID, subject)
+	if !ok || g.UserID == "" {
+		return oidc.ErrAccessDenied().WithDescription("access token invalid")
+	}
+	u, err := o.s.store.UserByID(ctx, subject)
+	if err != nil {
+		return oidc.ErrAccessDenied().WithDescription("access token invalid")
+	}
+	fillUserinfo(info, u, claims.Scopes)
+	return nil
+}
+
+func (o *opStorage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.IntrospectionResponse, tokenID, subject, _ string) error {
+	claims, ok := claimsFrom(ctx)
+	if !ok || claims.JTI != tokenID {
+		return errors.New("token inactive")
+	}
+	if _, ok := o.s.activeToken(ctx, tokenID, subject); !ok {
+		return errors.New("token inactive")
+	}
+	resp.Scope = claims.Scopes
+	resp.ClientID = claims.ClientID
+	resp.TokenType = oidc.BearerToken
+	resp.Expiration = oidc.FromTime(claims.Expiry)
+	resp.IssuedAt = oidc.FromTime(claims.IssuedAt)
+	resp.NotBefore = oidc.FromTime(claims.NotBefore)
+	resp.Subject = claims.Subject
+	resp.Audience = claims.Audience
+	resp.Issuer = claims.Issuer
+	resp.JWTID = claims.JTI
+	resp.Claims = map[string]any{"roles": claims.Roles}
+	return nil
+}
+
+func (o *opStorage) GetPrivateClaimsFromScopes(ctx context.Context, userID, clientID string, scopes []string) (map[string]any, error) {
+	return nil, nil
+}
+
+// GetPrivateClaimsFromRequest adds the contract's scope and roles claims.
+func (o *opStorage) GetPrivateClaimsFromRequest(ctx context.Context, req op.TokenRequest, _ []string) (map[string]any, error) {
+	roles := []string{}
+	if _, service := req.(*clientCredentialsRequest); !service {
+		u, err := o.s.store.UserByID(ctx, req.GetSubject())
+		if err != nil {
+			return nil, oidc.ErrInvalidGrant()
+		}
+		roles = u.Roles
+	}
+	return map[string]any{"scope": joinList(req.GetScopes()), "roles": roles}, nil
+}
+
+func (o *opStorage) GetKeyByIDAndClientID(context.Context, string, string) (*jose.JSONWebKey, error) {
+	return nil, errors.New("JWT client authentication is not supported")
+}
+
+func (o *opStorage) ValidateJWTProfileScopes(context.Context, string, []string) ([]string, error) {
+	return nil, errors.New("the JWT profile grant is not supported")
+}
+
+func (o *opStorage) Health(ctx context.Context) error { return o.s.store.db.Ping(ctx) }
+
+// --- client adapter
+
+type opClient struct {
+	c Client
+	s *Service
+}
+
+func (c *opClient) GetID() string                    { return c.c.ID }
+func (c *opClient) RedirectURIs() []string           { return c.c.RedirectURIs }
+func (c *opClient) PostLogoutRedirectURIs() []string { return c.c.PostLogoutRedirectURIs }
+func (c *opClient) ApplicationType() op.ApplicationType {
+	if c.c.Public {
+		return op.ApplicationTypeUserAgent
+	}
+	return op.ApplicationTypeWeb
+}
+func (c *opClient) AuthMethod() oidc.AuthMethod {
+	if c.c.Public {
+		return oidc.AuthMethodNone
+	}
+	return oidc.AuthMethodBasic
+}
+func (c *opClient) ResponseTypes() []oidc.ResponseType {
+	return []oidc.ResponseType{oidc.ResponseTypeCode}
+}
+func (c *opClient) GrantTypes() []oidc.GrantType {
+	out := make([]oidc.GrantType, len(c.c.GrantTypes))
+	for i, g := range c.c.GrantTypes {
+		out[i] = oidc.GrantType(g)
+	}
+	return out
+}
+func (c *opClient) LoginURL(id string) string           { return "/id/login?authRequestID=" + id }
+func (c *opClient) AccessTokenType() op.AccessTokenType { return op.AccessTokenTypeJWT }
+func (c *opClient) IDTokenLifetime() time.Duration      { return c.s.cfg.IDTokenTTL }
+
+// DevMode lets an operator register http:// redirect URIs (localhost, the
+// dev issuer). Matching stays exact: op compares the whole URI first.
+func (c *opClient) DevMode() bool { return true }
+func (c *opClient) RestrictAdditionalIdTokenScopes() func([]string) []string {
+	return func(s []string) []string { return s }
+}
+func (c *opClient) RestrictAdditionalAccessTokenScopes() func([]string) []string {
+	return func(s []string) []string { return s }
+}
+func (c *opClient) IsScopeAllowed(scope string) bool     { return slices.Contains(c.c.Scopes, scope) }
+func (c *opClient) IDTokenUserinfoClaimsAssertion() bool { return true }
+func (c *opClient) ClockSkew() time.Duration             { return 0 }
