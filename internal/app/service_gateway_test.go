@@ -29,12 +29,14 @@ func issuer(t *testing.T) *authtest.Issuer {
 
 func bearer(tok string) []string { return []string{"Authorization", "Bearer " + tok} }
 
-// In "all" mode the gateway fronts the listener: it checks the issuer's
-// JWTs and the route's scopes, calls the services in process, and sets the
-// security headers; the static admin token still works.
+// With the services in the same process the gateway fronts the listener:
+// it checks the issuer's JWTs and the route's scopes, calls the services in
+// process, and sets the security headers; the static admin token still
+// works. The issuer is another process (no auth target here: with it, the
+// verifier reads the process's own keyring, see TestAllModeTokens).
 func TestGatewayFrontsAllMode(t *testing.T) {
 	iss := issuer(t)
-	in := apptest.Start(t, map[string]string{"auth.issuer": iss.URL})
+	in := apptest.Start(t, map[string]string{"auth.issuer": iss.URL, "target": "gateway,inventory,actor,customer,config"})
 	editor := iss.Mint(authtest.Claims{Subject: "op-1", Scope: "catalog:write", Roles: []string{"operator"}})
 	customer := iss.Mint(authtest.Claims{Subject: "u-1", Scope: "openid account", Roles: []string{"customer"}})
 	body := map[string]any{"kind": "movie", "title": "Alien", "start_year": 1979}
