@@ -46,14 +46,19 @@ type Sink interface {
 	// BirthDate, DeathDate, Professions and KnownFor are written; the rest
 	// (biography, places, images) is kept.
 	People(ctx context.Context, people []actor.Person) error
-	// Credits upserts credits from title.crew and title.principals, keyed by
-	// (TitleID, PersonID, Department) or (TitleID, PersonID, Job): a
-	// director or writer has the same department and job in both files, so
-	// either key makes them one credit, and the later write (principals,
-	// which carries the billing order and characters) wins. A batch never
-	// holds two credits with the same (TitleID, PersonID, Department), and
-	// never splits one title's credits.
-	Credits(ctx context.Context, credits []actor.Credit) error
+	// Credits writes credits from title.crew and title.principals, keyed
+	// by (TitleID, PersonID, Job), in one transaction. A credit of set is
+	// inserted or replaces the stored one; a credit of add is inserted only
+	// when its key is not stored and otherwise changes nothing. title.crew
+	// lists every director and writer in order, so its credits go in set;
+	// title.principals names some of them again (with the same job) in its
+	// own billing order, so its directors and writers go in add and only
+	// fill in those title.crew lacks; its other credits go in set. That way
+	// a director or writer is one credit whose order does not depend on
+	// which file was loaded last, and a re-import rewrites nothing. A batch
+	// never holds two credits with the same (TitleID, PersonID,
+	// Department), and never splits one title's credits.
+	Credits(ctx context.Context, set, add []actor.Credit) error
 	// Finish is called once when the import stops, done or not, so that
 	// the stores can refresh what depends on the whole load (search
 	// indexes, caches, a "catalog imported" event).

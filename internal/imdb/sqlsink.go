@@ -23,7 +23,7 @@ type TitleStore interface {
 // PersonStore is what the importer needs of the actor service's store.
 type PersonStore interface {
 	UpsertPeople(ctx context.Context, people []actor.Record) error
-	UpsertCredits(ctx context.Context, credits []actor.Credit) error
+	UpsertCredits(ctx context.Context, set, add []actor.Credit) error
 }
 
 // Finisher is implemented by a store that has work to do once a bulk load
@@ -153,8 +153,8 @@ func (s *SQLSink) People(ctx context.Context, b []actor.Person) error {
 }
 
 // Credits implements Sink.
-func (s *SQLSink) Credits(ctx context.Context, b []actor.Credit) error {
-	return s.people.UpsertCredits(ctx, b)
+func (s *SQLSink) Credits(ctx context.Context, set, add []actor.Credit) error {
+	return s.people.UpsertCredits(ctx, set, add)
 }
 
 // Finish implements Sink: it lets each store that wants to finish a bulk load.
