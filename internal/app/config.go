@@ -10,6 +10,7 @@ import (
 	"github.com/cdlc/cdlc/internal/platform/errs"
 	"github.com/cdlc/cdlc/internal/platform/events"
 	"github.com/cdlc/cdlc/internal/platform/httpx"
+	"github.com/cdlc/cdlc/internal/platform/rpc"
 	"github.com/cdlc/cdlc/internal/platform/telemetry"
 )
 
@@ -36,6 +37,9 @@ type Config struct {
 	// Peers are the base URLs of services running in other processes
 	// (peers.inventory=http://inventory:8080), called over gRPC.
 	Peers map[string]string `koanf:"peers"`
+	// RPC says how patiently peers are called: per-attempt timeout,
+	// retries of reads, circuit breaker (one per peer).
+	RPC rpc.ClientConfig `koanf:"rpc"`
 
 	// Features are free-form switches that change while running.
 	Features map[string]string `koanf:"features" reload:"true"`
@@ -99,6 +103,7 @@ func Defaults() Config {
 		Remote:       RemoteConfig{App: "cdlc", Profile: "default"},
 		Features:     map[string]string{},
 		Peers:        map[string]string{},
+		RPC:          rpc.DefaultClientConfig(),
 	}
 }
 
@@ -141,6 +146,9 @@ func (c *Config) Validate() error {
 		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
 			return errs.Invalid("peers."+name, "must be an http(s) base URL such as http://inventory:8080, got %q", u)
 		}
+	}
+	if err := c.RPC.Validate("rpc"); err != nil {
+		return err
 	}
 	if c.ConfigServer.CacheTTL <= 0 {
 		return errs.Invalid("config_server.cache_ttl", "must be a positive duration such as 1m")

@@ -8,24 +8,47 @@ import (
 	"strings"
 	"time"
 
+	"connectrpc.com/connect"
+
 	actorgrpc "github.com/cdlc/cdlc/internal/actor/grpcapi"
 	inventorygrpc "github.com/cdlc/cdlc/internal/inventory/grpcapi"
+	"github.com/cdlc/cdlc/internal/platform/resilience"
+	"github.com/cdlc/cdlc/internal/platform/rpc"
 )
 
 // connectPeers points the in-process service handles of services that do
 // not run here at their gRPC clients, for those with a peer URL. This is
 // the one place where the deployment shape is decided: service code calls
 // a.Inventory or a.Actor and cannot tell local from remote.
+//
+// Every call to a peer goes through its circuit breaker, with a timeout
+// per attempt, and reads are retried with backoff (rpc.Peer, tuned by
+// rpc.*): a peer that is down costs its callers one fast 503 with
+// Retry-After rather than a hung request each.
 func (a *App) connectPeers(running []string) {
-	peers := a.Config().Peers
-	hc := &http.Client{Timeout: 10 * time.Second}
-	if u, ok := peers["inventory"]; ok && !slices.Contains(running, "inventory") {
-		a.Inventory = inventorygrpc.NewClient(hc, u)
-		a.Health.Add("peer:inventory", peerAlive(hc, u))
+	cfg := a.Config()
+	// Each attempt has the deadline rpc.timeout (the interceptor's); the
+	// client's own timeout is a backstop for anything else (readiness).
+	hc := &http.Client{Timeout: cfg.RPC.Timeout + time.Second}
+	metrics := resilience.NewBreakerMetrics()
+	registered := false
+	peer := func(name string) (string, []connect.ClientOption, bool) {
+		u, ok := cfg.Peers[name]
+		if !ok || slices.Contains(running, name) {
+			return "", nil, false
+		}
+		if !registered {
+			a.Registry.MustRegister(metrics)
+			registered = true
+		}
+		a.Health.Add("peer:"+name, peerAlive(hc, u))
+		return u, rpc.NewPeer(name, cfg.RPC, metrics).ClientOptions(), true
 	}
-	if u, ok := peers["actor"]; ok && !slices.Contains(running, "actor") {
-		a.Actor = actorgrpc.NewClient(hc, u)
-		a.Health.Add("peer:actor", peerAlive(hc, u))
+	if u, opts, ok := peer("inventory"); ok {
+		a.Inventory = inventorygrpc.NewClient(hc, u, opts...)
+	}
+	if u, opts, ok := peer("actor"); ok {
+		a.Actor = actorgrpc.NewClient(hc, u, opts...)
 	}
 }
 

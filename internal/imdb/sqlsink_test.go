@@ -151,6 +151,9 @@ func TestImportThroughput(t *testing.T) {
 	cfg := dbtest.SQLiteConfig(t)
 	if os.Getenv("CDLC_IMDB_BENCH_DRIVER") == "mysql" {
 		cfg = dbtest.MySQLConfig(t)
+		if v := os.Getenv("CDLC_IMDB_BENCH_DSN_EXTRA"); v != "" {
+			cfg.DSN += v
+		}
 	}
 	t.Logf("driver %s", cfg.Driver)
 	sink, err := imdb.OpenSQLSink(context.Background(), cfg, imdb.CatalogStores)
@@ -167,8 +170,10 @@ func TestImportThroughput(t *testing.T) {
 	if os.Getenv("CDLC_IMDB_BENCH_TWICE") != "" {
 		runs = 2
 	}
+	// CDLC_IMDB_BENCH_BATCH sets the rows per transaction.
+	batch, _ := strconv.Atoi(os.Getenv("CDLC_IMDB_BENCH_BATCH"))
 	for run := 1; run <= runs; run++ {
-		sum, _, err := importDir(t, context.Background(), dir, s, imdb.Options{})
+		sum, _, err := importDir(t, context.Background(), dir, s, imdb.Options{BatchSize: batch})
 		require.NoError(t, err)
 		var b strings.Builder
 		sum.Print(&b)
