@@ -170,6 +170,7 @@ func TestImportThroughput(t *testing.T) {
 	if os.Getenv("CDLC_IMDB_BENCH_TWICE") != "" {
 		runs = 2
 	}
+	defer imdb.TuneGC()() // as cdlc import does
 	// CDLC_IMDB_BENCH_BATCH sets the rows per transaction.
 	batch, _ := strconv.Atoi(os.Getenv("CDLC_IMDB_BENCH_BATCH"))
 	for run := 1; run <= runs; run++ {
