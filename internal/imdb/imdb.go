@@ -27,7 +27,8 @@ import (
 // Sink receives what the importer read, one batch per call. Each call is
 // expected to be atomic (one transaction) and idempotent: writing the same
 // batch twice leaves the same state as writing it once. The importer calls
-// one method at a time, never concurrently.
+// one method at a time, never concurrently, unless the Sink is a
+// ConcurrentSink.
 type Sink interface {
 	// Titles upserts titles from title.basics, keyed by ID. Only the columns
 	// IMDb supplies are written (Kind, Title, OriginalTitle, Adult,
@@ -63,6 +64,17 @@ type Sink interface {
 	// the stores can refresh what depends on the whole load (search
 	// indexes, caches, a "catalog imported" event).
 	Finish(ctx context.Context) error
+}
+
+// ConcurrentSink is a Sink that takes up to Writers calls at once, of the
+// same method, each in its own transaction. The batches of one call never
+// share a title's rows in the files that group them (title.crew,
+// title.principals); in the other files a key stands on one row (IMDb's
+// files have unique keys), so concurrent batches do not write the same
+// row. A sink that may deadlock under such writes retries the call.
+type ConcurrentSink interface {
+	Sink
+	Writers() int
 }
 
 // Episode links an episode to its series (title.episode).

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -527,4 +528,52 @@ func TestProgressLines(t *testing.T) {
 			require.NotContains(t, log, "\r")
 		}
 	}
+}
+
+// concurrentSink takes up to three batches at once; its first Titles
+// call finishes only after the second one has (so batches complete out of
+// order).
+type concurrentSink struct {
+	*imdbtest.Sink
+	calls          atomic.Int32
+	inflight, peak atomic.Int32
+	second         chan struct{}
+}
+
+func (s *concurrentSink) Writers() int { return 3 }
+
+func (s *concurrentSink) Titles(ctx context.Context, b []inventory.Title) error {
+	n := s.inflight.Add(1)
+	defer s.inflight.Add(-1)
+	for p := s.peak.Load(); n > p && !s.peak.CompareAndSwap(p, n); p = s.peak.Load() {
+	}
+	switch s.calls.Add(1) {
+	case 1:
+		select {
+		case <-s.second:
+		case <-time.After(10 * time.Second):
+			return errors.New("the second batch was not written while the first was")
+		}
+	case 2:
+		defer close(s.second)
+	}
+	return s.Sink.Titles(ctx, b)
+}
+
+// A ConcurrentSink gets batches at once, at most Writers of them, and the
+// import still counts and checkpoints every row.
+func TestConcurrentSinkWritesBatchesAtOnce(t *testing.T) {
+	dir, cps := t.TempDir(), t.TempDir()
+	_, err := imdbtest.Synth(dir, 2000, false)
+	require.NoError(t, err)
+	sink := &concurrentSink{Sink: imdbtest.NewSink(), second: make(chan struct{})}
+	sum, log, err := importDir(t, context.Background(), dir, sink, imdb.Options{BatchSize: 100, CheckpointDir: cps, Tables: []string{imdb.TitleBasics}})
+	require.NoError(t, err, log)
+	require.EqualValues(t, 2000, stats(t, sum, imdb.TitleBasics).Written)
+	require.Len(t, sink.TitleByID, 2000)
+	require.LessOrEqual(t, sink.peak.Load(), int32(3))
+	require.GreaterOrEqual(t, sink.peak.Load(), int32(2))
+	sum, _, err = importDir(t, context.Background(), dir, sink, imdb.Options{BatchSize: 100, CheckpointDir: cps, Resume: true, Tables: []string{imdb.TitleBasics}})
+	require.NoError(t, err)
+	require.Equal(t, imdb.StatusAlreadyDone, stats(t, sum, imdb.TitleBasics).Status)
 }
