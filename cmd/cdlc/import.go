@@ -120,6 +120,7 @@ directory (nothing was written).`,
 			return fmt.Errorf("import imdb: %w", err)
 		}
 		defer closer.Close()
+		defer imdb.TuneGC()()
 		sum, err := imdb.Import(cmd.Context(), os.DirFS(dir), sink, opt)
 		if errs.Is(err, errs.KindInvalid) {
 			return usageError("%s", oneLine(err))

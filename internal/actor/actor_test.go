@@ -59,14 +59,6 @@ func TestValidateCredit(t *testing.T) {
 	require.Equal(t, "c.person_id", errs.FieldOf(actor.ValidateCredit("c", bad)))
 }
 
-func TestParseAppends(t *testing.T) {
-	got, err := actor.ParseAppends("query.append", "images, credits,images,")
-	require.NoError(t, err)
-	require.Equal(t, []string{"credits", "images"}, got)
-	_, err = actor.ParseAppends("query.append", "credits,awards")
-	require.Equal(t, "query.append", errs.FieldOf(err))
-}
-
 func TestNewPersonID(t *testing.T) {
 	id := actor.NewPersonID()
 	require.Regexp(t, actor.PersonID, id)

@@ -178,24 +178,6 @@ func ValidatePersonID(field, id string) error {
 	return nil
 }
 
-// ParseAppends checks a comma-separated append list and returns it sorted
-// and without repeats.
-func ParseAppends(field, s string) ([]string, error) {
-	var out []string
-	for _, a := range strings.Split(s, ",") {
-		a = strings.TrimSpace(a)
-		if a == "" {
-			continue
-		}
-		if !slices.Contains(Appends, a) {
-			return nil, errs.Invalid(field, "unknown append %q; one of %s", a, strings.Join(Appends, ", "))
-		}
-		out = append(out, a)
-	}
-	slices.Sort(out)
-	return slices.Compact(out), nil
-}
-
 // Details returns a person with the appended resources.
 func (s *Server) Details(ctx context.Context, id string, appends []string) (Details, error) {
 	if err := ValidatePersonID("path.id", id); err != nil {

@@ -52,8 +52,10 @@ type Store interface {
 
 	// UpsertPeople writes people in bulk (the importer). See sqlstore.
 	UpsertPeople(ctx context.Context, rs []Record) error
-	// UpsertCredits writes credits in bulk (the importer). See sqlstore.
-	UpsertCredits(ctx context.Context, cs []Credit) error
+	// UpsertCredits writes credits in bulk (the importer): those of set
+	// are inserted or updated, those of add only inserted when their key
+	// is not stored. See sqlstore.
+	UpsertCredits(ctx context.Context, set, add []Credit) error
 }
 
 // SearchQuery is a search for people.

@@ -11,6 +11,7 @@ import (
 	"github.com/cdlc/cdlc/internal/platform/errs"
 	"github.com/cdlc/cdlc/internal/platform/events"
 	"github.com/cdlc/cdlc/internal/platform/httpx"
+	"github.com/cdlc/cdlc/internal/platform/rpc"
 	"github.com/cdlc/cdlc/internal/platform/telemetry"
 )
 
@@ -38,6 +39,9 @@ type Config struct {
 	// Peers are the base URLs of services running in other processes
 	// (peers.inventory=http://inventory:8080), called over gRPC.
 	Peers map[string]string `koanf:"peers"`
+	// RPC says how patiently peers are called: per-attempt timeout,
+	// retries of reads, circuit breaker (one per peer).
+	RPC rpc.ClientConfig `koanf:"rpc"`
 
 	// Features are free-form switches that change while running.
 	Features map[string]string `koanf:"features" reload:"true"`
@@ -154,6 +158,7 @@ func Defaults() Config {
 		Remote:       RemoteConfig{App: "cdlc", Profile: "default"},
 		Features:     map[string]string{},
 		Peers:        map[string]string{},
+		RPC:          rpc.DefaultClientConfig(),
 	}
 }
 
@@ -223,6 +228,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.Gateway.Validate(); err != nil {
+		return err
+	}
+	if err := c.RPC.Validate("rpc"); err != nil {
 		return err
 	}
 	if c.ConfigServer.CacheTTL <= 0 {

@@ -9,35 +9,57 @@ import (
 	"strings"
 	"time"
 
+	"connectrpc.com/connect"
+
 	actorgrpc "github.com/cdlc/cdlc/internal/actor/grpcapi"
 	customergrpc "github.com/cdlc/cdlc/internal/customer/grpcapi"
 	inventorygrpc "github.com/cdlc/cdlc/internal/inventory/grpcapi"
+	"github.com/cdlc/cdlc/internal/platform/resilience"
+	"github.com/cdlc/cdlc/internal/platform/rpc"
 )
 
 // connectPeers points the in-process service handles of services that do
 // not run here at their gRPC clients, for those with a peer URL. This is
 // the one place where the deployment shape is decided: service code calls
 // a.Inventory, a.Actor or a.Customer and cannot tell local from remote.
+//
+// Every call to a peer goes through its circuit breaker, with a timeout
+// per attempt, and reads are retried with backoff (rpc.Peer, tuned by
+// rpc.*): a peer that is down costs its callers one fast 503 with
+// Retry-After rather than a hung request each.
 func (a *App) connectPeers(running []string) {
-	peers := a.Config().Peers
-	hc := &http.Client{Timeout: 10 * time.Second}
-	if u, ok := peers["inventory"]; ok && !slices.Contains(running, "inventory") {
-		a.Inventory = inventorygrpc.NewClient(hc, u)
-	}
-	if u, ok := peers["actor"]; ok && !slices.Contains(running, "actor") {
-		a.Actor = actorgrpc.NewClient(hc, u)
-	}
-	// Readiness covers every peer this process calls (over gRPC, or through
-	// the gateway's proxy), in a stable order.
-	names := slices.Sorted(maps.Keys(peers))
-	for _, name := range names {
-		if !slices.Contains(running, name) {
-			a.Health.Add("peer:"+name, peerAlive(hc, peers[name]))
+	cfg := a.Config()
+	// Each attempt has the deadline rpc.timeout (the interceptor's); the
+	// client's own timeout is a backstop for anything else (readiness).
+	hc := &http.Client{Timeout: cfg.RPC.Timeout + time.Second}
+	metrics := resilience.NewBreakerMetrics()
+	registered := false
+	peer := func(name string) (string, []connect.ClientOption, bool) {
+		u, ok := cfg.Peers[name]
+		if !ok || slices.Contains(running, name) {
+			return "", nil, false
 		}
+		if !registered {
+			a.Registry.MustRegister(metrics)
+			registered = true
+		}
+		a.Health.Add("peer:"+name, peerAlive(hc, u))
+		return u, rpc.NewPeer(name, cfg.RPC, metrics).ClientOptions(), true
 	}
-	if u, ok := peers["customer"]; ok && !slices.Contains(running, "customer") {
-		a.Customer = customergrpc.NewClient(hc, u)
-		a.Health.Add("peer:customer", peerAlive(hc, u))
+	if u, opts, ok := peer("inventory"); ok {
+		a.Inventory = inventorygrpc.NewClient(hc, u, opts...)
+	}
+	if u, opts, ok := peer("actor"); ok {
+		a.Actor = actorgrpc.NewClient(hc, u, opts...)
+	}
+	if u, opts, ok := peer("customer"); ok {
+		a.Customer = customergrpc.NewClient(hc, u, opts...)
+	}
+	// The gateway proxies to the other peers: readiness covers them too.
+	for _, name := range slices.Sorted(maps.Keys(cfg.Peers)) {
+		if !slices.Contains(running, name) && !slices.Contains([]string{"inventory", "actor", "customer"}, name) {
+			a.Health.Add("peer:"+name, peerAlive(hc, cfg.Peers[name]))
+		}
 	}
 }
 

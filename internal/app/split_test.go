@@ -1,6 +1,11 @@
 package app_test
 
 import (
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -49,4 +54,66 @@ func TestSplitServicesCallEachOtherOverGRPC(t *testing.T) {
 	res = titles.Do("GET", "/api/v1/discover/titles?with_person="+brando.ID, nil)
 	require.Equal(t, 200, res.Status, string(res.Body))
 	require.Contains(t, string(res.Body), godfather.ID, "with_person asks the actor service over gRPC")
+}
+
+// A peer that fails costs its callers little: reads are retried a few
+// times, then the peer's circuit breaker opens and calls fail at once,
+// without reaching the peer, as a 503 problem whose Retry-After says when
+// the breaker lets a call through again.
+func TestFailingPeerTripsItsBreaker(t *testing.T) {
+	var calls atomic.Int64
+	peer := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/healthz" {
+			return
+		}
+		calls.Add(1)
+		http.Error(w, "overloaded", http.StatusServiceUnavailable)
+	}))
+	defer peer.Close()
+	titles := apptest.Start(t, map[string]string{
+		"target": "inventory", "peers.actor": peer.URL,
+		"rpc.attempts": "3", "rpc.breaker_failures": "3", "rpc.breaker_open": "1m",
+		"rpc.backoff_initial": "1ms", "rpc.backoff_max": "2ms",
+	})
+	godfather := createTitle(t, titles, map[string]any{"kind": "movie", "title": "The Godfather", "start_year": 1972})
+
+	res := titles.Do("GET", "/api/v1/titles/"+godfather.ID+"?append=credits", nil)
+	require.Equal(t, http.StatusServiceUnavailable, res.Status, string(res.Body))
+	require.EqualValues(t, 3, calls.Load(), "a read is retried")
+	require.Equal(t, "1", res.Header.Get("Retry-After"))
+
+	res = titles.Do("GET", "/api/v1/titles/"+godfather.ID+"?append=credits", nil)
+	require.Equal(t, http.StatusServiceUnavailable, res.Status, string(res.Body))
+	p := problemOf(t, res)
+	require.Contains(t, p.Detail, "circuit breaker")
+	require.EqualValues(t, 3, calls.Load(), "an open breaker does not call the peer")
+	after, err := strconv.Atoi(res.Header.Get("Retry-After"))
+	require.NoError(t, err)
+	require.Greater(t, after, 1, "Retry-After is the breaker's time left")
+	require.LessOrEqual(t, after, 60)
+
+	res = titles.Do("GET", "/api/v1/discover/titles?with_person=nm0000008", nil)
+	require.Equal(t, http.StatusServiceUnavailable, res.Status, string(res.Body))
+	require.EqualValues(t, 3, calls.Load())
+	// The title itself does not need the peer.
+	require.Equal(t, http.StatusOK, titles.Do("GET", "/api/v1/titles/"+godfather.ID, nil).Status)
+
+	var metrics strings.Builder
+	metrics.Write(titles.Do("GET", "/metrics", nil).Body)
+	require.Contains(t, metrics.String(), `cdlc_circuit_breaker_state{name="peer:actor",state="open"} 1`)
+}
+
+// A peer that is down (nothing listens) is a 503 too, and readiness says so.
+func TestDownPeerIsUnavailable(t *testing.T) {
+	gone := httptest.NewServer(http.NotFoundHandler())
+	url := gone.URL
+	gone.Close()
+	titles := apptest.Start(t, map[string]string{"target": "inventory", "peers.actor": url,
+		"rpc.backoff_initial": "1ms", "rpc.backoff_max": "2ms"})
+	godfather := createTitle(t, titles, map[string]any{"kind": "movie", "title": "The Godfather", "start_year": 1972})
+	res := titles.Do("GET", "/api/v1/titles/"+godfather.ID+"?append=credits", nil)
+	require.Equal(t, http.StatusServiceUnavailable, res.Status, string(res.Body))
+	var ready struct{ Checks map[string]string }
+	titles.Do("GET", "/readyz", nil).JSON(t, &ready)
+	require.Contains(t, ready.Checks["peer:actor"], "unreachable")
 }

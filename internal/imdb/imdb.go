@@ -27,7 +27,8 @@ import (
 // Sink receives what the importer read, one batch per call. Each call is
 // expected to be atomic (one transaction) and idempotent: writing the same
 // batch twice leaves the same state as writing it once. The importer calls
-// one method at a time, never concurrently.
+// one method at a time, never concurrently, unless the Sink is a
+// ConcurrentSink.
 type Sink interface {
 	// Titles upserts titles from title.basics, keyed by ID. Only the columns
 	// IMDb supplies are written (Kind, Title, OriginalTitle, Adult,
@@ -46,18 +47,34 @@ type Sink interface {
 	// BirthDate, DeathDate, Professions and KnownFor are written; the rest
 	// (biography, places, images) is kept.
 	People(ctx context.Context, people []actor.Person) error
-	// Credits upserts credits from title.crew and title.principals, keyed by
-	// (TitleID, PersonID, Department) or (TitleID, PersonID, Job): a
-	// director or writer has the same department and job in both files, so
-	// either key makes them one credit, and the later write (principals,
-	// which carries the billing order and characters) wins. A batch never
-	// holds two credits with the same (TitleID, PersonID, Department), and
-	// never splits one title's credits.
-	Credits(ctx context.Context, credits []actor.Credit) error
+	// Credits writes credits from title.crew and title.principals, keyed
+	// by (TitleID, PersonID, Job), in one transaction. A credit of set is
+	// inserted or replaces the stored one; a credit of add is inserted only
+	// when its key is not stored and otherwise changes nothing. title.crew
+	// lists every director and writer in order, so its credits go in set;
+	// title.principals names some of them again (with the same job) in its
+	// own billing order, so its directors and writers go in add and only
+	// fill in those title.crew lacks; its other credits go in set. That way
+	// a director or writer is one credit whose order does not depend on
+	// which file was loaded last, and a re-import rewrites nothing. A batch
+	// never holds two credits with the same (TitleID, PersonID,
+	// Department), and never splits one title's credits.
+	Credits(ctx context.Context, set, add []actor.Credit) error
 	// Finish is called once when the import stops, done or not, so that
 	// the stores can refresh what depends on the whole load (search
 	// indexes, caches, a "catalog imported" event).
 	Finish(ctx context.Context) error
+}
+
+// ConcurrentSink is a Sink that takes up to Writers calls at once, of the
+// same method, each in its own transaction. The batches of one call never
+// share a title's rows in the files that group them (title.crew,
+// title.principals); in the other files a key stands on one row (IMDb's
+// files have unique keys), so concurrent batches do not write the same
+// row. A sink that may deadlock under such writes retries the call.
+type ConcurrentSink interface {
+	Sink
+	Writers() int
 }
 
 // Episode links an episode to its series (title.episode).

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -177,15 +179,16 @@ func TestWholeDataset(t *testing.T) {
 		return c
 	}
 	require.Equal(t, []string{"Don Vito Corleone"}, key("tt0068646", "nm0000008", actor.DeptActing).Characters)
-	// The director is in crew and principals: one credit, the principals' one.
+	// The director is in crew and principals: one credit, in title.crew's
+	// order (principals only fill in directors and writers crew lacks).
 	dir1 := key("tt0068646", "nm0000338", actor.DeptDirecting)
-	require.Equal(t, 2, dir1.Order)
+	require.Equal(t, 1, dir1.Order)
 	// Crew and principals name a writer's job alike, so that a store keyed
-	// by job merges them too.
+	// by job merges them too. Puzo, listed twice by crew, keeps his first place.
 	puzo := key("tt0068646", "nm0701374", actor.DeptWriting)
 	require.Equal(t, "writer", puzo.Job)
-	require.Equal(t, 3, puzo.Order)
-	key("tt0068646", "nm0000338", actor.DeptWriting)
+	require.Equal(t, 1, puzo.Order)
+	require.Equal(t, 2, key("tt0068646", "nm0000338", actor.DeptWriting).Order)
 	// Actor and self on one title: one acting credit with both characters.
 	wc := key("tt0903747", "nm0000186", actor.DeptActing)
 	require.Equal(t, []string{"Walter White", "Heisenberg", "Himself"}, wc.Characters)
@@ -206,6 +209,74 @@ func TestReimportIsIdempotent(t *testing.T) {
 	ti2, ak2, pe2, cr2 := sink.Counts()
 	require.Equal(t, []int{ti, ak, pe, cr}, []int{ti2, ak2, pe2, cr2})
 	require.Equal(t, before, fmt.Sprint(sink.TitleByID, sink.AkaByKey, sink.PersonBy, sink.CreditBy))
+}
+
+// crewDisagreement writes title.crew and title.principals that disagree:
+// principals bills a crew director in another place, names a director
+// crew does not, and credits a crew director in another department.
+func crewDisagreement(t testing.TB, dir string) {
+	writeFile(t, dir, imdb.TitleCrew, false,
+		"tt0000001\tnm0000001,nm0000002\tnm0000003,nm0000003",
+		"tt0000002\tnm0000002\t\\N",
+	)
+	writeFile(t, dir, imdb.TitlePrincipals, false,
+		"tt0000001\t1\tnm0000005\tactor\t\\N\t[\"Hero\"]",
+		"tt0000001\t2\tnm0000001\tproducer\tproducer\t\\N",
+		"tt0000001\t3\tnm0000002\tdirector\t\\N\t\\N",
+		"tt0000001\t4\tnm0000004\tdirector\t\\N\t\\N",
+		"tt0000001\t5\tnm0000003\twriter\tnovel\t\\N",
+		"tt0000003\t1\tnm0000004\twriter\tstory\t\\N",
+	)
+}
+
+// crewDisagreementCredits are the credits crewDisagreement's files make,
+// as "title person job order".
+var crewDisagreementCredits = []string{
+	"tt0000001 nm0000001 director 1",
+	"tt0000001 nm0000001 producer 2",
+	"tt0000001 nm0000002 director 2", // crew's order, not principals' 3
+	"tt0000001 nm0000003 writer 1",   // listed twice by crew: one credit
+	"tt0000001 nm0000004 director 4", // principals only: filled in
+	"tt0000001 nm0000005 actor 1",
+	"tt0000002 nm0000002 director 1",
+	"tt0000003 nm0000004 writer 1",
+}
+
+func sinkCredits(s *imdbtest.Sink) []string {
+	var out []string
+	for _, c := range s.CreditBy {
+		out = append(out, fmt.Sprintf("%s %s %s %d", c.TitleID, c.PersonID, c.Job, c.Order))
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Directors and writers are in title.crew and title.principals: whatever
+// the files say and in whatever order they are loaded, each is one credit
+// with title.crew's order, and a re-import changes no credit.
+func TestCrewAndPrincipalsConverge(t *testing.T) {
+	dir := t.TempDir()
+	crewDisagreement(t, dir)
+	ctx := context.Background()
+
+	sink := imdbtest.NewSink()
+	for run := 1; run <= 2; run++ {
+		_, log, err := importDir(t, ctx, dir, sink, imdb.Options{})
+		require.NoError(t, err, log)
+		require.Equal(t, crewDisagreementCredits, sinkCredits(sink), "run %d", run)
+		if run == 1 {
+			require.Equal(t, len(crewDisagreementCredits), sink.CreditChanges, "each credit written once")
+		}
+	}
+	require.Equal(t, len(crewDisagreementCredits), sink.CreditChanges, "a re-import rewrites nothing")
+
+	// Principals first, then crew, then both again: the same credits.
+	other := imdbtest.NewSink()
+	for _, files := range [][]string{{imdb.TitlePrincipals}, {imdb.TitleCrew}, nil} {
+		_, log, err := importDir(t, ctx, dir, other, imdb.Options{Tables: files, BatchSize: 1})
+		require.NoError(t, err, log)
+	}
+	require.Equal(t, crewDisagreementCredits, sinkCredits(other))
 }
 
 func TestCategoryMappings(t *testing.T) {
@@ -457,4 +528,52 @@ func TestProgressLines(t *testing.T) {
 			require.NotContains(t, log, "\r")
 		}
 	}
+}
+
+// concurrentSink takes up to three batches at once; its first Titles
+// call finishes only after the second one has (so batches complete out of
+// order).
+type concurrentSink struct {
+	*imdbtest.Sink
+	calls          atomic.Int32
+	inflight, peak atomic.Int32
+	second         chan struct{}
+}
+
+func (s *concurrentSink) Writers() int { return 3 }
+
+func (s *concurrentSink) Titles(ctx context.Context, b []inventory.Title) error {
+	n := s.inflight.Add(1)
+	defer s.inflight.Add(-1)
+	for p := s.peak.Load(); n > p && !s.peak.CompareAndSwap(p, n); p = s.peak.Load() {
+	}
+	switch s.calls.Add(1) {
+	case 1:
+		select {
+		case <-s.second:
+		case <-time.After(10 * time.Second):
+			return errors.New("the second batch was not written while the first was")
+		}
+	case 2:
+		defer close(s.second)
+	}
+	return s.Sink.Titles(ctx, b)
+}
+
+// A ConcurrentSink gets batches at once, at most Writers of them, and the
+// import still counts and checkpoints every row.
+func TestConcurrentSinkWritesBatchesAtOnce(t *testing.T) {
+	dir, cps := t.TempDir(), t.TempDir()
+	_, err := imdbtest.Synth(dir, 2000, false)
+	require.NoError(t, err)
+	sink := &concurrentSink{Sink: imdbtest.NewSink(), second: make(chan struct{})}
+	sum, log, err := importDir(t, context.Background(), dir, sink, imdb.Options{BatchSize: 100, CheckpointDir: cps, Tables: []string{imdb.TitleBasics}})
+	require.NoError(t, err, log)
+	require.EqualValues(t, 2000, stats(t, sum, imdb.TitleBasics).Written)
+	require.Len(t, sink.TitleByID, 2000)
+	require.LessOrEqual(t, sink.peak.Load(), int32(3))
+	require.GreaterOrEqual(t, sink.peak.Load(), int32(2))
+	sum, _, err = importDir(t, context.Background(), dir, sink, imdb.Options{BatchSize: 100, CheckpointDir: cps, Resume: true, Tables: []string{imdb.TitleBasics}})
+	require.NoError(t, err)
+	require.Equal(t, imdb.StatusAlreadyDone, stats(t, sum, imdb.TitleBasics).Status)
 }

@@ -372,43 +372,81 @@ type batch[T any] struct {
 	offset int64
 }
 
-// load reads the file in one goroutine and writes batches in this one, so
-// that parsing overlaps the database's work. A canceled ctx stops the
-// reading at a row boundary; what was read is still written (with a
-// context that is not canceled) and checkpointed.
+// load reads the file in one goroutine and writes batches in others, so
+// that parsing overlaps the database's work: one batch at a time, or up to
+// the sink's Writers at once. Batches complete in file order: the
+// checkpoint and the count move past a batch once it and every batch
+// before it are written. A canceled ctx stops the reading at a row
+// boundary; what was read is still written (with a context that is not
+// canceled) and checkpointed.
 func (s *spec[T]) load(ctx context.Context, l *loader) error {
 	size := l.im.opt.BatchSize
-	ch := make(chan batch[T], 2)
-	quit := make(chan struct{}) // the writer failed: stop reading
+	writers := 1
+	if cs, ok := l.im.sink.(ConcurrentSink); ok {
+		writers = max(1, cs.Writers())
+	}
+	// Read ahead: one batch here, one in the dispatcher's hand (below) and
+	// the one the reader fills, beside those being written.
+	ch := make(chan batch[T], 1)
+	quit := make(chan struct{}) // a write failed: stop reading
 	var readErr error
 	go func() {
 		defer close(ch)
 		readErr = s.read(ctx, l, size, ch, quit)
 	}()
 
+	// The dispatcher starts a write per batch and queues it in order; the
+	// queue's capacity bounds the writes in flight to writers.
+	type pending struct {
+		b    batch[T]
+		done chan error
+	}
+	queue := make(chan pending, writers-1)
+	var failed atomic.Bool
 	wctx := context.WithoutCancel(ctx)
+	go func() {
+		defer close(queue)
+		for b := range ch {
+			p := pending{b: b, done: make(chan error, 1)}
+			queue <- p
+			if failed.Load() {
+				p.done <- nil // not written: the load has failed
+				continue
+			}
+			go func() {
+				items := b.items
+				if s.tidy != nil {
+					items = s.tidy(items)
+				}
+				var err error
+				if len(items) > 0 {
+					err = s.write(wctx, l.im.sink, items)
+				}
+				p.done <- err
+			}()
+		}
+	}()
+
 	var writeErr error
-	for b := range ch {
+	fail := func(err error) {
+		writeErr = err
+		failed.Store(true)
+		close(quit)
+	}
+	for p := range queue {
+		err := <-p.done
 		if writeErr != nil {
 			continue
 		}
-		items := b.items
-		if s.tidy != nil {
-			items = s.tidy(items)
+		if err != nil {
+			fail(fmt.Errorf("write %s (lines up to %d): %w", l.table, p.b.line, err))
+			continue
 		}
-		if len(items) > 0 {
-			if err := s.write(wctx, l.im.sink, items); err != nil {
-				writeErr = fmt.Errorf("write %s (lines up to %d): %w", l.table, b.line, err)
-				close(quit)
-				continue
-			}
-		}
-		l.written += b.rows
+		l.written += p.b.rows
 		if l.cp != nil {
-			l.cp.Line, l.cp.Offset = b.line, b.offset
+			l.cp.Line, l.cp.Offset = p.b.line, p.b.offset
 			if err := l.cp.save(l.im.opt.CheckpointDir, l.table); err != nil {
-				writeErr = err
-				close(quit)
+				fail(err)
 			}
 		}
 	}

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/cdlc/cdlc/internal/actor"
 	"github.com/cdlc/cdlc/internal/inventory"
 	"github.com/cdlc/cdlc/internal/platform/db"
+	"github.com/cdlc/cdlc/internal/platform/resilience"
 )
 
 // TitleStore is what the importer needs of the inventory's store: bulk,
@@ -23,7 +25,7 @@ type TitleStore interface {
 // PersonStore is what the importer needs of the actor service's store.
 type PersonStore interface {
 	UpsertPeople(ctx context.Context, people []actor.Record) error
-	UpsertCredits(ctx context.Context, credits []actor.Credit) error
+	UpsertCredits(ctx context.Context, set, add []actor.Credit) error
 }
 
 // Finisher is implemented by a store that has work to do once a bulk load
@@ -55,7 +57,31 @@ type SQLSink struct {
 	people   PersonStore
 }
 
-var _ Sink = (*SQLSink)(nil)
+var _ ConcurrentSink = (*SQLSink)(nil)
+
+// mysqlWriters is how many batches SQLSink writes at once on MySQL: the
+// server runs each transaction on one thread, so two keep a second core
+// busy while the first waits on the client or the disk. (SQLite has one
+// writer: one at a time.)
+const mysqlWriters = 2
+
+// Writers implements ConcurrentSink.
+func (s *SQLSink) Writers() int {
+	if s.inv.Dialect() == db.MySQL {
+		return mysqlWriters
+	}
+	return 1
+}
+
+// retried runs one batch's write again when the engine rolled it back for
+// a deadlock or a lock wait, which concurrent batches may cause (the whole
+// transaction is gone: writing it again is safe, the writes being
+// idempotent).
+func retried(ctx context.Context, write func(ctx context.Context) error) error {
+	return resilience.Retry(ctx, resilience.RetryPolicy{
+		Initial: 10 * time.Millisecond, Max: 500 * time.Millisecond, MaxAttempts: 5, Retryable: db.IsDeadlock,
+	}, write)
+}
 
 // OpenSQLSink opens and migrates the two databases and builds the stores.
 func OpenSQLSink(ctx context.Context, cfg db.Config, st Stores) (*SQLSink, error) {
@@ -127,20 +153,22 @@ func (s *SQLSink) Close() error {
 
 // Titles implements Sink.
 func (s *SQLSink) Titles(ctx context.Context, b []inventory.Title) error {
-	return s.titles.UpsertTitles(ctx, b)
+	return retried(ctx, func(ctx context.Context) error { return s.titles.UpsertTitles(ctx, b) })
 }
 
 // Episodes implements Sink.
 func (s *SQLSink) Episodes(ctx context.Context, b []Episode) error {
-	return s.titles.UpsertEpisodes(ctx, b)
+	return retried(ctx, func(ctx context.Context) error { return s.titles.UpsertEpisodes(ctx, b) })
 }
 
 // Akas implements Sink.
-func (s *SQLSink) Akas(ctx context.Context, b []TitleAka) error { return s.titles.UpsertAkas(ctx, b) }
+func (s *SQLSink) Akas(ctx context.Context, b []TitleAka) error {
+	return retried(ctx, func(ctx context.Context) error { return s.titles.UpsertAkas(ctx, b) })
+}
 
 // Ratings implements Sink.
 func (s *SQLSink) Ratings(ctx context.Context, b []TitleRating) error {
-	return s.titles.UpsertRatings(ctx, b)
+	return retried(ctx, func(ctx context.Context) error { return s.titles.UpsertRatings(ctx, b) })
 }
 
 // People implements Sink.
@@ -149,12 +177,12 @@ func (s *SQLSink) People(ctx context.Context, b []actor.Person) error {
 	for i, p := range b {
 		rs[i] = actor.Record{Person: p}
 	}
-	return s.people.UpsertPeople(ctx, rs)
+	return retried(ctx, func(ctx context.Context) error { return s.people.UpsertPeople(ctx, rs) })
 }
 
 // Credits implements Sink.
-func (s *SQLSink) Credits(ctx context.Context, b []actor.Credit) error {
-	return s.people.UpsertCredits(ctx, b)
+func (s *SQLSink) Credits(ctx context.Context, set, add []actor.Credit) error {
+	return retried(ctx, func(ctx context.Context) error { return s.people.UpsertCredits(ctx, set, add) })
 }
 
 // Finish implements Sink: it lets each store that wants to finish a bulk load.

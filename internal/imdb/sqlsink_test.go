@@ -2,6 +2,7 @@ package imdb_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -67,6 +68,58 @@ func TestSQLSinkIdempotent(t *testing.T) {
 	}
 }
 
+// The credits of directors and writers, whom title.crew and
+// title.principals both list (and here disagree on), converge in the
+// stores: one credit each, title.crew's order, whichever file is loaded
+// first and however often.
+func TestSQLSinkCrewAndPrincipalsConverge(t *testing.T) {
+	for _, b := range dbtest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			ctx := context.Background()
+			dir := t.TempDir()
+			crewDisagreement(t, dir)
+			load := func(cfg db.Config, files []string) {
+				t.Helper()
+				sink, err := imdb.OpenSQLSink(ctx, cfg, imdb.CatalogStores)
+				require.NoError(t, err)
+				defer sink.Close()
+				_, log, err := importDir(t, ctx, dir, sink, imdb.Options{Tables: files})
+				require.NoError(t, err, log)
+			}
+			cfg := b.Config(t)
+			for run := 1; run <= 2; run++ {
+				load(cfg, nil)
+				require.Equal(t, crewDisagreementCredits, storedCredits(t, cfg), "run %d", run)
+			}
+			cfg = b.Config(t)
+			for _, files := range [][]string{{imdb.TitlePrincipals}, {imdb.TitleCrew}, nil} {
+				load(cfg, files)
+			}
+			require.Equal(t, crewDisagreementCredits, storedCredits(t, cfg), "principals loaded first")
+		})
+	}
+}
+
+// storedCredits lists the actor database's credits as "title person job order".
+func storedCredits(t testing.TB, cfg db.Config) []string {
+	t.Helper()
+	d, err := db.Open(context.Background(), cfg, "actor")
+	require.NoError(t, err)
+	defer d.Close()
+	rows, err := d.Reader().Query("SELECT title_id, person_id, job, ord FROM credits ORDER BY title_id, person_id, job")
+	require.NoError(t, err)
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var title, person, job string
+		var ord int
+		require.NoError(t, rows.Scan(&title, &person, &job, &ord))
+		out = append(out, fmt.Sprintf("%s %s %s %d", title, person, job, ord))
+	}
+	require.NoError(t, rows.Err())
+	return out
+}
+
 func sum(t testing.TB, cfg db.Config, service, query string) int {
 	t.Helper()
 	d, err := db.Open(context.Background(), cfg, service)
@@ -80,7 +133,8 @@ func sum(t testing.TB, cfg db.Config, service, query string) int {
 // TestImportThroughput measures the import on SQLite through the real
 // stores: CDLC_IMDB_BENCH_TITLES=400000 go test -run TestImportThroughput -v
 // ./internal/imdb (about ten rows per title over the seven files;
-// CDLC_IMDB_BENCH_TWICE=1 measures a re-import as well).
+// CDLC_IMDB_BENCH_TWICE=1 measures a re-import as well,
+// CDLC_IMDB_BENCH_DRIVER=mysql runs it on MariaDB/MySQL).
 func TestImportThroughput(t *testing.T) {
 	n, _ := strconv.Atoi(os.Getenv("CDLC_IMDB_BENCH_TITLES"))
 	if n == 0 {
@@ -92,7 +146,16 @@ func TestImportThroughput(t *testing.T) {
 	require.NoError(t, err)
 	t.Logf("generated %d rows in %s", rows, time.Since(start).Round(time.Millisecond))
 
-	cfg := db.Config{Driver: "sqlite", Dir: t.TempDir()}
+	// CDLC_IMDB_BENCH_DRIVER=mysql measures it on MySQL/MariaDB
+	// (CDLC_TEST_MYSQL_DSN, by default root@127.0.0.1:3306).
+	cfg := dbtest.SQLiteConfig(t)
+	if os.Getenv("CDLC_IMDB_BENCH_DRIVER") == "mysql" {
+		cfg = dbtest.MySQLConfig(t)
+		if v := os.Getenv("CDLC_IMDB_BENCH_DSN_EXTRA"); v != "" {
+			cfg.DSN += v
+		}
+	}
+	t.Logf("driver %s", cfg.Driver)
 	sink, err := imdb.OpenSQLSink(context.Background(), cfg, imdb.CatalogStores)
 	require.NoError(t, err)
 	defer sink.Close()
@@ -107,8 +170,11 @@ func TestImportThroughput(t *testing.T) {
 	if os.Getenv("CDLC_IMDB_BENCH_TWICE") != "" {
 		runs = 2
 	}
+	defer imdb.TuneGC()() // as cdlc import does
+	// CDLC_IMDB_BENCH_BATCH sets the rows per transaction.
+	batch, _ := strconv.Atoi(os.Getenv("CDLC_IMDB_BENCH_BATCH"))
 	for run := 1; run <= runs; run++ {
-		sum, _, err := importDir(t, context.Background(), dir, s, imdb.Options{})
+		sum, _, err := importDir(t, context.Background(), dir, s, imdb.Options{BatchSize: batch})
 		require.NoError(t, err)
 		var b strings.Builder
 		sum.Print(&b)

@@ -21,8 +21,9 @@ const (
 )
 
 // Tables lists the dataset files in the order they are loaded: what hangs
-// off a title comes after the titles, credits after the people, and the
-// principals after the crew so that their richer credits win.
+// off a title comes after the titles, and credits after the people. The
+// two credit files may come in either order: they agree on a director's or
+// writer's credit whichever is loaded first (see Sink.Credits).
 var Tables = []string{TitleBasics, TitleEpisode, TitleAkas, TitleRatings, NameBasics, TitleCrew, TitlePrincipals}
 
 // table is how one dataset file is read and written.
@@ -235,7 +236,9 @@ var titleCrew = &spec[actor.Credit]{
 		}
 		return out, nil
 	},
-	write:   func(ctx context.Context, s Sink, b []actor.Credit) error { return s.Credits(ctx, b) },
+	// title.crew is the full, ordered list of directors and writers: its
+	// credits are written as they are (see Sink.Credits).
+	write:   func(ctx context.Context, s Sink, b []actor.Credit) error { return s.Credits(ctx, b, nil) },
 	tidy:    mergeCredits,
 	grouped: true,
 }
@@ -278,9 +281,29 @@ var titlePrincipals = &spec[actor.Credit]{
 		}
 		return append(out, c), nil
 	},
-	write:   func(ctx context.Context, s Sink, b []actor.Credit) error { return s.Credits(ctx, b) },
+	write:   writePrincipals,
 	tidy:    mergeCredits,
 	grouped: true,
+}
+
+// writePrincipals writes a batch of title.principals: its directors and
+// writers only fill in those title.crew does not list (title.crew's order
+// stays), the rest is written as it is (see Sink.Credits).
+func writePrincipals(ctx context.Context, s Sink, b []actor.Credit) error {
+	var set, add []actor.Credit
+	for _, c := range b {
+		if crewListed(c.Department) {
+			add = append(add, c)
+		} else {
+			set = append(set, c)
+		}
+	}
+	return s.Credits(ctx, set, add)
+}
+
+// crewListed reports whether title.crew lists the credits of department d.
+func crewListed(d actor.Department) bool {
+	return d == actor.DeptDirecting || d == actor.DeptWriting
 }
 
 // mergeCredits folds credits of a batch with the same key (title, person,

@@ -94,34 +94,22 @@ const (
 	AppendExternalIDs
 )
 
-var appendNames = []struct {
-	name string
-	bit  Append
-}{{"credits", AppendCredits}, {"images", AppendImages}, {"akas", AppendAkas}, {"seasons", AppendSeasons}, {"similar", AppendSimilar}, {"external_ids", AppendExternalIDs}}
+// AppendNames lists what append accepts, in the order of the bits.
+var AppendNames = []string{"credits", "images", "akas", "seasons", "similar", "external_ids"}
 
-// AppendValues lists what append accepts.
-const AppendValues = "credits, images, akas, seasons, similar, external_ids"
+// AppendValues lists what append accepts, for documentation.
+var AppendValues = strings.Join(AppendNames, ", ")
 
-// ParseAppend reads a comma-separated append list.
-func ParseAppend(s string) (Append, error) {
+// AppendOf makes the set of the names given (checked by the caller
+// against AppendNames; others are ignored).
+func AppendOf(names []string) Append {
 	var a Append
-	for _, p := range strings.Split(s, ",") {
-		p = strings.TrimSpace(p)
-		if p == "" {
-			continue
+	for _, n := range names {
+		if i := slices.Index(AppendNames, n); i >= 0 {
+			a |= 1 << i
 		}
-		i := slices.IndexFunc(appendNames, func(n struct {
-			name string
-			bit  Append
-		}) bool {
-			return n.name == p
-		})
-		if i < 0 {
-			return 0, errs.Invalid("query.append", "unknown value %q; append takes %s", p, AppendValues)
-		}
-		a |= appendNames[i].bit
 	}
-	return a, nil
+	return a
 }
 
 // Credits are a title's credits as the actor service gives them.

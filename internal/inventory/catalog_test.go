@@ -107,3 +107,11 @@ func TestCatalogWithoutActorAndSummaries(t *testing.T) {
 	require.Equal(t, a.ID, got[1].ID)
 	require.Equal(t, "/a.jpg", got[1].Poster)
 }
+
+func TestAppendOf(t *testing.T) {
+	require.Equal(t, inventory.AppendCredits|inventory.AppendExternalIDs, inventory.AppendOf([]string{"external_ids", "credits"}))
+	for i, n := range inventory.AppendNames {
+		require.Equal(t, inventory.Append(1)<<i, inventory.AppendOf([]string{n}), n)
+	}
+	require.Equal(t, inventory.AppendSimilar, inventory.AppendOf([]string{"similar"}))
+}

@@ -83,8 +83,9 @@ type Client struct {
 var _ actor.Service = (*Client)(nil)
 
 // NewClient calls the actor service at baseURL (http://host:port).
-func NewClient(hc connect.HTTPClient, baseURL string) *Client {
-	return &Client{c: catalogv1connect.NewActorServiceClient(hc, baseURL)}
+// opts add to the client (the peer's resilience: rpc.Peer.ClientOptions).
+func NewClient(hc connect.HTTPClient, baseURL string, opts ...connect.ClientOption) *Client {
+	return &Client{c: catalogv1connect.NewActorServiceClient(hc, baseURL, opts...)}
 }
 
 // CreditsOfTitle implements actor.Service.

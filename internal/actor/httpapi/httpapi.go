@@ -197,7 +197,7 @@ func (h *Handler) register(api huma.API) {
 			"A person merged into another answers 301 with Location naming the survivor. Supports If-None-Match.",
 		Responses: httpx.JSONResponses(api, httpx.TypeOf[actor.Details](), "The person"),
 	}, func(ctx context.Context, in *personIn) (*rawOut, error) {
-		appends, err := actor.ParseAppends("query.append", in.Append)
+		appends, err := httpx.Appends("query.append", in.Append, actor.Appends)
 		if err != nil {
 			return nil, err
 		}
@@ -217,12 +217,7 @@ func (h *Handler) register(api huma.API) {
 		Summary:     "Read many people at once",
 		Description: "Up to 100 ids in one call, answered in the order asked. Ids that name no one are listed in missing; merged ids answer with their survivor and are listed in merged_into.",
 	}, func(ctx context.Context, in *batchIn) (*batchOut, error) {
-		var ids []string
-		for _, id := range strings.Split(in.IDs, ",") {
-			if id = strings.TrimSpace(id); id != "" {
-				ids = append(ids, id)
-			}
-		}
+		ids := httpx.CommaList(in.IDs)
 		b, err := h.svc.People(ctx, ids)
 		if err != nil {
 			return nil, err

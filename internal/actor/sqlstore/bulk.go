@@ -53,6 +53,9 @@ var (
 		}
 		return q
 	})
+	// creditAdd inserts credits whose key is not stored and leaves the
+	// others as they are.
+	creditAdd = newShape(func(d db.Dialect, n int) string { return creditsUpsert.InsertMissingSQL(d, n) })
 
 	professionsDelete = inShape("DELETE FROM person_professions WHERE person_id IN (%s)")
 	knownForDelete    = inShape("DELETE FROM person_known_for WHERE person_id IN (%s)")
@@ -61,7 +64,7 @@ var (
 	readProfessions   = inShape("SELECT person_id, profession FROM person_professions WHERE person_id IN (%s) ORDER BY person_id, ord")
 	readKnownFor      = inShape("SELECT person_id, title_id FROM person_known_for WHERE person_id IN (%s) ORDER BY person_id, ord")
 
-	bulkShapes = []*shape{personInsert, akaInsert, professionInsert, knownForInsert, imageInsert, externalInsert, creditWrite,
+	bulkShapes = []*shape{personInsert, akaInsert, professionInsert, knownForInsert, imageInsert, externalInsert, creditWrite, creditAdd,
 		professionsDelete, knownForDelete, readPeople, readAkas, readProfessions, readKnownFor}
 )
 
@@ -252,29 +255,42 @@ func (s *Store) UpsertPeople(ctx context.Context, rs []actor.Record) error {
 	})
 }
 
-// UpsertCredits writes credits in bulk, in one transaction: a credit
-// whose (title_id, person_id, job) exists is updated (department,
-// characters, order), others are inserted. Credits of merged ids are
-// written for the survivor. The person need not exist yet (the importer
-// may load credits before people). Credits the dataset no longer lists are
-// not removed: ReplaceTitleCredits makes a title's list exact. No event is
-// enqueued: see FinishImport.
-func (s *Store) UpsertCredits(ctx context.Context, cs []actor.Credit) error {
-	if len(cs) == 0 {
+// UpsertCredits writes credits in bulk, in one transaction, keyed by
+// (title_id, person_id, job). A credit of set is inserted, or updates the
+// stored one (department, characters, order) when its key exists and
+// anything differs. A credit of add is inserted only when its key is not
+// stored: a stored one, whatever wrote it, is left as it is. The importer
+// sends title.crew's directors and writers in set and title.principals'
+// ones in add, so either file may be loaded first or again and a credit
+// ends the same, written once. Credits of merged ids are written for the
+// survivor. The person need not exist yet (the importer may load credits
+// before people). Credits the dataset no longer lists are not removed:
+// ReplaceTitleCredits makes a title's list exact. No event is enqueued:
+// see FinishImport.
+func (s *Store) UpsertCredits(ctx context.Context, set, add []actor.Credit) error {
+	if len(set) == 0 && len(add) == 0 {
 		return nil
 	}
-	for i, c := range cs {
+	for i, c := range set {
 		if err := actor.ValidateCredit(fmt.Sprintf("credits[%d]", i), c); err != nil {
+			return err
+		}
+	}
+	for i, c := range add {
+		if err := actor.ValidateCredit(fmt.Sprintf("credits[%d]", len(set)+i), c); err != nil {
 			return err
 		}
 	}
 	s.prepareBulk(ctx)
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
-		cs, err := s.resolveCredits(ctx, tx, cs, false)
+		all, err := s.resolveCredits(ctx, tx, slices.Concat(set, add), false)
 		if err != nil {
 			return err
 		}
-		return s.stmts.Rows(ctx, tx, s.db.Dialect(), creditWrite, creditRows(cs))
+		if err := s.stmts.Rows(ctx, tx, s.db.Dialect(), creditWrite, creditRows(all[:len(set)])); err != nil {
+			return err
+		}
+		return s.stmts.Rows(ctx, tx, s.db.Dialect(), creditAdd, creditRows(all[len(set):]))
 	})
 }
 

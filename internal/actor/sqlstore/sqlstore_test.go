@@ -48,13 +48,30 @@ func TestBulkUpsertsAreIdempotent(t *testing.T) {
 		}
 		for range 2 {
 			require.NoError(t, s.UpsertPeople(ctx, people))
-			require.NoError(t, s.UpsertCredits(ctx, credits))
+			require.NoError(t, s.UpsertCredits(ctx, credits, nil))
 		}
 		require.Equal(t, 1500, count(t, d, "SELECT COUNT(*) FROM people"))
 		require.Equal(t, 3000, count(t, d, "SELECT COUNT(*) FROM person_professions"))
 		require.Equal(t, 1500, count(t, d, "SELECT COUNT(*) FROM person_akas"))
 		require.Equal(t, 3000, count(t, d, "SELECT COUNT(*) FROM credits"))
 		require.Equal(t, 1500, count(t, d, "SELECT COUNT(*) FROM person_external_ids WHERE source = 'imdb'"))
+
+		// Credits sent to add are inserted when their key is new and leave a
+		// stored credit as it is, in either order of the calls.
+		director := actor.Credit{TitleID: tt(200), PersonID: nm(1601), Department: actor.DeptDirecting, Job: "director", Order: 3}
+		other := actor.Credit{TitleID: tt(200), PersonID: nm(1602), Department: actor.DeptWriting, Job: "writer", Order: 4}
+		require.NoError(t, s.UpsertCredits(ctx, nil, []actor.Credit{director, other}))
+		require.NoError(t, s.UpsertCredits(ctx, []actor.Credit{{TitleID: tt(200), PersonID: nm(1601), Department: actor.DeptDirecting, Job: "director", Order: 1}}, nil))
+		require.NoError(t, s.UpsertCredits(ctx, nil, []actor.Credit{director, other}))
+		got, err := s.CreditsOfTitle(ctx, tt(200))
+		require.NoError(t, err)
+		orders := map[string]int{}
+		for _, c := range got {
+			orders[c.PersonID+" "+c.Job] = c.Order
+		}
+		require.Equal(t, 1, orders[nm(1601)+" director"], "add leaves the stored credit")
+		require.Equal(t, 4, orders[nm(1602)+" writer"], "add inserts a new one")
+		require.Equal(t, 3002, count(t, d, "SELECT COUNT(*) FROM credits"))
 
 		p, err := s.Person(ctx, nm(7))
 		require.NoError(t, err)
@@ -67,7 +84,7 @@ func TestBulkUpsertsAreIdempotent(t *testing.T) {
 		people[6].Name, people[6].Professions = "Person Seven", []string{"director"}
 		credits[12].Characters = []string{"Another"}
 		require.NoError(t, s.UpsertPeople(ctx, people[6:7]))
-		require.NoError(t, s.UpsertCredits(ctx, credits[12:13]))
+		require.NoError(t, s.UpsertCredits(ctx, credits[12:13], nil))
 		p, err = s.Person(ctx, nm(7))
 		require.NoError(t, err)
 		require.Equal(t, "Person Seven", p.Name)
@@ -129,7 +146,7 @@ func TestMergeMovesEverything(t *testing.T) {
 			{TitleID: tt(1), PersonID: nm(1), Department: actor.DeptActing, Job: "actor", Order: 1},
 			{TitleID: tt(1), PersonID: nm(2), Department: actor.DeptActing, Job: "actor", Order: 9},
 			{TitleID: tt(2), PersonID: nm(2), Department: actor.DeptDirecting, Job: "director"},
-		}))
+		}, nil))
 		p, err := s.Merge(ctx, nm(1), nm(2), -1)
 		require.NoError(t, err)
 		require.Equal(t, []string{"Alfredo Pacino"}, p.AlsoKnownAs)
@@ -160,7 +177,7 @@ func TestMergeMovesEverything(t *testing.T) {
 
 		// A re-import of the duplicate does not bring it back.
 		require.NoError(t, s.UpsertPeople(ctx, []actor.Record{{Person: actor.Person{ID: nm(2), Name: "Alfredo Pacino"}}}))
-		require.NoError(t, s.UpsertCredits(ctx, []actor.Credit{{TitleID: tt(3), PersonID: nm(2), Department: actor.DeptActing, Job: "actor"}}))
+		require.NoError(t, s.UpsertCredits(ctx, []actor.Credit{{TitleID: tt(3), PersonID: nm(2), Department: actor.DeptActing, Job: "actor"}}, nil))
 		require.Zero(t, count(t, d, "SELECT COUNT(*) FROM people WHERE id = ?", nm(2)))
 		require.Equal(t, 1, count(t, d, "SELECT COUNT(*) FROM credits WHERE person_id = ? AND title_id = ?", nm(1), tt(3)))
 
@@ -217,7 +234,7 @@ func TestBulkKeepsOperatorFieldsAndVersions(t *testing.T) {
 		credits := []actor.Credit{{TitleID: tt(1), PersonID: nm(1), Department: actor.DeptActing, Job: "actor", Characters: []string{"Don Vito Corleone"}, Order: 1}}
 		for round := range 3 {
 			require.NoError(t, s.UpsertPeople(ctx, imdb))
-			require.NoError(t, s.UpsertCredits(ctx, credits))
+			require.NoError(t, s.UpsertCredits(ctx, credits, nil))
 			p, err := s.Person(ctx, nm(1))
 			require.NoError(t, err)
 			require.EqualValues(t, 2, p.Version, "round %d: changed once, by the first import", round)

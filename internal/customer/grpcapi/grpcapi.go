@@ -84,8 +84,9 @@ type Client struct {
 var _ customer.Service = (*Client)(nil)
 
 // NewClient calls the customer service at baseURL (http://host:port).
-func NewClient(hc connect.HTTPClient, baseURL string) *Client {
-	return &Client{c: customerv1connect.NewCustomerServiceClient(hc, baseURL)}
+// opts add to the client (the peer's resilience: rpc.Peer.ClientOptions).
+func NewClient(hc connect.HTTPClient, baseURL string, opts ...connect.ClientOption) *Client {
+	return &Client{c: customerv1connect.NewCustomerServiceClient(hc, baseURL, opts...)}
 }
 
 // PreferencesOf implements customer.Service.

@@ -5,6 +5,7 @@ package imdbtest
 
 import (
 	"context"
+	"reflect"
 	"sync"
 
 	"github.com/cdlc/cdlc/internal/actor"
@@ -33,6 +34,9 @@ type Sink struct {
 	AkaByKey  map[AkaKey]imdb.TitleAka
 	PersonBy  map[string]actor.Person
 	CreditBy  map[CreditKey]actor.Credit
+	// CreditChanges counts credits inserted or changed (a write that
+	// leaves a credit as it was is not counted).
+	CreditChanges int
 	// Batches counts calls per method ("Titles", "Credits"...).
 	Batches map[string]int
 	// Finished counts Finish calls.
@@ -139,15 +143,27 @@ func (s *Sink) People(_ context.Context, b []actor.Person) error {
 	return nil
 }
 
-// Credits upserts credits by (title, person, department).
-func (s *Sink) Credits(_ context.Context, b []actor.Credit) error {
+// Credits writes the credits of set by (title, person, department), and
+// those of add whose key is not held yet.
+func (s *Sink) Credits(_ context.Context, set, add []actor.Credit) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.begin("Credits", len(b)); err != nil {
+	if err := s.begin("Credits", len(set)+len(add)); err != nil {
 		return err
 	}
-	for _, c := range b {
-		s.CreditBy[CreditKey{c.TitleID, c.PersonID, c.Department}] = c
+	for _, c := range set {
+		k := CreditKey{c.TitleID, c.PersonID, c.Department}
+		if old, ok := s.CreditBy[k]; !ok || !reflect.DeepEqual(old, c) {
+			s.CreditChanges++
+		}
+		s.CreditBy[k] = c
+	}
+	for _, c := range add {
+		k := CreditKey{c.TitleID, c.PersonID, c.Department}
+		if _, ok := s.CreditBy[k]; !ok {
+			s.CreditChanges++
+			s.CreditBy[k] = c
+		}
 	}
 	return nil
 }
@@ -208,7 +224,9 @@ func (d *Discard) Ratings(_ context.Context, b []imdb.TitleRating) error {
 func (d *Discard) People(_ context.Context, b []actor.Person) error { return d.add("People", len(b)) }
 
 // Credits counts.
-func (d *Discard) Credits(_ context.Context, b []actor.Credit) error { return d.add("Credits", len(b)) }
+func (d *Discard) Credits(_ context.Context, set, add []actor.Credit) error {
+	return d.add("Credits", len(set)+len(add))
+}
 
 // Finish does nothing.
 func (d *Discard) Finish(context.Context) error { return nil }

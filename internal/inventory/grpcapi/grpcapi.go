@@ -66,8 +66,9 @@ type Client struct {
 var _ inventory.Service = (*Client)(nil)
 
 // NewClient calls the inventory service at baseURL (http://host:port).
-func NewClient(hc connect.HTTPClient, baseURL string) *Client {
-	return &Client{c: catalogv1connect.NewInventoryServiceClient(hc, baseURL)}
+// opts add to the client (the peer's resilience: rpc.Peer.ClientOptions).
+func NewClient(hc connect.HTTPClient, baseURL string, opts ...connect.ClientOption) *Client {
+	return &Client{c: catalogv1connect.NewInventoryServiceClient(hc, baseURL, opts...)}
 }
 
 // Summaries implements inventory.Service.

@@ -183,6 +183,12 @@ type BatchResponse struct {
 	Missing []string              `json:"missing" doc:"The ids asked for that are not titles"`
 }
 
+// parseAppend reads the append parameter of the title reads.
+func parseAppend(s string) (inventory.Append, error) {
+	names, err := httpx.Appends("query.append", s, inventory.AppendNames)
+	return inventory.AppendOf(names), err
+}
+
 func (h *Handler) register(api huma.API) {
 	huma.Register(api, huma.Operation{
 		OperationID: "title-get", Method: http.MethodGet, Path: base + "/titles/{id}", Tags: []string{tag},
@@ -190,7 +196,7 @@ func (h *Handler) register(api huma.API) {
 		Description: "append adds related resources in the same response: " + inventory.AppendValues + ". Unknown ids are 404; unknown append values 400. Supports If-None-Match.",
 		Responses:   jsonResponse[inventory.TitleView](api, "The title"),
 	}, func(ctx context.Context, in *titleIn) (*rawOut, error) {
-		a, err := inventory.ParseAppend(in.Append)
+		a, err := parseAppend(in.Append)
 		if err != nil {
 			return nil, err
 		}
@@ -207,12 +213,7 @@ func (h *Handler) register(api huma.API) {
 		Description: "Up to 100 ids; titles come in the order asked, ids that are not titles are listed in missing.",
 		Responses:   map[string]*huma.Response{"200": jsonResponse[BatchResponse](api, "The titles")["200"]},
 	}, func(ctx context.Context, in *batchIn) (*rawOut, error) {
-		var ids []string
-		for _, id := range strings.Split(in.IDs, ",") {
-			if id = strings.TrimSpace(id); id != "" {
-				ids = append(ids, id)
-			}
-		}
+		ids := httpx.CommaList(in.IDs)
 		b, err := h.svc.TitlesJSON(ctx, ids)
 		if err != nil {
 			return nil, err
@@ -226,7 +227,7 @@ func (h *Handler) register(api huma.API) {
 		Description: "Answers the title as GET /titles/{id} does, with Content-Location naming it. People (nm…) are found by the actor service.",
 		Responses:   jsonResponse[inventory.TitleView](api, "The title"),
 	}, func(ctx context.Context, in *findIn) (*rawOut, error) {
-		a, err := inventory.ParseAppend(in.Append)
+		a, err := parseAppend(in.Append)
 		if err != nil {
 			return nil, err
 		}
@@ -261,7 +262,7 @@ func (h *Handler) register(api huma.API) {
 		Summary:   "Read an episode of a series by its numbers",
 		Responses: jsonResponse[inventory.TitleView](api, "The episode"),
 	}, func(ctx context.Context, in *episodeIn) (*rawOut, error) {
-		a, err := inventory.ParseAppend(in.Append)
+		a, err := parseAppend(in.Append)
 		if err != nil {
 			return nil, err
 		}

@@ -335,3 +335,14 @@ func IsDuplicate(err error) bool {
 	}
 	return false
 }
+
+// IsDeadlock reports whether err is a transaction the engine rolled back
+// because it deadlocked or waited too long for a lock (MySQL 1213, 1205):
+// running the whole transaction again is the remedy.
+func IsDeadlock(err error) bool {
+	var me *mysql.MySQLError
+	if errors.As(err, &me) {
+		return me.Number == 1213 || me.Number == 1205
+	}
+	return false
+}

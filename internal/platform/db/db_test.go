@@ -199,6 +199,14 @@ func TestUpsertInsertsAndReplaces(t *testing.T) {
 		var n int
 		require.NoError(t, d.Reader().QueryRowContext(ctx, "SELECT COUNT(*) FROM items").Scan(&n))
 		require.Equal(t, 20003, n)
+
+		// InsertMissingSQL adds new keys and leaves existing rows alone.
+		_, err = d.Writer().ExecContext(ctx, u.InsertMissingSQL(d.Dialect(), 2), 1, "changed", 5, "e")
+		require.NoError(t, err)
+		var first, fifth string
+		require.NoError(t, d.Reader().QueryRowContext(ctx, "SELECT name FROM items WHERE id = 1").Scan(&first))
+		require.NoError(t, d.Reader().QueryRowContext(ctx, "SELECT name FROM items WHERE id = 5").Scan(&fifth))
+		require.Equal(t, []string{"a", "e"}, []string{first, fifth})
 	})
 }
 

@@ -57,6 +57,20 @@ func (u Upsert) SQL(d Dialect, n int) string {
 	return b.String()
 }
 
+// InsertMissingSQL returns, for n rows, an INSERT of the rows whose key
+// does not exist yet that leaves the rows whose key exists as they are
+// (SQLite's DO NOTHING; on MySQL a no-op assignment rather than INSERT
+// IGNORE, which would also swallow errors such as truncation).
+func (u Upsert) InsertMissingSQL(d Dialect, n int) string {
+	q := u.SQL(d, n)
+	if d == MySQL {
+		q = q[:strings.Index(q, " ON DUPLICATE KEY UPDATE ")]
+		return q + fmt.Sprintf(" ON DUPLICATE KEY UPDATE %s = %s", u.Key[0], u.Key[0])
+	}
+	q = q[:strings.Index(q, " ON CONFLICT ")]
+	return q + fmt.Sprintf(" ON CONFLICT (%s) DO NOTHING", strings.Join(u.Key, ", "))
+}
+
 // Exec writes rows (each len(Cols) values) through q, in as few statements
 // as the parameter limit allows.
 func (u Upsert) Exec(ctx context.Context, q Querier, d Dialect, rows [][]any) error {

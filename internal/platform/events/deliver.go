@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-	"math/rand/v2"
 	"runtime/debug"
 	"strconv"
 	"sync/atomic"
@@ -15,6 +14,7 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"github.com/cdlc/cdlc/internal/platform/errs"
+	"github.com/cdlc/cdlc/internal/platform/resilience"
 )
 
 // Headers that the bus sets on a message it moves to the dead-letter topic,
@@ -50,27 +50,26 @@ func newRetryPolicy(c Config) retryPolicy {
 	return retryPolicy{maxAttempts: c.MaxAttempts, backoff: c.RetryBackoff, maxBackoff: c.RetryBackoffMax}
 }
 
-// delay is the wait after the failed attempt number attempt (from 1): base
-// doubled per attempt, capped, then "equal jitter" (a random point in the
-// upper half) so that consumers that failed together do not retry together,
-// while the wait still grows.
-func (p retryPolicy) delay(attempt int) time.Duration {
-	return backoffDelay(p.backoff, p.maxBackoff, attempt)
+// retry is the platform's retry policy for attempts tries (negative: until
+// the consumer stops): waits from backoff doubling up to maxBackoff, with
+// full jitter so that consumers that failed together do not retry
+// together. Every error is worth another try: a handler's failure may be
+// passing, and the dead-letter topic takes what is not.
+func (p retryPolicy) retry(attempts int) resilience.RetryPolicy {
+	initial := p.backoff
+	if initial <= 0 {
+		initial = time.Nanosecond // no wait (resilience reads 0 as its default)
+	}
+	return resilience.RetryPolicy{
+		Initial: initial, Max: max(p.maxBackoff, initial), MaxAttempts: attempts,
+		Retryable: func(error) bool { return true },
+	}
 }
 
-func backoffDelay(base, ceiling time.Duration, attempt int) time.Duration {
-	if base <= 0 {
-		return 0
-	}
-	d := base
-	for i := 1; i < attempt && d < ceiling; i++ {
-		d *= 2
-	}
-	if ceiling > 0 && d > ceiling {
-		d = ceiling
-	}
-	half := d / 2
-	return half + rand.N(d-half+1)
+// backoffDelay is the wait after the failures-th failure in a row of a
+// loop that keeps going (the outbox relay), with the bus's policy.
+func backoffDelay(base, ceiling time.Duration, failures int) time.Duration {
+	return retryPolicy{backoff: base, maxBackoff: ceiling}.retry(-1).Backoff(failures)
 }
 
 // sleep waits for d or until ctx is done; it reports whether the full wait elapsed.
@@ -109,20 +108,19 @@ func sleep(ctx context.Context, d time.Duration) bool {
 // handled until it has succeeded or been dead-lettered.
 func deliver(ctx context.Context, p retryPolicy, dead Publisher, group string, m Message, h Handler) error {
 	hctx := context.WithoutCancel(ctx)
-	var err error
-	for attempt := 1; ; attempt++ {
-		m.Attempt = attempt
-		if err = call(hctx, h, m); err == nil {
-			return nil
-		}
-		if attempt >= p.maxAttempts {
-			break
-		}
-		slog.Warn("event handler failed; retrying",
-			"topic", m.Topic, "group", group, "id", m.ID, "attempt", attempt, "err", err)
-		if !sleep(ctx, p.delay(attempt)) {
-			return fmt.Errorf("deliver %s: stopped while retrying: %w", m.ID, ctx.Err())
-		}
+	handle := p.retry(max(p.maxAttempts, 1))
+	handle.OnRetry = func(attempt int, err error, _ time.Duration) {
+		slog.Warn("event handler failed; retrying", "topic", m.Topic, "group", group, "id", m.ID, "attempt", attempt, "err", err)
+	}
+	err := resilience.Retry(ctx, handle, func(context.Context) error {
+		m.Attempt++
+		return call(hctx, h, m)
+	})
+	if err == nil {
+		return nil
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("deliver %s: stopped while retrying: %w", m.ID, err)
 	}
 	dl := deadLetter(m, group, err, time.Now())
 	slog.Error("event handler gave up; message moved to the dead-letter topic",
@@ -130,16 +128,14 @@ func deliver(ctx context.Context, p retryPolicy, dead Publisher, group string, m
 	// The dead letter must land before the original is acknowledged, or the
 	// message would be lost; a bus that cannot take it now gets retried until
 	// the consumer stops, and then the original is redelivered.
-	for attempt := 1; ; attempt++ {
-		perr := dead.Publish(ctx, dl)
-		if perr == nil {
-			return nil
-		}
-		slog.Error("publish dead letter failed; retrying", "topic", dl.Topic, "id", m.ID, "err", perr)
-		if !sleep(ctx, p.delay(min(attempt, 16))) {
-			return fmt.Errorf("deliver %s: publish dead letter: %w", m.ID, errors.Join(perr, ctx.Err()))
-		}
+	publish := p.retry(-1)
+	publish.OnRetry = func(_ int, err error, _ time.Duration) {
+		slog.Error("publish dead letter failed; retrying", "topic", dl.Topic, "id", m.ID, "err", err)
 	}
+	if err := resilience.Retry(ctx, publish, func(ctx context.Context) error { return dead.Publish(ctx, dl) }); err != nil {
+		return fmt.Errorf("deliver %s: publish dead letter: %w", m.ID, err)
+	}
+	return nil
 }
 
 // call runs h, turning a panic into an error: a handler that panics on one

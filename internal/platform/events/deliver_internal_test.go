@@ -35,20 +35,14 @@ func TestPartitionSpreadsEmptyKeys(t *testing.T) {
 	require.Len(t, seen, 8, "round-robin over every partition")
 }
 
-func TestBackoffGrowsWithJitterUpToTheCap(t *testing.T) {
-	base, ceiling := 100*time.Millisecond, time.Second
-	for range 100 {
-		d1 := backoffDelay(base, ceiling, 1)
-		require.GreaterOrEqual(t, d1, base/2)
-		require.LessOrEqual(t, d1, base)
-		d3 := backoffDelay(base, ceiling, 3)
-		require.GreaterOrEqual(t, d3, 200*time.Millisecond)
-		require.LessOrEqual(t, d3, 400*time.Millisecond)
-		d50 := backoffDelay(base, ceiling, 50)
-		require.GreaterOrEqual(t, d50, ceiling/2)
-		require.LessOrEqual(t, d50, ceiling)
-	}
-	require.Zero(t, backoffDelay(0, ceiling, 3))
+func TestRetryPolicyIsTheBusSettings(t *testing.T) {
+	p := newRetryPolicy(Config{MaxAttempts: 4, RetryBackoff: 100 * time.Millisecond, RetryBackoffMax: time.Second})
+	r := p.retry(p.maxAttempts)
+	require.Equal(t, 4, r.MaxAttempts)
+	require.Equal(t, 100*time.Millisecond, r.Initial)
+	require.Equal(t, time.Second, r.Max)
+	require.True(t, r.Retryable(errors.New("any handler error")))
+	require.Equal(t, time.Nanosecond, retryPolicy{}.retry(1).Initial, "no backoff configured: no wait")
 }
 
 type publisherFunc func(ctx context.Context, msgs ...Message) error

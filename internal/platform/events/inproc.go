@@ -114,10 +114,7 @@ func (b *InprocBus) Subscribe(ctx context.Context, topic, group string, h Handle
 	if err := validateSubscription(topic, group, h); err != nil {
 		return nil, err
 	}
-	var o SubscribeOptions
-	for _, opt := range opts {
-		opt(&o)
-	}
+	o := subscribeOptions(opts)
 	if o.Ephemeral {
 		group += "~" + ulid.Make().String()
 	}

@@ -52,9 +52,7 @@ type KafkaBus struct {
 
 	topics sync.Map // topic → partition count (int)
 
-	mu     sync.Mutex
-	subs   map[*kafkaSubscription]struct{}
-	closed bool
+	subs liveSubs[*kafkaSubscription]
 }
 
 var _ Bus = (*KafkaBus)(nil)
@@ -96,7 +94,6 @@ func NewKafka(cfg Config) (*KafkaBus, error) {
 		policy: newRetryPolicy(cfg),
 		prod:   prod,
 		adm:    kadm.NewClient(prod),
-		subs:   map[*kafkaSubscription]struct{}{},
 	}, nil
 }
 
@@ -197,15 +194,9 @@ func (b *KafkaBus) Publish(ctx context.Context, msgs ...Message) error {
 // Subscribe starts consuming topic as group; see KafkaBus for how. ctx
 // bounds the set-up only.
 func (b *KafkaBus) Subscribe(ctx context.Context, topic, group string, h Handler, opts ...SubscribeOption) (Subscription, error) {
-	if err := validateSubscription(topic, group, h); err != nil {
+	o, err := b.subs.subscribing(topic, group, h, opts)
+	if err != nil {
 		return nil, err
-	}
-	if b.isClosed() {
-		return nil, ErrClosed
-	}
-	var o SubscribeOptions
-	for _, opt := range opts {
-		opt(&o)
 	}
 	if _, err := b.topic(ctx, topic); err != nil {
 		return nil, err
@@ -244,24 +235,16 @@ func (b *KafkaBus) Subscribe(ctx context.Context, topic, group string, h Handler
 		bus: b, topic: topic, group: group, h: h, cl: cl, grouped: !o.Ephemeral,
 		ctx: sctx, cancel: cancel, done: make(chan struct{}),
 	}
-	b.mu.Lock()
-	if b.closed {
-		b.mu.Unlock()
+	if !b.subs.add(s) {
 		cancel()
 		cl.Close()
 		return nil, ErrClosed
 	}
-	b.subs[s] = struct{}{}
-	b.mu.Unlock()
 	go s.loop()
 	return s, nil
 }
 
-func (b *KafkaBus) isClosed() bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.closed
-}
+func (b *KafkaBus) isClosed() bool { return b.subs.isClosed() }
 
 // Ping asks the brokers for metadata.
 func (b *KafkaBus) Ping(ctx context.Context) error {
@@ -277,22 +260,9 @@ func (b *KafkaBus) Ping(ctx context.Context) error {
 // Close closes every subscription (each after its messages in hand, leaving
 // its group) and then the producer, which first finishes what it is sending.
 func (b *KafkaBus) Close() error {
-	b.mu.Lock()
-	if b.closed {
-		b.mu.Unlock()
+	if !b.subs.closeAll() {
 		return nil
 	}
-	b.closed = true
-	subs := make([]*kafkaSubscription, 0, len(b.subs))
-	for s := range b.subs {
-		subs = append(subs, s)
-	}
-	b.mu.Unlock()
-	var wg sync.WaitGroup
-	for _, s := range subs {
-		wg.Go(func() { _ = s.Close() })
-	}
-	wg.Wait()
 	b.prod.Close()
 	return nil
 }
@@ -421,9 +391,7 @@ func (s *kafkaSubscription) Close() error {
 		s.cancel()
 		<-s.done
 		s.cl.CloseAllowingRebalance()
-		s.bus.mu.Lock()
-		delete(s.bus.subs, s)
-		s.bus.mu.Unlock()
+		s.bus.subs.remove(s)
 	})
 	return nil
 }

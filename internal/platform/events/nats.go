@@ -59,9 +59,7 @@ type NATSBus struct {
 
 	streams sync.Map // topic → natsStream
 
-	mu     sync.Mutex
-	subs   map[*natsSubscription]struct{}
-	closed bool
+	subs liveSubs[*natsSubscription]
 }
 
 var _ Bus = (*NATSBus)(nil)
@@ -124,7 +122,6 @@ func NewNATS(cfg Config) (*NATSBus, error) {
 		policy: newRetryPolicy(cfg),
 		nc:     nc,
 		js:     js,
-		subs:   map[*natsSubscription]struct{}{},
 	}, nil
 }
 
@@ -242,15 +239,9 @@ func (b *NATSBus) Publish(ctx context.Context, msgs ...Message) error {
 // Subscribe starts consuming topic as group; see NATSBus for how. The
 // consumers exist on the server when it returns. ctx bounds the set-up only.
 func (b *NATSBus) Subscribe(ctx context.Context, topic, group string, h Handler, opts ...SubscribeOption) (Subscription, error) {
-	if err := validateSubscription(topic, group, h); err != nil {
+	o, err := b.subs.subscribing(topic, group, h, opts)
+	if err != nil {
 		return nil, err
-	}
-	if b.isClosed() {
-		return nil, ErrClosed
-	}
-	var o SubscribeOptions
-	for _, opt := range opts {
-		opt(&o)
 	}
 	st, err := b.stream(ctx, topic)
 	if err != nil {
@@ -300,22 +291,14 @@ func (b *NATSBus) Subscribe(ctx context.Context, topic, group string, h Handler,
 			}
 		}
 	}
-	b.mu.Lock()
-	if b.closed {
-		b.mu.Unlock()
+	if !b.subs.add(s) {
 		_ = s.Close()
 		return nil, ErrClosed
 	}
-	b.subs[s] = struct{}{}
-	b.mu.Unlock()
 	return s, nil
 }
 
-func (b *NATSBus) isClosed() bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.closed
-}
+func (b *NATSBus) isClosed() bool { return b.subs.isClosed() }
 
 // Ping checks the connection and that JetStream answers.
 func (b *NATSBus) Ping(ctx context.Context) error {
@@ -335,22 +318,9 @@ func (b *NATSBus) Ping(ctx context.Context) error {
 // what is still being sent and closes the connection. Durable consumers stay
 // on the server, where the group resumes.
 func (b *NATSBus) Close() error {
-	b.mu.Lock()
-	if b.closed {
-		b.mu.Unlock()
+	if !b.subs.closeAll() {
 		return nil
 	}
-	b.closed = true
-	subs := make([]*natsSubscription, 0, len(b.subs))
-	for s := range b.subs {
-		subs = append(subs, s)
-	}
-	b.mu.Unlock()
-	var wg sync.WaitGroup
-	for _, s := range subs {
-		wg.Go(func() { _ = s.Close() })
-	}
-	wg.Wait()
 	err := b.nc.FlushTimeout(2 * time.Second)
 	b.nc.Close()
 	if errors.Is(err, nats.ErrConnectionClosed) {
@@ -507,9 +477,7 @@ func (s *natsSubscription) Close() error {
 				slog.Debug("delete NATS ephemeral consumer", "stream", s.stream, "consumer", s.ephemeral, "err", err)
 			}
 		}
-		s.bus.mu.Lock()
-		delete(s.bus.subs, s)
-		s.bus.mu.Unlock()
+		s.bus.subs.remove(s)
 	})
 	return nil
 }

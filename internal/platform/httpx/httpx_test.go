@@ -244,3 +244,18 @@ func TestServerSpeaksH2C(t *testing.T) {
 		require.Equal(t, want, string(body))
 	}
 }
+
+func TestAppends(t *testing.T) {
+	allowed := []string{"credits", "images", "external_ids"}
+	got, err := httpx.Appends("query.append", "images, credits,images,", allowed)
+	require.NoError(t, err)
+	require.Equal(t, []string{"credits", "images"}, got)
+	got, err = httpx.Appends("query.append", "", allowed)
+	require.NoError(t, err)
+	require.Empty(t, got)
+	_, err = httpx.Appends("query.append", "credits,awards", allowed)
+	require.Equal(t, "query.append", errs.FieldOf(err))
+	require.ErrorContains(t, err, `"awards"`)
+	require.Equal(t, []string{"a", "b"}, httpx.CommaList(" a, b,,"))
+	require.Nil(t, httpx.CommaList(""))
+}

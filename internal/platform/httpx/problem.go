@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"math"
 	"net/http"
 
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/cdlc/cdlc/internal/platform/errs"
+	"github.com/cdlc/cdlc/internal/platform/resilience"
 	"github.com/cdlc/cdlc/internal/platform/telemetry"
 )
 
@@ -116,6 +118,10 @@ func ProblemFrom(ctx context.Context, err error) *Problem {
 	}
 	if status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests {
 		p.RetryAfter = 1
+		// An open circuit breaker knows when it lets a call through again.
+		if d, ok := resilience.RetryAfter(err); ok {
+			p.RetryAfter = max(1, int(math.Ceil(d.Seconds())))
+		}
 	}
 	return p
 }
@@ -165,6 +171,15 @@ func init() {
 				slog.ErrorContext(ctx, "request failed", "path", path, "err", err)
 			}
 			p.Instance = path
+			if hctx != nil {
+				// huma sends the headers of the handler's own error only;
+				// this one's (Retry-After) are set here.
+				for k, v := range p.GetHeaders() {
+					for _, x := range v {
+						hctx.SetHeader(k, x)
+					}
+				}
+			}
 			return p
 		}
 		if status == http.StatusUnprocessableEntity {

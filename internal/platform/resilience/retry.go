@@ -138,6 +138,20 @@ func Retry(ctx context.Context, p RetryPolicy, fn func(ctx context.Context) erro
 	return err
 }
 
+// Backoff is the wait after the failures-th failure in a row (from 1), as
+// Retry would wait: a random time in [0, ceiling], the ceiling Initial
+// grown by Multiplier per failure and capped at Max. It is for loops that
+// keep running through failures rather than retrying one call (a relay, a
+// consumer), which count their failures themselves.
+func (p RetryPolicy) Backoff(failures int) time.Duration {
+	j := newFullJitter(p)
+	// The ceiling stops growing at Max long before 64 doublings.
+	for range min(failures, 64) - 1 {
+		j.exp.NextBackOff()
+	}
+	return j.NextBackOff()
+}
+
 // fullJitter is a backoff.BackOff that draws each wait uniformly from
 // [0, ceiling], with the ceiling from an exponential backoff without
 // randomization (Initial, Initial*Multiplier, ... capped at Max).

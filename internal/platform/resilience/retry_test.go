@@ -218,3 +218,17 @@ func TestRetryFullJitterBounds(t *testing.T) {
 		})
 	}
 }
+
+func TestBackoffGrowsWithFullJitterUpToMax(t *testing.T) {
+	p := resilience.RetryPolicy{Initial: 100 * time.Millisecond, Max: time.Second}
+	for range 100 {
+		require.LessOrEqual(t, p.Backoff(1), 100*time.Millisecond)
+		require.LessOrEqual(t, p.Backoff(3), 400*time.Millisecond)
+		require.LessOrEqual(t, p.Backoff(1000), time.Second)
+	}
+	top := resilience.RetryPolicy{Initial: 100 * time.Millisecond, Max: time.Second, Rand: func() float64 { return 0.999999999 }}
+	require.InDelta(t, float64(400*time.Millisecond), float64(top.Backoff(3)), float64(time.Millisecond), "the ceiling doubles per failure")
+	require.InDelta(t, float64(time.Second), float64(top.Backoff(50)), float64(time.Millisecond), "capped at Max")
+	zero := resilience.RetryPolicy{Initial: 100 * time.Millisecond, Rand: func() float64 { return 0 }}
+	require.Zero(t, zero.Backoff(2), "full jitter reaches zero")
+}

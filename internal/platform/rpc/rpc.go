@@ -76,9 +76,11 @@ func ToConnect(err error) error {
 
 // FromConnect turns an error from a connect client back into the
 // vocabulary, so a caller handles a remote failure as it would a local one.
+// An error already in the vocabulary (from the Peer interceptor) comes
+// back as it is.
 func FromConnect(err error) error {
-	if err == nil {
-		return nil
+	if err == nil || isClassified(err) {
+		return err
 	}
 	var ce *connect.Error
 	if !errors.As(err, &ce) {
