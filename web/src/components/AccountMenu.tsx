@@ -1,0 +1,76 @@
+import { Box, Button, HStack, Menu, Portal, Text } from '@chakra-ui/react'
+import { useNavigate } from 'react-router'
+import { useSession } from '../auth/session'
+import { useProfiles } from '../auth/profiles'
+import { ProfileAvatar } from './ProfileAvatar'
+
+/** AccountMenu: sign in / sign up, or the profile switcher and account links. */
+export function AccountMenu() {
+  const session = useSession()
+  const { profiles, current, select } = useProfiles()
+  const navigate = useNavigate()
+
+  if (!session.signedIn) {
+    return (
+      <HStack gap="2">
+        <Button size="sm" variant="ghost" onClick={() => session.signUp()}>
+          Sign up
+        </Button>
+        <Button size="sm" colorPalette="red" onClick={() => session.signIn()}>
+          Sign in
+        </Button>
+      </HStack>
+    )
+  }
+
+  const label = current?.name ?? session.name ?? session.email ?? 'Account'
+  return (
+    <Menu.Root positioning={{ placement: 'bottom-end' }}>
+      <Menu.Trigger asChild>
+        <Button size="sm" variant="ghost" aria-label={`Account menu (${label})`} px="1">
+          <ProfileAvatar profile={current} name={label} size="7" />
+          <Text display={{ base: 'none', md: 'block' }} maxW="8rem" truncate>
+            {label}
+          </Text>
+        </Button>
+      </Menu.Trigger>
+      <Portal>
+        <Menu.Positioner>
+          <Menu.Content minW="14rem">
+            {profiles.length > 0 && (
+              <Menu.ItemGroup>
+                <Menu.ItemGroupLabel>Switch profile</Menu.ItemGroupLabel>
+                {profiles.map((p) => (
+                  <Menu.Item key={p.id} value={`profile:${p.id}`} onSelect={() => select(p.id)}>
+                    <ProfileAvatar profile={p} name={p.name} size="6" />
+                    <Box flex="1">{p.name}</Box>
+                    {p.id === current?.id && <Text color="fg.muted">✓</Text>}
+                  </Menu.Item>
+                ))}
+              </Menu.ItemGroup>
+            )}
+            <Menu.Separator />
+            <Menu.Item value="who" onSelect={() => navigate('/profiles')}>
+              Who's watching?
+            </Menu.Item>
+            <Menu.Item value="manage" onSelect={() => navigate('/account/profiles')}>
+              Manage profiles
+            </Menu.Item>
+            {current && (
+              <Menu.Item value="prefs" onSelect={() => navigate(`/account/profiles/${current.id}/preferences`)}>
+                Preferences
+              </Menu.Item>
+            )}
+            <Menu.Item value="account" onSelect={() => navigate('/account')}>
+              Account
+            </Menu.Item>
+            <Menu.Separator />
+            <Menu.Item value="signout" onSelect={() => void session.signOut()}>
+              Sign out
+            </Menu.Item>
+          </Menu.Content>
+        </Menu.Positioner>
+      </Portal>
+    </Menu.Root>
+  )
+}
