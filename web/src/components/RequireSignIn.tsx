@@ -27,7 +27,7 @@ export function RequireSignIn({ children, what }: { children: ReactNode; what: s
         </Button>
       </Box>
     )
-  if (error) return <ErrorState error={error} onRetry={() => void reload()} title="Your account could not be loaded" />
+  if (error) return <ErrorState error={error} onRetry={() => void reload()} title="Your account could not be loaded" page />
   if (loading || !account) return <PageSkeleton />
   return <>{children}</>
 }

@@ -112,7 +112,8 @@ export function SearchBox() {
       }}
     >
       <Input
-        type="search"
+        type="text"
+        enterKeyHint="search"
         placeholder="Search titles and people"
         aria-label="Search titles and people"
         role="combobox"

@@ -10,7 +10,7 @@ export function formatRating(r?: { average: number; votes: number }) {
 
 export function yearRange(t: { start_year?: number; end_year?: number; kind?: string }) {
   if (!t.start_year) return ''
-  if (t.kind === 'series' || t.kind === 'mini_series') return `${t.start_year}–${t.end_year ?? ''}`
+  if ((t.kind === 'series' || t.kind === 'mini_series') && t.end_year && t.end_year !== t.start_year) return `${t.start_year}–${t.end_year}`
   return String(t.start_year)
 }
 

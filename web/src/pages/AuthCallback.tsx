@@ -13,6 +13,7 @@ export default function AuthCallback() {
     return (
       <ErrorState
         title="Sign-in did not complete"
+        page
         error={new Error(params.get('error_description') || providerError || error)}
       />
     )

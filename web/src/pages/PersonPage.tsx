@@ -66,7 +66,7 @@ export default function PersonPage() {
   }, [p])
 
   if (error instanceof ApiError && error.notFound) return <NotFound what="person" />
-  if (error) return <ErrorState error={error} onRetry={reload} />
+  if (error) return <ErrorState error={error} onRetry={reload} page />
   if (loading || !p)
     return (
       <Flex gap="6" aria-busy="true" aria-label="Loading person">

@@ -163,7 +163,7 @@ export default function SearchPage() {
       <Heading as="h1" size="2xl" mb="4">
         {f.q ? `Results for “${f.q}”` : 'Browse the catalog'}
       </Heading>
-      <Flex as="form" role="group" aria-label="Filters" gap="3" wrap="wrap" align="end" mb="6" onSubmit={(e) => { e.preventDefault(); set('year', year) }}>
+      <Flex as="form" aria-label="Filters" gap="3" wrap="wrap" align="end" mb="6" onSubmit={(e) => { e.preventDefault(); set('year', year) }}>
         <Select label="Kind" value={f.kind} onChange={(v) => set('kind', v)} options={KINDS} />
         <Select label="Genre" value={f.genre} onChange={(v) => set('genre', v)} options={[{ value: '', label: 'Any genre' }, ...GENRES.map((g) => ({ value: g, label: g }))]} />
         <Field.Root width="6rem">

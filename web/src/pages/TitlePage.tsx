@@ -130,7 +130,7 @@ export default function TitlePage() {
   }, [t])
 
   if (error instanceof ApiError && error.notFound) return <NotFound what="title" />
-  if (error) return <ErrorState error={error} onRetry={reload} />
+  if (error) return <ErrorState error={error} onRetry={reload} page />
   if (loading || !t) return <TitleSkeleton />
 
   const poster = t.images?.find((i) => i.kind === 'poster')
