@@ -22,3 +22,16 @@ class RO {
 ;(globalThis as unknown as { ResizeObserver: unknown }).ResizeObserver ??= RO
 ;(globalThis as unknown as { IntersectionObserver: unknown }).IntersectionObserver ??= RO
 Element.prototype.scrollIntoView ??= function () {}
+// jsdom has no PointerEvent; user-event and Ark's checkbox dispatch them.
+if (!('PointerEvent' in window)) {
+  class PointerEventStub extends MouseEvent {
+    pointerId: number
+    pointerType: string
+    constructor(type: string, init: PointerEventInit = {}) {
+      super(type, init)
+      this.pointerId = init.pointerId ?? 1
+      this.pointerType = init.pointerType ?? 'mouse'
+    }
+  }
+  ;(window as unknown as { PointerEvent: unknown }).PointerEvent = PointerEventStub
+}
