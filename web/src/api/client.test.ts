@@ -10,7 +10,7 @@ describe('api', () => {
 
   it('turns problem+json into an ApiError with the detail', async () => {
     mockFetch(() => ({ status: 400, json: { title: 'Bad Request', status: 400, detail: 'query.sort: must be popularity', request_id: 'r1' } }))
-    const err = await api('/api/v1/discover/titles?sort=x').catch((e) => e)
+    const err = (await api('/api/v1/discover/titles?sort=x').catch((e: unknown) => e)) as ApiError
     expect(err).toBeInstanceOf(ApiError)
     expect(err.status).toBe(400)
     expect(err.message).toBe('query.sort: must be popularity')
@@ -19,14 +19,14 @@ describe('api', () => {
 
   it('says something useful when the body is not a problem', async () => {
     vi.stubGlobal('fetch', vi.fn(async () => new Response('upstream timeout', { status: 502, statusText: 'Bad Gateway' })))
-    const err = await api('/x').catch((e) => e)
+    const err = (await api('/x').catch((e: unknown) => e)) as ApiError
     expect(err.status).toBe(502)
     expect(err.message).toBe('upstream timeout')
   })
 
   it('reports a network failure as status 0', async () => {
     vi.stubGlobal('fetch', vi.fn(async () => Promise.reject(new TypeError('Failed to fetch'))))
-    const err = await api('/x').catch((e) => e)
+    const err = (await api('/x').catch((e: unknown) => e)) as ApiError
     expect(err).toBeInstanceOf(ApiError)
     expect(err.status).toBe(0)
     expect(err.message).toMatch(/could not be reached/)
