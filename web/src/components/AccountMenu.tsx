@@ -13,7 +13,7 @@ export function AccountMenu() {
   if (!session.signedIn) {
     return (
       <HStack gap="2">
-        <Button size="sm" variant="ghost" onClick={() => session.signUp()}>
+        <Button size="sm" variant="ghost" onClick={() => session.signUp()} display={{ base: 'none', sm: 'inline-flex' }}>
           Sign up
         </Button>
         <Button size="sm" colorPalette="red" onClick={() => session.signIn()}>

@@ -1,6 +1,7 @@
 import { Box, Container, Flex, IconButton, Text, chakra } from '@chakra-ui/react'
-import { Suspense } from 'react'
-import { Link as RouterLink, Outlet } from 'react-router'
+import { Suspense, useEffect } from 'react'
+import { Link as RouterLink, Outlet, useLocation, useNavigate } from 'react-router'
+import { useProfiles } from '../auth/profiles'
 import { useColorMode } from '../colorMode'
 import { useSession } from '../auth/session'
 import { AccountMenu } from './AccountMenu'
@@ -10,6 +11,16 @@ import { PageSkeleton } from './PageSkeleton'
 export function Layout() {
   const { mode, toggle } = useColorMode()
   const session = useSession()
+  const { profiles, current } = useProfiles()
+  const location = useLocation()
+  const navigate = useNavigate()
+  // Netflix-style: with several profiles and none chosen in this browser,
+  // ask who's watching before anything else.
+  useEffect(() => {
+    const p = location.pathname
+    if (session.signedIn && profiles.length > 1 && !current && !p.startsWith('/profiles') && !p.startsWith('/account') && !p.startsWith('/auth/'))
+      navigate('/profiles', { replace: true })
+  }, [session.signedIn, profiles.length, current, location.pathname, navigate])
   return (
     <Box minH="100vh" bg="bg" color="fg">
       <chakra.a
@@ -22,13 +33,16 @@ export function Layout() {
       </chakra.a>
       <Box as="header" position="sticky" top="0" zIndex="sticky" bg="bg/90" backdropFilter="blur(8px)" borderBottomWidth="1px">
         <Container maxW="7xl" py="2">
-          <Flex align="center" gap={{ base: 2, md: 4 }}>
+          <Flex align="center" gap={{ base: 2, md: 4 }} wrap={{ base: 'wrap', md: 'nowrap' }}>
             <chakra.a asChild fontWeight="black" fontSize="xl" color="red.600" _dark={{ color: 'red.400' }} letterSpacing="tight">
               <RouterLink to="/" aria-label="cdlc home">
                 cdlc
               </RouterLink>
             </chakra.a>
-            <SearchBox />
+            <Box order={{ base: 5, md: 0 }} flexBasis={{ base: '100%', md: 'auto' }} flex={{ md: '1' }} maxW={{ md: '32rem' }}>
+              <SearchBox />
+            </Box>
+            <Box flex="1" />
             <IconButton
               aria-label={mode === 'dark' ? 'Switch to light mode' : 'Switch to dark mode'}
               size="sm"

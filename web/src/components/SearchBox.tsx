@@ -104,8 +104,7 @@ export function SearchBox() {
     <Box
       ref={boxRef}
       position="relative"
-      flex="1"
-      maxW="32rem"
+      width="100%"
       role="search"
       onBlur={(e) => {
         if (!boxRef.current?.contains(e.relatedTarget as Node)) setOpen(false)

@@ -3,7 +3,7 @@ import type { TitleSummary } from '../api/catalog'
 import { ErrorState } from './ErrorState'
 import { TitleCard, TitleCardSkeleton } from './TitleCard'
 
-const CARD_W = { base: '8.5rem', md: '10.5rem' }
+const CARD_W = { base: '8rem', md: '9.5rem' }
 
 /**
  * TitleRow is a horizontally scrolling row of poster cards, with skeletons

@@ -84,7 +84,7 @@ export default function PersonPage() {
   return (
     <Box as="article">
       <Flex gap={{ base: 4, md: 8 }} direction={{ base: 'column', md: 'row' }}>
-        <Box width={{ base: '45%', sm: '12rem', md: '14rem' }} flexShrink={0}>
+        <Box width={{ base: '40%', sm: '12rem', md: '14rem' }} flexShrink={0}>
           <Artwork src={imageURL(photo)} name={p.name} label="initials" eager />
         </Box>
         <Stack gap="3" flex="1" minW="0">

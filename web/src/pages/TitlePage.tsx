@@ -146,7 +146,7 @@ export default function TitlePage() {
         </Box>
       )}
       <Flex gap={{ base: 4, md: 8 }} direction={{ base: 'column', md: 'row' }}>
-        <Box width={{ base: '55%', sm: '14rem', md: '16rem' }} flexShrink={0}>
+        <Box width={{ base: '50%', sm: '14rem', md: '16rem' }} flexShrink={0}>
           <Artwork src={imageURL(poster)} name={t.title} eager />
         </Box>
         <Stack gap="4" flex="1" minW="0">
@@ -203,7 +203,7 @@ export default function TitlePage() {
           <Heading as="h2" id="cast-h" size="xl" mb="4">
             Cast
           </Heading>
-          <SimpleGrid as="ul" listStyleType="none" columns={{ base: 2, sm: 3, md: 5, lg: 6 }} gap="4" data-testid="cast">
+          <SimpleGrid as="ul" listStyleType="none" columns={{ base: 3, sm: 4, md: 6, lg: 8 }} gap="4" data-testid="cast">
             {cast.map((c) => (
               <LinkBox as="li" key={`${c.person_id}-${c.order}`} rounded="md">
                 <Artwork src={imageURL(c.profile_path)} name={c.name ?? c.person_id} label="initials" />
