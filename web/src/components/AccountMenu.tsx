@@ -24,8 +24,21 @@ export function AccountMenu() {
   }
 
   const label = current?.name ?? session.name ?? session.email ?? 'Account'
+  // One handler on the root: the machine calls it for every item, however
+  // and whenever the (portalled) items were mounted.
+  const onSelect = ({ value }: { value: string }) => {
+    if (value.startsWith('profile:')) return select(value.slice('profile:'.length))
+    if (value === 'signout') return void session.signOut()
+    const to: Record<string, string> = {
+      who: '/profiles',
+      manage: '/account/profiles',
+      prefs: current ? `/account/profiles/${current.id}/preferences` : '/account/profiles',
+      account: '/account',
+    }
+    if (to[value]) navigate(to[value])
+  }
   return (
-    <Menu.Root positioning={{ placement: 'bottom-end' }}>
+    <Menu.Root positioning={{ placement: 'bottom-end' }} onSelect={onSelect}>
       <Menu.Trigger asChild>
         <Button size="sm" variant="ghost" aria-label={`Account menu (${label})`} px="1">
           <ProfileAvatar profile={current} name={label} size="7" />
@@ -41,7 +54,7 @@ export function AccountMenu() {
               <Menu.ItemGroup>
                 <Menu.ItemGroupLabel>Switch profile</Menu.ItemGroupLabel>
                 {profiles.map((p) => (
-                  <Menu.Item key={p.id} value={`profile:${p.id}`} onSelect={() => select(p.id)}>
+                  <Menu.Item key={p.id} value={`profile:${p.id}`}>
                     <ProfileAvatar profile={p} name={p.name} size="6" />
                     <Box flex="1">{p.name}</Box>
                     {p.id === current?.id && <Text color="fg.muted">✓</Text>}
@@ -50,22 +63,22 @@ export function AccountMenu() {
               </Menu.ItemGroup>
             )}
             <Menu.Separator />
-            <Menu.Item value="who" onSelect={() => navigate('/profiles')}>
+            <Menu.Item value="who">
               Who's watching?
             </Menu.Item>
-            <Menu.Item value="manage" onSelect={() => navigate('/account/profiles')}>
+            <Menu.Item value="manage">
               Manage profiles
             </Menu.Item>
             {current && (
-              <Menu.Item value="prefs" onSelect={() => navigate(`/account/profiles/${current.id}/preferences`)}>
+              <Menu.Item value="prefs">
                 Preferences
               </Menu.Item>
             )}
-            <Menu.Item value="account" onSelect={() => navigate('/account')}>
+            <Menu.Item value="account">
               Account
             </Menu.Item>
             <Menu.Separator />
-            <Menu.Item value="signout" onSelect={() => void session.signOut()}>
+            <Menu.Item value="signout">
               Sign out
             </Menu.Item>
           </Menu.Content>
