@@ -316,6 +316,99 @@ async function phoneJourney(browser, base) {
   await ctx.close()
 }
 
+// The signed-in screens in a real browser without the provider: a session
+// stored the way oidc-client-ts stores it, and the customer API answered to
+// its contract by the test (page.route), so the profile switcher, profile
+// management, preferences and sign-out are exercised on every run.
+async function stubbedAccountJourney(browser, base) {
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } })
+  const user = {
+    access_token: 'stub-access-token',
+    token_type: 'Bearer',
+    scope: 'openid profile email offline_access account',
+    profile: { sub: 'stub-user', name: 'Ada Lovelace', email: 'ada@example.com' },
+    expires_at: Math.floor(Date.now() / 1000) + 3600,
+  }
+  await ctx.addInitScript(([key, value]) => {
+    if (!sessionStorage.getItem('stub-installed')) {
+      localStorage.setItem(key, value)
+      sessionStorage.setItem('stub-installed', '1')
+    }
+  }, [`oidc.user:${base}:cdlc-web`, JSON.stringify(user)])
+  const profiles = [{ id: 'p1', name: 'Ada', avatar: '🎬', kids: false, language: 'en', created_at: new Date().toISOString() }]
+  let prefs = { favourite_genres: [], languages: ['en'], notifications: { email: false, push: false, newsletter: false } }
+  const unauthorized = []
+  await ctx.route(`${base}/api/v1/account**`, async (route) => {
+    const req = route.request()
+    if (req.headers().authorization !== 'Bearer stub-access-token') {
+      unauthorized.push(req.url())
+      return route.fulfill({ status: 401, contentType: 'application/problem+json', body: JSON.stringify({ status: 401, detail: 'no token' }) })
+    }
+    const path = new URL(req.url()).pathname
+    const json = (status, body) => route.fulfill({ status, contentType: 'application/json', body: body === undefined ? '' : JSON.stringify(body) })
+    if (path === '/api/v1/account') return json(200, { subject: 'stub-user', created_at: new Date().toISOString(), profiles })
+    if (path === '/api/v1/account/profiles' && req.method() === 'POST') {
+      const p = { id: `p${profiles.length + 1}`, created_at: new Date().toISOString(), ...req.postDataJSON() }
+      profiles.push(p)
+      return json(201, p)
+    }
+    if (path.endsWith('/preferences')) {
+      if (req.method() === 'PUT') prefs = req.postDataJSON()
+      return json(200, prefs)
+    }
+    return route.fulfill({ status: 404, contentType: 'application/problem+json', body: JSON.stringify({ status: 404, detail: `stub: ${path}` }) })
+  })
+  const page = await ctx.newPage()
+  const accountButton = page.getByRole('button', { name: /^Account menu/ })
+
+  await step('stubbed session: signed-in header, profile management', async () => {
+    await page.goto(`${base}/account/profiles`)
+    await visible(accountButton)
+    await visible(page.getByTestId('profile-row'))
+    await page.getByRole('button', { name: 'Add a profile' }).click()
+    const form = page.getByRole('form', { name: 'Create profile' })
+    await form.getByLabel('Name').fill('Little Ones')
+    await form.getByText('Kids profile').click()
+    await form.getByRole('button', { name: 'Create profile' }).click()
+    await visible(page.getByTestId('profile-row').filter({ hasText: 'Little Ones' }))
+    expect(profiles.length === 2 && profiles[1].kids === true, `the customer API got ${JSON.stringify(profiles[1])}`)
+    await axe(page, 'manage profiles')
+    await shot(page, 'profiles-desktop')
+  })
+
+  await step("stubbed session: who's watching, switch from the account menu", async () => {
+    await page.goto(`${base}/`)
+    // Two profiles and none chosen: the app asks first.
+    await page.waitForURL(/\/profiles$/)
+    await visible(page.getByRole('heading', { name: "Who's watching?" }))
+    await axe(page, "who's watching")
+    await shot(page, 'whos-watching-desktop')
+    await page.getByRole('button', { name: 'Ada', exact: true }).click()
+    await page.waitForURL((u) => u.pathname === '/')
+    await visible(page.getByRole('button', { name: 'Account menu (Ada)' }))
+    await accountButton.click()
+    await page.getByRole('menuitem', { name: /Little Ones/ }).click()
+    await visible(page.getByRole('button', { name: 'Account menu (Little Ones)' }))
+    await accountButton.click()
+    await page.getByRole('menuitem', { name: 'Preferences' }).click()
+    await page.waitForURL(/\/account\/profiles\/p2\/preferences$/)
+    await page.getByText('Comedy', { exact: true }).click()
+    await page.getByRole('button', { name: 'Save preferences' }).click()
+    await visible(page.getByText('Preferences saved.'))
+    expect(prefs.favourite_genres.includes('Comedy'), `preferences saved: ${JSON.stringify(prefs)}`)
+    await axe(page, 'preferences')
+    await shot(page, 'preferences-desktop')
+  })
+
+  await step('stubbed session: sign out forgets the session', async () => {
+    await accountButton.click()
+    await page.getByRole('menuitem', { name: 'Sign out' }).click()
+    await visible(page.getByRole('button', { name: 'Sign in', exact: true }), 15_000)
+    expect(unauthorized.length === 0, `calls without the access token: ${unauthorized.join(', ')}`)
+  })
+  await ctx.close()
+}
+
 // The account part needs the platform's OIDC provider (the auth service) at
 // the same origin. The provider's HTML forms are matched loosely: e-mail and
 // password inputs, a name input when there is one, the submit button.
@@ -442,7 +535,9 @@ try {
   await browseJourney(browser, server.base)
   log('phone:')
   await phoneJourney(browser, server.base)
-  log('account journey:')
+  log('account screens (stubbed session and customer API):')
+  await stubbedAccountJourney(browser, server.base)
+  log('account journey (the platform provider):')
   await accountJourney(browser, server.base)
 } catch (e) {
   failed = true

@@ -1,4 +1,4 @@
-import { Box, Button, HStack, Menu, Portal, Text } from '@chakra-ui/react'
+import { Box, Button, HStack, Menu, Portal, Text, VisuallyHidden } from '@chakra-ui/react'
 import { useNavigate } from 'react-router'
 import { useSession } from '../auth/session'
 import { useProfiles } from '../auth/profiles'
@@ -40,11 +40,12 @@ export function AccountMenu() {
   return (
     <Menu.Root positioning={{ placement: 'bottom-end' }} onSelect={onSelect}>
       <Menu.Trigger asChild>
-        <Button size="sm" variant="ghost" aria-label={`Account menu (${label})`} px="1">
+        <Button size="sm" variant="ghost" px="1">
           <ProfileAvatar profile={current} name={label} size="7" />
-          <Text display={{ base: 'none', md: 'block' }} maxW="8rem" truncate>
+          <Text as="span" aria-hidden="true" display={{ base: 'none', md: 'block' }} maxW="8rem" truncate>
             {label}
           </Text>
+          <VisuallyHidden>Account menu ({label})</VisuallyHidden>
         </Button>
       </Menu.Trigger>
       <Portal>

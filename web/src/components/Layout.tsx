@@ -54,7 +54,7 @@ export function Layout() {
             <AccountMenu />
           </Flex>
           {session.error && (
-            <Text role="alert" fontSize="sm" color="fg.error" mt="1">
+            <Text role="alert" fontSize="sm" color={{ base: 'red.700', _dark: 'red.300' }} mt="1">
               {session.error}
             </Text>
           )}

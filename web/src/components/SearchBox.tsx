@@ -155,7 +155,7 @@ export function SearchBox() {
         overflowY="auto"
       >
         {error && (
-          <Text as="li" role="option" aria-disabled="true" aria-selected={false} px="3" py="2" color="fg.error" fontSize="sm">
+          <Text as="li" role="option" aria-disabled="true" aria-selected={false} px="3" py="2" color={{ base: 'red.700', _dark: 'red.300' }} fontSize="sm">
             {error}
           </Text>
         )}

@@ -55,7 +55,7 @@ function Account() {
         </Text>
       </Box>
       {error && (
-        <Text role="alert" color="fg.error">
+        <Text role="alert" color={{ base: 'red.700', _dark: 'red.300' }}>
           {error}
         </Text>
       )}

@@ -75,7 +75,7 @@ export function ProfileForm({ initial, onSave, onCancel, submitLabel }: { initia
         </Field.Root>
       </Flex>
       {error && (
-        <Text role="alert" color="fg.error">
+        <Text role="alert" color={{ base: 'red.700', _dark: 'red.300' }}>
           {error}
         </Text>
       )}
@@ -114,7 +114,7 @@ function Manage() {
         Manage profiles
       </Heading>
       {error && (
-        <Text role="alert" color="fg.error" mb="3">
+        <Text role="alert" color={{ base: 'red.700', _dark: 'red.300' }} mb="3">
           {error}
         </Text>
       )}

@@ -103,7 +103,7 @@ export function PreferencesForm({ profileId }: { profileId: string }) {
         </Stack>
       </Box>
       {status && (
-        <Text role={status.ok ? 'status' : 'alert'} color={status.ok ? 'fg.success' : 'fg.error'}>
+        <Text role={status.ok ? 'status' : 'alert'} color={status.ok ? { base: 'green.700', _dark: 'green.300' } : { base: 'red.700', _dark: 'red.300' }}>
           {status.text}
         </Text>
       )}
