@@ -308,6 +308,16 @@ async function phoneJourney(browser, base) {
       expect(overflow <= 1, `${name} scrolls sideways on a phone by ${overflow}px`)
       await shot(page, `${name}-phone`)
     }
+    await page.route('**/api/v1/people/nm0000199?*', (route) =>
+      route.fulfill({ status: 502, contentType: 'application/problem+json', body: JSON.stringify({ title: 'Bad Gateway', status: 502, detail: 'actor is unavailable: the e2e test said so' }) }),
+    )
+    await page.goto(`${base}/person/nm0000199`)
+    await visible(page.getByTestId('error-detail'))
+    await shot(page, 'error-phone')
+    await page.unroute('**/api/v1/people/nm0000199?*')
+    await axe(page, 'error (phone)')
+    await page.goto(`${base}/title/tt0000001`)
+    await visible(page.getByTestId('not-found'))
     await axe(page, 'not found (phone)')
     await page.goto(`${base}/`)
     await visible(page.getByTestId('title-card'))
@@ -398,6 +408,22 @@ async function stubbedAccountJourney(browser, base) {
     expect(prefs.favourite_genres.includes('Comedy'), `preferences saved: ${JSON.stringify(prefs)}`)
     await axe(page, 'preferences')
     await shot(page, 'preferences-desktop')
+  })
+
+  await step('stubbed session: the account screens at phone width', async () => {
+    await page.setViewportSize({ width: 390, height: 844 })
+    for (const [name, path, ready] of [
+      ['profiles', '/account/profiles', page.getByTestId('profile-row')],
+      ['whos-watching', '/profiles', page.getByRole('heading', { name: "Who's watching?" })],
+      ['preferences', '/account/profiles/p2/preferences', page.getByRole('button', { name: 'Save preferences' })],
+    ]) {
+      await page.goto(`${base}${path}`)
+      await visible(ready)
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
+      expect(overflow <= 1, `${name} scrolls sideways on a phone by ${overflow}px`)
+      await shot(page, `${name}-phone`)
+    }
+    await page.setViewportSize({ width: 1280, height: 800 })
   })
 
   await step('stubbed session: sign out forgets the session', async () => {
