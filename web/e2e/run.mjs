@@ -345,7 +345,7 @@ async function stubbedAccountJourney(browser, base) {
       sessionStorage.setItem('stub-installed', '1')
     }
   }, [`oidc.user:${base}:cdlc-web`, JSON.stringify(user)])
-  const profiles = [{ id: 'p1', name: 'Ada', avatar: '🎬', kids: false, language: 'en', created_at: new Date().toISOString() }]
+  const profiles = [{ id: 'p1', name: 'Ada', kids: false, language: 'en', created_at: new Date().toISOString() }]
   let prefs = { favourite_genres: [], languages: ['en'], notifications: { email: false, push: false, newsletter: false } }
   const unauthorized = []
   await ctx.route(`${base}/api/v1/account**`, async (route) => {

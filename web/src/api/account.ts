@@ -46,5 +46,6 @@ export const accountAPI = {
     api<Preferences>(`${p(id)}/preferences`, { method: 'PUT', token, body }),
 }
 
-export const AVATARS = ['🎬', '🍿', '🎭', '🦁', '🐼', '🚀', '🌈', '🐙']
+// A profile's avatar is a colour the app draws with the profile's initials.
+export const AVATARS = ['red', 'blue', 'green', 'purple', 'orange', 'teal', 'pink', 'cyan']
 export const MATURITY = ['G', 'PG', 'PG-13', 'R', 'NC-17']

@@ -1,16 +1,17 @@
 import { Box } from '@chakra-ui/react'
-import type { Profile } from '../api/account'
+import { AVATARS, type Profile } from '../api/account'
 import { initials } from './Artwork'
 
+/** ProfileAvatar: the profile's initials on its avatar colour (green for kids by default). */
 export function ProfileAvatar({ profile, name, size = '8' }: { profile?: Profile; name: string; size?: string }) {
-  const emoji = profile?.avatar && [...profile.avatar].length <= 2 ? profile.avatar : undefined
+  const colour = profile?.avatar && AVATARS.includes(profile.avatar) ? profile.avatar : profile?.kids ? 'green' : 'red'
   return (
     <Box
       aria-hidden="true"
       width={size}
       height={size}
       rounded="md"
-      bg={profile?.kids ? 'green.600' : 'red.700'}
+      bg={`${colour}.700`}
       color="white"
       display="inline-flex"
       alignItems="center"
@@ -19,7 +20,7 @@ export function ProfileAvatar({ profile, name, size = '8' }: { profile?: Profile
       fontSize="sm"
       flexShrink={0}
     >
-      {emoji ?? initials(name)}
+      {initials(name)}
     </Box>
   )
 }

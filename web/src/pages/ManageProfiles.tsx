@@ -43,8 +43,20 @@ export function ProfileForm({ initial, onSave, onCancel, submitLabel }: { initia
         </Text>
         <HStack wrap="wrap">
           {AVATARS.map((a) => (
-            <Button key={a} type="button" size="sm" variant={a === avatar ? 'solid' : 'outline'} aria-pressed={a === avatar} aria-label={`Avatar ${a}`} onClick={() => setAvatar(a)}>
-              {a}
+            <Button
+              key={a}
+              type="button"
+              size="sm"
+              bg={`${a}.700`}
+              color="white"
+              outline={a === avatar ? '3px solid' : undefined}
+              outlineColor="fg"
+              outlineOffset="2px"
+              aria-pressed={a === avatar}
+              aria-label={`${a} avatar`}
+              onClick={() => setAvatar(a)}
+            >
+              {a === avatar ? '✓' : ''}
             </Button>
           ))}
         </HStack>

@@ -1,4 +1,4 @@
-import { Box, Button, Heading, SimpleGrid, Text } from '@chakra-ui/react'
+import { Box, Button, Flex, Heading, Text } from '@chakra-ui/react'
 import { useNavigate } from 'react-router'
 import { useProfiles } from '../auth/profiles'
 import { ProfileAvatar } from '../components/ProfileAvatar'
@@ -14,7 +14,7 @@ function Chooser() {
         Who's watching?
       </Heading>
       {profiles.length === 0 && <Text color="fg.muted" mb="6">No profiles yet: create the first one.</Text>}
-      <SimpleGrid as="ul" listStyleType="none" columns={{ base: 2, sm: 3, md: 5 }} gap="6" maxW="3xl" mx="auto" mb="8">
+      <Flex as="ul" listStyleType="none" wrap="wrap" justify="center" gap="6" maxW="3xl" mx="auto" mb="8">
         {profiles.map((p) => (
           <li key={p.id}>
             <Button
@@ -39,7 +39,7 @@ function Chooser() {
             </Button>
           </li>
         ))}
-      </SimpleGrid>
+      </Flex>
       <Button variant="outline" onClick={() => navigate('/account/profiles')}>
         {profiles.length < MAX_PROFILES ? 'Manage or add profiles' : 'Manage profiles'}
       </Button>
