@@ -24,7 +24,7 @@ function Bridge({ children }: { children: ReactNode }) {
       setError(`${what} is not available right now: ${(e as Error)?.message ?? e}`)
     }
     return {
-      ready: !auth.isLoading || auth.activeNavigator !== undefined,
+      ready: !auth.isLoading,
       signedIn: auth.isAuthenticated,
       token: auth.user?.access_token,
       subject: profile?.sub,

@@ -1,4 +1,5 @@
 import { Box, Heading, Spinner, Text } from '@chakra-ui/react'
+import { Navigate } from 'react-router'
 import { useSession } from '../auth/session'
 import { ErrorState } from '../components/ErrorState'
 
@@ -9,6 +10,8 @@ export default function AuthCallback() {
   const { error } = useSession()
   const params = new URLSearchParams(window.location.search)
   const providerError = params.get('error')
+  // Nothing to finish here (a bookmark, the back button): go home.
+  if (!providerError && !error && !params.has('code')) return <Navigate to="/" replace />
   if (providerError || error)
     return (
       <ErrorState
