@@ -40,26 +40,20 @@ STATICCHECK         := $(BIN)/tools/staticcheck-$(STATICCHECK_VERSION)/staticche
 # The Go files gofmt checks: tracked and new ones, not ignored ones.
 GOFILES = $$(git ls-files --cached --others --exclude-standard -- '*.go' 2>/dev/null || find . -name '*.go' -not -path './web/node_modules/*')
 
-# The web app, once web/package.json exists.
-WEB := $(wildcard web/package.json)
-
-.PHONY: proto help build web run test test-go test-web bench lint vet staticcheck fmt fmt-check clean cc
+.PHONY: proto help build web chromium run test test-go test-web bench lint vet staticcheck fmt fmt-check clean cc
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-build: web ## build bin/cdlc (with the web app embedded, once there is one)
+build: web ## build bin/cdlc with the web app embedded
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(CDLC) ./cmd/cdlc
 
-# The hook for the web app: `build` depends on it so that go:embed finds
-# web/dist. Until web/package.json exists it does nothing.
-web: ## build the web app into web/dist (no-op until web/ exists)
-ifneq ($(WEB),)
-	@command -v npm >/dev/null || { echo "npm not found: install Node.js (https://nodejs.org) first" >&2; exit 1; }
+# The web app (web/, React + Vite): `build` depends on it so that go:embed
+# finds web/dist. npm packages are installed from package-lock.json when
+# they are missing or older than the lock file.
+web: ## build the web app into web/dist (npm ci when needed, then vite build and the JS budget check)
+	@command -v npm >/dev/null || { echo "npm not found: install Node.js 20.19+ (https://nodejs.org) first" >&2; exit 1; }
 	cd web && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; } && npm run build
-else
-	@echo "web: no web/package.json yet, nothing to build"
-endif
 
 run: build ## build, then serve everything on http://localhost:8080 with embedded stores under ./data
 	@mkdir -p $(DATA_DIR)
@@ -73,12 +67,13 @@ test: test-go test-web ## run every test (Go with -race, then the web app's)
 test-go: cc
 	CGO_ENABLED=1 $(GO) test -race -count=1 $(TEST_FLAGS) ./...
 
-test-web:
-ifneq ($(WEB),)
-	cd web && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; } && npm test
-else
-	@echo "test-web: no web/package.json yet, no web tests"
-endif
+# Vitest, then the end-to-end journey in headless Chromium (Debian's
+# package, installed when missing) against a cdlc built from this tree.
+test-web: web chromium ## the web app's tests: Vitest, then e2e in headless Chromium
+	cd web && npm test
+
+chromium: ## make sure a Chromium for the e2e tests is there (Debian's package; CHROMIUM=path uses another)
+	@[ -n "$${CHROMIUM:-}" ] || [ -x /usr/bin/chromium ] || scripts/apt-install chromium
 
 cc: ## make sure a C compiler is there (the race detector needs cgo)
 	@command -v "$$($(GO) env CC)" >/dev/null 2>&1 || scripts/apt-install gcc libc6-dev
@@ -106,7 +101,8 @@ fmt-check:
 	if [ -n "$$out" ]; then echo "gofmt: these files need \`make fmt\`:"; echo "$$out"; exit 1; fi
 
 clean: ## remove what the build made (not ./data)
-	rm -rf $(BIN) dist web/dist
+	rm -rf $(BIN) dist
+	find web/dist -mindepth 1 ! -name placeholder.html -delete 2>/dev/null || true
 
 # gRPC contracts: protoc from Debian's protobuf-compiler, the Go plugins
 # pinned here; the generated code is committed, so only changing a .proto

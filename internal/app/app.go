@@ -43,6 +43,7 @@ import (
 	"github.com/cdlc/cdlc/internal/platform/module"
 	"github.com/cdlc/cdlc/internal/platform/resilience"
 	"github.com/cdlc/cdlc/internal/platform/telemetry"
+	"github.com/cdlc/cdlc/web"
 )
 
 // Version is the build's version, set by the linker.
@@ -264,7 +265,9 @@ func (a *App) handler() http.Handler {
 	a.Health.Register(a.Mux)
 	a.Mux.Handle("GET /metrics", promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{}))
 	a.Mux.Handle("GET /admin/config", http.HandlerFunc(a.adminConfig))
-	a.Mux.Handle("/", httpx.NotFound())
+	// Everything no service answered: the web app (SPA fallback), except
+	// the platform's own path prefixes, which stay problem+json 404s.
+	a.Mux.Handle("/", web.Handler(httpx.NotFound()))
 	metrics := httpx.NewMetrics(a.Registry)
 	direct := bearerAuth(auth.Middleware(a.Verifier))(a.Local())
 	entry := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -165,3 +165,22 @@ func TestTargetAllServesEveryService(t *testing.T) {
 		require.Equal(t, "ok", ready.Checks[c], c)
 	}
 }
+
+// The web app answers every GET no service claims (its client-side routes);
+// the platform's own prefixes stay problem+json 404s.
+func TestWebAppAtRoot(t *testing.T) {
+	in := apptest.Start(t, map[string]string{"target": "all"})
+	for _, path := range []string{"/", "/title/tt0068646", "/auth/callback?code=x&state=y"} {
+		res := in.Do("GET", path, nil, "Authorization", "")
+		require.Equal(t, 200, res.Status, path)
+		require.Contains(t, res.Header.Get("Content-Type"), "text/html", path)
+		require.Equal(t, "no-cache", res.Header.Get("Cache-Control"), path)
+	}
+	for _, path := range []string{"/api/v1/nope", "/oauth2/nope", "/.well-known/nope"} {
+		res := in.Do("GET", path, nil, "Authorization", "")
+		require.Equal(t, 404, res.Status, path)
+		require.Contains(t, res.Header.Get("Content-Type"), "application/problem+json", path)
+	}
+	// The API's own answers are untouched.
+	require.Equal(t, 200, in.Do("GET", "/api/v1/discover/titles", nil).Status)
+}

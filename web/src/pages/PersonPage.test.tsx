@@ -1,0 +1,76 @@
+import { screen } from '@testing-library/react'
+import { describe, expect, it } from 'vitest'
+import PersonPage, { filmography, lifeDates } from './PersonPage'
+import { mockFetch, renderAt } from '../test/render'
+import type { Person } from '../api/catalog'
+
+const coppola: Person = {
+  id: 'nm0000338',
+  name: 'Francis Ford Coppola',
+  birth_date: '1939-04-07',
+  birth_place: 'Detroit, Michigan, USA',
+  professions: ['director', 'writer'],
+  biography: 'American film director.',
+  known_for: ['tt0068646'],
+  credits: {
+    cast: [{ title_id: 'tt9', title: 'Cameo', year: 1990, job: 'actor', characters: ['Himself'] }],
+    crew: [
+      {
+        department: 'directing',
+        job: 'director',
+        credits: [
+          { title_id: 'tt0068646', title: 'The Godfather', year: 1972, job: 'director' },
+          { title_id: 'tt0078788', title: 'Apocalypse Now', year: 1979, job: 'director' },
+          { title_id: 'tt0071562', title: 'The Godfather Part II', year: 1974, job: 'director' },
+        ],
+      },
+      { department: 'writing', job: 'writer', credits: [{ title_id: 'tt0068646', title: 'The Godfather', year: 1972, job: 'writer' }] },
+    ],
+  },
+}
+
+describe('filmography', () => {
+  it('groups by role, acting first, newest year first', () => {
+    const g = filmography(coppola)
+    expect(g.map((x) => x.role)).toEqual(['Acting', 'Director', 'Writer'])
+    expect(g[1].years.map((y) => y.year)).toEqual(['1979', '1974', '1972'])
+  })
+
+  it('lists a title once per role with all its characters', () => {
+    const g = filmography({
+      id: 'nm1',
+      name: 'X',
+      credits: {
+        cast: [
+          { title_id: 't1', title: 'Twins', year: 2000, job: 'actor', characters: ['A'] },
+          { title_id: 't1', title: 'Twins', year: 2000, job: 'actor', characters: ['B'] },
+        ],
+        crew: [],
+      },
+    })
+    expect(g[0].years[0].credits).toHaveLength(1)
+    expect(g[0].years[0].credits[0].characters).toEqual(['A', 'B'])
+  })
+
+  it('lifeDates', () => {
+    expect(lifeDates(coppola)).toBe('Born 1939-04-07 in Detroit, Michigan, USA')
+    expect(lifeDates({ id: 'x', name: 'x', birth_date: '1900', death_date: '1980' })).toBe('Born 1900 · Died 1980')
+  })
+})
+
+describe('PersonPage', () => {
+  it('shows the bio, known-for titles and the filmography', async () => {
+    mockFetch((c) => {
+      if (c.url.startsWith('/api/v1/people/nm0000338?')) return { json: coppola }
+      if (c.url === '/api/v1/titles?ids=tt0068646') return { json: { titles: [{ id: 'tt0068646', kind: 'movie', title: 'The Godfather', start_year: 1972 }] } }
+      return undefined
+    })
+    renderAt(<PersonPage />, { at: '/person/nm0000338', path: '/person/:id' })
+    expect(await screen.findByRole('heading', { level: 1, name: 'Francis Ford Coppola' })).toBeInTheDocument()
+    expect(screen.getByText('American film director.')).toBeInTheDocument()
+    expect(screen.getByText(/Born 1939-04-07/)).toBeInTheDocument()
+    expect(await screen.findByRole('region', { name: 'Known for' })).toHaveTextContent('The Godfather')
+    expect(screen.getAllByTestId('filmography-group')).toHaveLength(3)
+    expect(screen.getByText('as Himself')).toBeInTheDocument()
+  })
+})
