@@ -97,6 +97,9 @@ type App struct {
 	cors      *httpx.CORS
 	running   *module.Running
 
+	breakers     *resilience.BreakerMetrics
+	breakersOnce sync.Once
+
 	bus    events.Bus
 	cache  cache.Cache
 	loader *cache.Loader
@@ -139,6 +142,16 @@ func New(cfg Config, opts Options) *App {
 	a.graph = a.modules()
 	a.remoteRev.Store(opts.Snapshot.Revision)
 	return a
+}
+
+// BreakerMetrics is the process's one collector of circuit-breaker states
+// (peers' and the gateway's upstreams'), registered on first use.
+func (a *App) BreakerMetrics() *resilience.BreakerMetrics {
+	a.breakersOnce.Do(func() {
+		a.breakers = resilience.NewBreakerMetrics()
+		a.Registry.MustRegister(a.breakers)
+	})
+	return a.breakers
 }
 
 // Config returns the current configuration (read-only).

@@ -117,7 +117,11 @@ func (s *Service) Store() *Store { return s.store }
 // Register mounts the protocol endpoints and the pages on mux.
 func (s *Service) Register(mux *http.ServeMux) {
 	mux.Handle("/.well-known/openid-configuration", s.provider)
-	mux.Handle("/oauth2/", s.provider)
+	// The provider's endpoints by name, so that any other /oauth2/ path is
+	// the platform's 404 problem rather than the library's plain text.
+	for _, e := range []string{"authorize", "authorize/callback", "token", "revoke", "keys", "device_authorization"} {
+		mux.Handle("/oauth2/"+e, s.provider)
+	}
 	mux.Handle("/oauth2/userinfo", s.precheck(false, s.provider))
 	mux.Handle("/oauth2/introspect", s.precheck(true, s.provider))
 	mux.Handle("/oauth2/end_session", s.pages.endSession(s.provider))
