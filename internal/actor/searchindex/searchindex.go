@@ -84,7 +84,7 @@ func (x *Index) SearchPeople(ctx context.Context, q actor.SearchQuery) ([]actor.
 		}
 		out = append(out, actor.PersonHit{
 			ID: p.ID, Name: p.Name, Professions: nonNil(p.Professions), KnownFor: nonNil(p.KnownFor),
-			Popularity: p.Popularity, Score: h.Score,
+			Popularity: p.Popularity, Score: h.Score, Normalized: h.Normalized,
 		})
 	}
 	return out, nil

@@ -89,7 +89,7 @@ func (x *Index) Search(ctx context.Context, q inventory.SearchQuery) ([]inventor
 	}
 	for _, h := range hits {
 		if exists[h.ID] {
-			out = append(out, inventory.SearchHit{ID: h.ID, Kind: h.Kind, Name: h.Name, Year: h.Year, Score: h.Score})
+			out = append(out, inventory.SearchHit{ID: h.ID, Kind: h.Kind, Name: h.Name, Year: h.Year, Score: h.Score, Normalized: h.Normalized})
 		}
 	}
 	return out, nil

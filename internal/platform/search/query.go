@@ -34,6 +34,9 @@ const (
 	qualityExact  = 1.0
 	qualityPrefix = 0.85
 	popWeight     = 0.1
+	// normWeight is the weight of the popularity share in Hit.Normalized.
+	normWeight = 0.5
+	normRange  = 1000
 )
 
 var typoQuality = [...]float64{qualityExact, 0.75, 0.5}
@@ -98,6 +101,9 @@ type searcher struct {
 	terms []*qterm
 	kinds map[string]bool
 	broad bool // driven by the popularity list
+	// top is the highest popularity in the index, the scale of
+	// Hit.Normalized.
+	top float64
 }
 
 // maxRelevance bounds the relevance of any document for this query: every
@@ -140,6 +146,9 @@ func (s *searcher) run(words []string) ([]Hit, error) {
 	if len(s.terms) == 0 {
 		return []Hit{}, nil
 	}
+	if err := s.readTop(); err != nil {
+		return nil, err
+	}
 	if len(s.q.Kinds) > 0 {
 		s.kinds = make(map[string]bool, len(s.q.Kinds))
 		for _, k := range s.q.Kinds {
@@ -173,6 +182,36 @@ func (s *searcher) run(words []string) ([]Hit, error) {
 		}
 	}
 	return s.collect(st)
+}
+
+// readTop reads the highest popularity of the index: the first key of the
+// popularity list.
+func (s *searcher) readTop() error {
+	it, err := s.snap.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixRank}, UpperBound: []byte{prefixRank + 1}})
+	if err != nil {
+		return errs.Unavailable(err, "search: read popularity")
+	}
+	if it.First() && len(it.Key()) > rankLen {
+		s.top = popOf(it.Key()[1 : 1+rankLen])
+	}
+	err = it.Close()
+	if err != nil {
+		return errs.Unavailable(err, "search: read popularity")
+	}
+	return nil
+}
+
+// normalized is Hit.Normalized of a document of this relevance and
+// popularity: the popularity share is ln(1 + 1000*pop/top) / ln(1001),
+// which depends only on pop/top (so not on the index's units) and, being
+// logarithmic over three decades, still tells a film with a tenth of the
+// top's votes from one with a thousandth.
+func (s *searcher) normalized(rel, pop float64) float64 {
+	share := 0.0
+	if s.top > 0 {
+		share = min(math.Log1p(normRange*pop/s.top)/math.Log1p(normRange), 1)
+	}
+	return rel * (1 + normWeight*share)
 }
 
 // expand fills qt.cands from the vocabulary: the word itself, its typo
@@ -357,7 +396,7 @@ func (s *searcher) collect(st *stream) ([]Hit, error) {
 		if top.Len() == s.limit && !better(score, id, (*top)[0]) {
 			continue
 		}
-		h := Hit{ID: string(id), Kind: string(kind), Name: string(name), Year: year, Score: score}
+		h := Hit{ID: string(id), Kind: string(kind), Name: string(name), Year: year, Score: score, Normalized: s.normalized(rel, pop)}
 		if top.Len() == s.limit {
 			(*top)[0] = h
 			heap.Fix(top, 0)

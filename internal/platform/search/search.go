@@ -124,6 +124,11 @@ type Hit struct {
 	Name  string // the primary name as given, diacritics and all
 	Year  int
 	Score float64 // comparable within one result list only
+	// Normalized is comparable across indexes (titles beside people):
+	// relevance * (1 + 0.5*share), where share = ln(1 + 1000*popularity/top)
+	// / ln(1001) and top is the index's highest popularity, so that two
+	// indexes whose popularities use different units rank fairly together.
+	Normalized float64
 }
 
 // Page sizes.
