@@ -48,10 +48,29 @@ type qterm struct {
 	cands  map[string]float64 // vocabulary term -> match quality
 	df     int64              // postings of all candidates together
 	broad  bool               // a prefix with too many completions to list
+	// lazy: the word is in the vocabulary as typed and does not drive the
+	// search, so its typo variants are not listed from the vocabulary
+	// (a walk per word) but found among each candidate's own terms by edit
+	// distance, remembered in memo. cands holds the word itself.
+	lazy  bool
+	runes []rune
+	k     int
+	memo  map[string]float64
 }
 
 func (q *qterm) quality(t string) float64 {
 	if v, ok := q.cands[t]; ok {
+		return v
+	}
+	if q.lazy {
+		if v, ok := q.memo[t]; ok {
+			return v
+		}
+		v := 0.0
+		if d := distanceWithin(q.runes, t, q.k); d >= 0 {
+			v = typoQuality[d]
+		}
+		q.memo[t] = v
 		return v
 	}
 	if q.broad && strings.HasPrefix(t, q.text) {
@@ -130,6 +149,20 @@ func (s *searcher) run(words []string) ([]Hit, error) {
 	}
 	for i, w := range words {
 		qt := &qterm{text: w, prefix: s.q.Autocomplete && i == len(words)-1, cands: make(map[string]float64)}
+		// A word found as typed is required whatever its typo variants:
+		// look it up with one seek and list the variants only if it ends
+		// up driving the search. A word not found as typed (a typo, or a
+		// stray word) is expanded now, to learn whether it matches at all.
+		if k := maxTypos(w); !qt.prefix && k > 0 {
+			if vocab.SeekGE(append([]byte{prefixVocab}, w...)) && string(vocab.Key()[1:]) == w {
+				if df := decodeCounter(vocab.Value()); df > 0 {
+					qt.cands[w], qt.df = qualityExact, df
+					qt.lazy, qt.runes, qt.k, qt.memo = true, []rune(w), k, make(map[string]float64)
+					s.terms = append(s.terms, qt)
+					continue
+				}
+			}
+		}
 		if err := s.expand(vocab, qt); err != nil {
 			vocab.Close()
 			return nil, err
@@ -140,11 +173,32 @@ func (s *searcher) run(words []string) ([]Hit, error) {
 			s.terms = append(s.terms, qt)
 		}
 	}
+	if len(s.terms) == 0 {
+		vocab.Close()
+		return []Hit{}, nil
+	}
+	// Drive the search from the rarest word: its postings are the fewest
+	// candidates, and every other word is checked against each candidate's
+	// terms in the payload. A lazy word's count is of the word as typed
+	// only; its variants rarely add many.
+	var driver *qterm
+	for _, t := range s.terms {
+		if !t.broad && (driver == nil || t.df < driver.df) {
+			driver = t
+		}
+	}
+	if driver != nil && driver.lazy {
+		// The driver's postings are read term by term: list its variants.
+		driver.lazy, driver.memo = false, nil
+		driver.df = 0
+		delete(driver.cands, driver.text)
+		if err := s.expand(vocab, driver); err != nil {
+			vocab.Close()
+			return nil, err
+		}
+	}
 	if err := vocab.Close(); err != nil {
 		return nil, errs.Unavailable(err, "search: read vocabulary")
-	}
-	if len(s.terms) == 0 {
-		return []Hit{}, nil
 	}
 	if err := s.readTop(); err != nil {
 		return nil, err
@@ -156,15 +210,6 @@ func (s *searcher) run(words []string) ([]Hit, error) {
 		}
 	}
 
-	// Drive the search from the rarest word: its postings are the fewest
-	// candidates, and every other word is checked against each candidate's
-	// terms in the payload.
-	var driver *qterm
-	for _, t := range s.terms {
-		if !t.broad && (driver == nil || t.df < driver.df) {
-			driver = t
-		}
-	}
 	st := &stream{}
 	defer st.close()
 	if driver == nil {
@@ -273,6 +318,62 @@ func (s *searcher) expand(vocab *pebble.Iterator, qt *qterm) error {
 		return errs.Unavailable(err, "search: read vocabulary")
 	}
 	return nil
+}
+
+// distanceWithin returns the optimal string alignment distance between q
+// and t (insert, delete, substitute, swap adjacent: the distance walkTypos
+// uses), or -1 when it is more than k. Rows stop early once every cell
+// exceeds k.
+func distanceWithin(q []rune, t string, k int) int {
+	var buf [64]rune
+	var tr []rune
+	if len(t) <= len(buf) { // a rune takes at least a byte
+		tr = buf[:0]
+		for _, r := range t {
+			tr = append(tr, r)
+		}
+	} else {
+		tr = []rune(t)
+	}
+	n, m := len(q), len(tr)
+	if n-m > k || m-n > k {
+		return -1
+	}
+	var rowsBuf [3][32]int
+	var prev2, prev, cur []int
+	if n+1 <= len(rowsBuf[0]) {
+		prev2, prev, cur = rowsBuf[0][:n+1], rowsBuf[1][:n+1], rowsBuf[2][:n+1]
+	} else {
+		prev2, prev, cur = make([]int, n+1), make([]int, n+1), make([]int, n+1)
+	}
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= m; i++ {
+		r := tr[i-1]
+		cur[0] = i
+		best := cur[0]
+		for j := 1; j <= n; j++ {
+			cost := 1
+			if q[j-1] == r {
+				cost = 0
+			}
+			v := min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && r == q[j-2] && tr[i-2] == q[j-1] {
+				v = min(v, prev2[j-2]+1)
+			}
+			cur[j] = v
+			best = min(best, v)
+		}
+		if best > k {
+			return -1
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	if prev[n] > k {
+		return -1
+	}
+	return prev[n]
 }
 
 // walkTypos visits every vocabulary term within k edits of q (optimal string
