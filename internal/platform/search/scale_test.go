@@ -69,7 +69,8 @@ func TestScale(t *testing.T) {
 		}
 		start := time.Now()
 		const batch = 5000
-		for done := 0; done < n; done += batch {
+		done := 0
+		nextBatch := func() []Doc {
 			docs := make([]Doc, min(batch, n-done))
 			for i := range docs {
 				if k == 0 {
@@ -81,7 +82,16 @@ func TestScale(t *testing.T) {
 					samples[k] = append(samples[k], docs[i])
 				}
 			}
-			require.NoError(t, idx.Upsert(ctx, docs...))
+			done += len(docs)
+			return docs
+		}
+		if os.Getenv("CDLC_SEARCH_BENCH_UPSERT") != "" {
+			for done < n {
+				require.NoError(t, idx.Upsert(ctx, nextBatch()...))
+			}
+		} else {
+			// A rebuild's way: sorted sstables ingested.
+			require.NoError(t, idx.(Replacer).Replace(ctx, func(context.Context) ([]Doc, error) { return nextBatch(), nil }))
 		}
 		el := time.Since(start)
 		count, err := idx.Count(ctx)

@@ -4,13 +4,14 @@
 // events arrive, and a rebuild that pages through the store in id order
 // and upserts in batches.
 //
-// Consistency: a rebuild reads and upserts each page under the same lock
-// as the event-driven changes, and an event handler reads the store and
-// writes the index under that lock too, so a rebuild never overwrites a
-// newer change with an older read. A rebuild only upserts: a document
-// deleted from the store while no process was listening stays in the index
-// until its id is seen again; the adapters drop hits the store no longer
-// has.
+// Consistency: an event handler reads the store and writes the index under
+// the keeper's lock. A rebuild of the embedded index replaces its content
+// from sorted sstables (search.Replacer) while the index records the
+// changes handlers make meanwhile and applies them again on the new
+// content, so a rebuild never overwrites a newer change with an older
+// read; other indexes are upserted page by page under the lock. The
+// adapters still drop hits the store no longer has, for the moment between
+// a delete and its event.
 //
 // Readiness: when the index is empty at Start but the store is not (a
 // `cdlc seed demo` or an import done while the server was down), Start
@@ -100,9 +101,16 @@ func (k *Keeper) Locked(fn func() error) error {
 	return fn()
 }
 
-// Rebuild upserts every document of the store, page by page, and makes
-// the keeper ready when it completes.
+// Rebuild makes the index hold every document of the store and nothing
+// else, and makes the keeper ready when it completes. An index that can
+// replace its content (search.Replacer: the embedded one, through sorted
+// sstables) is replaced, which also drops documents the store no longer
+// has; changes applied meanwhile are kept (the index records them).
+// Another is upserted page by page.
 func (k *Keeper) Rebuild(ctx context.Context) error {
+	if r, ok := k.idx.(search.Replacer); ok {
+		return k.replace(ctx, r)
+	}
 	after, total := "", 0
 	for {
 		var n int
@@ -122,6 +130,29 @@ func (k *Keeper) Rebuild(ctx context.Context) error {
 		if n < BatchSize {
 			break
 		}
+	}
+	k.ready.Store(true)
+	k.log.Info("search index rebuilt", "documents", total)
+	return nil
+}
+
+func (k *Keeper) replace(ctx context.Context, r search.Replacer) error {
+	after, total := "", 0
+	err := r.Replace(ctx, func(ctx context.Context) ([]search.Doc, error) {
+		for {
+			docs, err := k.src(ctx, after, BatchSize)
+			if err != nil || len(docs) == 0 {
+				return nil, err
+			}
+			after = docs[len(docs)-1].ID
+			if docs = Clean(docs); len(docs) > 0 {
+				total += len(docs)
+				return docs, nil
+			}
+		}
+	})
+	if err != nil {
+		return err
 	}
 	k.ready.Store(true)
 	k.log.Info("search index rebuilt", "documents", total)
