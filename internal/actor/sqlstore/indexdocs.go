@@ -88,3 +88,29 @@ func AddName(names []string, name string) []string {
 	}
 	return append(names, name)
 }
+
+// ExistingIDs returns the ids among ids that name a person (merged-away
+// ids do not). The search index's sweep drops the others.
+func (s *Store) ExistingIDs(ctx context.Context, ids []string) ([]string, error) {
+	var out []string
+	for start := 0; start < len(ids); start += inChunk {
+		chunk := ids[start:min(start+inChunk, len(ids))]
+		rows, err := s.db.Reader().QueryContext(ctx, "SELECT id FROM people WHERE id IN ("+marks(len(chunk))+")", anys(chunk)...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out = append(out, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}

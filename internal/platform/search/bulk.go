@@ -35,6 +35,31 @@ type Replacer interface {
 
 var _ Replacer = (*embedded)(nil)
 
+// Lister is an Index that can list the IDs it holds.
+type Lister interface {
+	// IDs returns up to limit IDs after afterID, in byte order.
+	IDs(ctx context.Context, afterID string, limit int) ([]string, error)
+}
+
+var _ Lister = (*embedded)(nil)
+
+// IDs implements Lister.
+func (e *embedded) IDs(ctx context.Context, afterID string, limit int) ([]string, error) {
+	var out []string
+	err := e.use(func() error {
+		lo := append(docKey(afterID), 0) // the first key after afterID's
+		it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: []byte{prefixDoc + 1}})
+		if err != nil {
+			return errs.Unavailable(err, "search: list ids")
+		}
+		for ok := it.First(); ok && len(out) < limit; ok = it.Next() {
+			out = append(out, string(it.Key()[1:]))
+		}
+		return errors.Join(it.Error(), it.Close())
+	})
+	return out, err
+}
+
 // change is an Upsert (doc set) or a Delete made while a Replace runs.
 type change struct {
 	id  string

@@ -17,7 +17,9 @@
 // `cdlc seed demo` or an import done while the server was down), Start
 // rebuilds in the background and Ready is false until that rebuild
 // completes; the adapters answer from the SQL fallback meanwhile, so a
-// search never sees a half-filled index. Later rebuilds (the import's
+// search never sees a half-filled index. When the index is not empty at
+// Start, a background sweep (Sweep) removes the documents the store lost
+// while no process listened. Later rebuilds (the import's
 // "every title/person" event) run in the background while the index keeps
 // answering with what it holds.
 package keeper
@@ -37,13 +39,20 @@ import (
 // afterID, in id order.
 type Source func(ctx context.Context, afterID string, limit int) ([]search.Doc, error)
 
+// Existing returns the ids among ids that the store has.
+type Existing func(ctx context.Context, ids []string) ([]string, error)
+
 // BatchSize is how many documents a rebuild reads and upserts at a time.
 const BatchSize = 2000
 
+// SweepBatch is how many ids a sweep checks against the store at a time.
+const SweepBatch = 1000
+
 // Keeper owns an index and keeps it current.
 type Keeper struct {
-	idx   search.Index
-	src   Source
+	idx    search.Index
+	src    Source
+	exists Existing
 	log   *slog.Logger
 	mu    sync.Mutex // orders store reads + index writes
 	ready atomic.Bool
@@ -58,9 +67,11 @@ type Keeper struct {
 }
 
 // New returns a keeper of idx fed by src; it is not Ready until Start.
-func New(idx search.Index, src Source, log *slog.Logger) *Keeper {
+// exists (may be nil) lets Start sweep out documents the store lost while
+// no process listened.
+func New(idx search.Index, src Source, exists Existing, log *slog.Logger) *Keeper {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Keeper{idx: idx, src: src, log: log, ctx: ctx, cancel: cancel}
+	return &Keeper{idx: idx, src: src, exists: exists, log: log, ctx: ctx, cancel: cancel}
 }
 
 // Index is the kept index.
@@ -79,6 +90,20 @@ func (k *Keeper) Start(ctx context.Context) error {
 	}
 	if n > 0 {
 		k.ready.Store(true)
+		// Titles or people deleted while no process listened (the server
+		// was down, or an import deleted them) are still in the index:
+		// sweep them out in the background.
+		k.wg.Add(1)
+		go func() {
+			defer k.wg.Done()
+			removed, err := k.Sweep(k.ctx)
+			switch {
+			case err != nil && k.ctx.Err() == nil:
+				k.log.Error("search index sweep failed", "err", err)
+			case removed > 0:
+				k.log.Info("search index swept", "removed", removed)
+			}
+		}()
 		return nil
 	}
 	first, err := k.src(ctx, "", 1)
@@ -91,6 +116,50 @@ func (k *Keeper) Start(ctx context.Context) error {
 	}
 	k.RebuildAsync()
 	return nil
+}
+
+// Sweep deletes from the index the documents the store no longer has:
+// the index's ids are read a page at a time and checked against the store
+// under the keeper's lock (so an event handler re-creating an id cannot
+// interleave). It does nothing for an index that cannot list its ids or a
+// keeper without Existing. It returns how many documents it deleted.
+func (k *Keeper) Sweep(ctx context.Context) (int, error) {
+	lister, ok := k.idx.(search.Lister)
+	if !ok || k.exists == nil {
+		return 0, nil
+	}
+	after, removed := "", 0
+	for {
+		ids, err := lister.IDs(ctx, after, SweepBatch)
+		if err != nil || len(ids) == 0 {
+			return removed, err
+		}
+		after = ids[len(ids)-1]
+		err = k.Locked(func() error {
+			have, err := k.exists(ctx, ids)
+			if err != nil {
+				return err
+			}
+			if len(have) == len(ids) {
+				return nil
+			}
+			kept := make(map[string]bool, len(have))
+			for _, id := range have {
+				kept[id] = true
+			}
+			var gone []string
+			for _, id := range ids {
+				if !kept[id] {
+					gone = append(gone, id)
+				}
+			}
+			removed += len(gone)
+			return k.idx.Delete(ctx, gone...)
+		})
+		if err != nil {
+			return removed, err
+		}
+	}
 }
 
 // Locked runs fn under the lock that orders changes: read the store and
