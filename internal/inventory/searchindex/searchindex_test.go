@@ -99,7 +99,9 @@ func TestStartSweepsTitlesDeletedMeanwhile(t *testing.T) {
 		// While the server is down: two titles go, one in the second page
 		// of the sweep.
 		for _, id := range []string{"tt0000007", "tt0002222"} {
-			require.NoError(t, store.Delete(ctx, id, 0, func(inventory.Details) events.Message { return events.Message{Topic: inventory.TopicTitleDeleted, Key: id} }))
+			require.NoError(t, store.Delete(ctx, id, 0, func(inventory.Details) events.Message {
+				return events.Message{Topic: inventory.TopicTitleDeleted, Key: id}
+			}))
 		}
 		x, err = searchindex.Open(ctx, dir, store, store, slog.Default())
 		require.NoError(t, err)

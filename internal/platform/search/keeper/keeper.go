@@ -53,9 +53,9 @@ type Keeper struct {
 	idx    search.Index
 	src    Source
 	exists Existing
-	log   *slog.Logger
-	mu    sync.Mutex // orders store reads + index writes
-	ready atomic.Bool
+	log    *slog.Logger
+	mu     sync.Mutex // orders store reads + index writes
+	ready  atomic.Bool
 
 	ctx    context.Context
 	cancel context.CancelFunc
