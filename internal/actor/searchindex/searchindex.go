@@ -29,6 +29,7 @@ const Name = "actor"
 type Store interface {
 	IndexDocs(ctx context.Context, afterID string, limit int) ([]search.Doc, error)
 	ExistingIDs(ctx context.Context, ids []string) ([]string, error)
+	CountDocs(ctx context.Context) (int, error)
 	People(ctx context.Context, ids []string) (found map[string]actor.Person, merged map[string]string, err error)
 }
 
@@ -49,7 +50,7 @@ func Open(ctx context.Context, dir string, store Store, fallback actor.Searcher,
 	if err != nil {
 		return nil, err
 	}
-	x := &Index{Keeper: keeper.New(idx, store.IndexDocs, store.ExistingIDs, log), store: store, fallback: fallback}
+	x := &Index{Keeper: keeper.New(idx, store.IndexDocs, store.ExistingIDs, store.CountDocs, log), store: store, fallback: fallback}
 	if err := x.Keeper.Start(ctx); err != nil {
 		return nil, errors.Join(err, idx.Close())
 	}

@@ -27,6 +27,7 @@ const Name = "inventory"
 type Store interface {
 	IndexDocs(ctx context.Context, afterID string, limit int) ([]search.Doc, error)
 	ExistingIDs(ctx context.Context, ids []string) ([]string, error)
+	CountDocs(ctx context.Context) (int, error)
 	Get(ctx context.Context, id string) (inventory.Details, error)
 	Summaries(ctx context.Context, ids []string) ([]inventory.Summary, error)
 }
@@ -53,7 +54,7 @@ func Open(ctx context.Context, dir string, store Store, fallback inventory.Searc
 
 // Start keeps idx for store (see Open).
 func Start(ctx context.Context, idx search.Index, store Store, fallback inventory.Searcher, log *slog.Logger) (*Index, error) {
-	x := &Index{Keeper: keeper.New(idx, store.IndexDocs, store.ExistingIDs, log), store: store, fallback: fallback}
+	x := &Index{Keeper: keeper.New(idx, store.IndexDocs, store.ExistingIDs, store.CountDocs, log), store: store, fallback: fallback}
 	if err := x.Keeper.Start(ctx); err != nil {
 		return nil, errors.Join(err, idx.Close())
 	}

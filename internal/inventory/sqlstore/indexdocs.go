@@ -81,3 +81,11 @@ func (s *Store) ExistingIDs(ctx context.Context, ids []string) ([]string, error)
 	}
 	return out, nil
 }
+
+// CountDocs returns how many titles there are (the search index's sweep
+// runs only when its count differs).
+func (s *Store) CountDocs(ctx context.Context) (int, error) {
+	var n int
+	err := s.db.Reader().QueryRowContext(ctx, "SELECT COUNT(*) FROM titles").Scan(&n)
+	return n, err
+}

@@ -18,8 +18,9 @@
 // rebuilds in the background and Ready is false until that rebuild
 // completes; the adapters answer from the SQL fallback meanwhile, so a
 // search never sees a half-filled index. When the index is not empty at
-// Start, a background sweep (Sweep) removes the documents the store lost
-// while no process listened. Later rebuilds (the import's
+// Start and holds more or fewer documents than the store, a background
+// sweep (Sweep) removes the documents the store lost while no process
+// listened. Later rebuilds (the import's
 // "every title/person" event) run in the background while the index keeps
 // answering with what it holds.
 package keeper
@@ -42,6 +43,9 @@ type Source func(ctx context.Context, afterID string, limit int) ([]search.Doc, 
 // Existing returns the ids among ids that the store has.
 type Existing func(ctx context.Context, ids []string) ([]string, error)
 
+// Counter returns how many documents the store has.
+type Counter func(ctx context.Context) (int, error)
+
 // BatchSize is how many documents a rebuild reads and upserts at a time.
 const BatchSize = 2000
 
@@ -53,6 +57,7 @@ type Keeper struct {
 	idx    search.Index
 	src    Source
 	exists Existing
+	count  Counter
 	log    *slog.Logger
 	mu     sync.Mutex // orders store reads + index writes
 	ready  atomic.Bool
@@ -68,10 +73,11 @@ type Keeper struct {
 
 // New returns a keeper of idx fed by src; it is not Ready until Start.
 // exists (may be nil) lets Start sweep out documents the store lost while
-// no process listened.
-func New(idx search.Index, src Source, exists Existing, log *slog.Logger) *Keeper {
+// no process listened; count (may be nil) lets it skip the sweep when the
+// store holds as many documents as the index.
+func New(idx search.Index, src Source, exists Existing, count Counter, log *slog.Logger) *Keeper {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Keeper{idx: idx, src: src, exists: exists, log: log, ctx: ctx, cancel: cancel}
+	return &Keeper{idx: idx, src: src, exists: exists, count: count, log: log, ctx: ctx, cancel: cancel}
 }
 
 // Index is the kept index.
@@ -92,7 +98,14 @@ func (k *Keeper) Start(ctx context.Context) error {
 		k.ready.Store(true)
 		// Titles or people deleted while no process listened (the server
 		// was down, or an import deleted them) are still in the index:
-		// sweep them out in the background.
+		// sweep them out in the background, unless the counts agree (the
+		// cheap check: one COUNT, so a restart with nothing lost costs
+		// nothing).
+		if k.count != nil {
+			if have, err := k.count(ctx); err == nil && have == n {
+				return nil
+			}
+		}
 		k.wg.Add(1)
 		go func() {
 			defer k.wg.Done()
