@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"sort"
 	"sync"
+	"time"
 )
 
 // Request is one HTTP request a scenario sends. URL is absolute: scenarios
@@ -85,6 +86,13 @@ type Scenario struct {
 	// scenario is expected to reach (0.5 = half). Zero means no aim. It is
 	// reported, never enforced.
 	Aim float64
+	// P95Aim is the p95 latency the scenario aims at; zero means none.
+	// Reported, never enforced.
+	P95Aim time.Duration
+	// Concurrency, when not zero, replaces the run's -concurrency for this
+	// scenario (both sides): a latency target means something at a load
+	// like the one it is set for.
+	Concurrency int
 }
 
 // ExpectedStatus is the status every response must have.

@@ -147,6 +147,12 @@ type Comparison struct {
 	// whether Ratio reached it.
 	Aim    float64 `json:"aim_ratio,omitempty"`
 	AimMet bool    `json:"aim_met"`
+	// P95Aim is the scenario's p95 aim, 0 when none; P95Met says whether
+	// the measured p95 is under it.
+	P95Aim time.Duration `json:"aim_p95_ns,omitempty"`
+	P95Met bool          `json:"aim_p95_met"`
+	// Concurrency is the load's, when the scenario set its own.
+	Concurrency int `json:"concurrency,omitempty"`
 }
 
 // Compare sets measured beside baseline.
@@ -163,6 +169,8 @@ func Compare(s Scenario, bodyBytes int, baseline, measured Result) Comparison {
 		Aim:         s.Aim,
 	}
 	c.AimMet = s.Aim == 0 || c.Ratio >= s.Aim
+	c.P95Aim, c.Concurrency = s.P95Aim, s.Concurrency
+	c.P95Met = s.P95Aim == 0 || measured.Latency.P95 < s.P95Aim
 	return c
 }
 
