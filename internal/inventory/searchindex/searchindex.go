@@ -29,7 +29,6 @@ type Store interface {
 	ExistingIDs(ctx context.Context, ids []string) ([]string, error)
 	CountDocs(ctx context.Context) (int, error)
 	Get(ctx context.Context, id string) (inventory.Details, error)
-	Summaries(ctx context.Context, ids []string) ([]inventory.Summary, error)
 }
 
 // Index is the inventory's Searcher over the search index.
@@ -81,13 +80,13 @@ func (x *Index) Search(ctx context.Context, q inventory.SearchQuery) ([]inventor
 	for i, h := range hits {
 		ids[i] = h.ID
 	}
-	ss, err := x.store.Summaries(ctx, ids)
+	have, err := x.store.ExistingIDs(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
-	exists := make(map[string]bool, len(ss))
-	for _, s := range ss {
-		exists[s.ID] = true
+	exists := make(map[string]bool, len(have))
+	for _, id := range have {
+		exists[id] = true
 	}
 	for _, h := range hits {
 		if exists[h.ID] {

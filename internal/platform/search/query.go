@@ -30,6 +30,12 @@ const (
 	// completions, and a rare prefix has few enough completions to be
 	// listed instead.
 	broadBudget = 15_000
+	// autocompleteBudget is the budget of an autocomplete query that lists
+	// its completions: a keystroke's answer is refined by the next one, and
+	// when popularity does not separate the candidates (people imported
+	// without one) early termination cannot stop the scan of a common
+	// first name's postings.
+	autocompleteBudget = 10_000
 
 	qualityExact  = 1.0
 	qualityPrefix = 0.85
@@ -58,23 +64,26 @@ type qterm struct {
 	memo  map[string]float64
 }
 
-func (q *qterm) quality(t string) float64 {
-	if v, ok := q.cands[t]; ok {
+// quality is how well the document term t matches the word: 0 for not at
+// all. t is a slice of the payload: the map lookups by string(t) do not
+// copy it; only a lazy word's first sight of a term does.
+func (q *qterm) quality(t []byte) float64 {
+	if v, ok := q.cands[string(t)]; ok {
 		return v
 	}
 	if q.lazy {
-		if v, ok := q.memo[t]; ok {
+		if v, ok := q.memo[string(t)]; ok {
 			return v
 		}
 		v := 0.0
-		if d := distanceWithin(q.runes, t, q.k); d >= 0 {
+		if d := distanceWithin(q.runes, string(t), q.k); d >= 0 {
 			v = typoQuality[d]
 		}
-		q.memo[t] = v
+		q.memo[string(t)] = v
 		return v
 	}
-	if q.broad && strings.HasPrefix(t, q.text) {
-		if t == q.text {
+	if q.broad && bytes.HasPrefix(t, []byte(q.text)) {
+		if string(t) == q.text {
 			return qualityExact
 		}
 		return qualityPrefix
@@ -444,8 +453,11 @@ func (s *searcher) collect(st *stream) ([]Hit, error) {
 		seen = make(map[string]bool) // one document can be in several lists
 	}
 	budget := scanBudget
-	if s.broad {
+	switch {
+	case s.broad:
 		budget = broadBudget
+	case s.q.Autocomplete:
+		budget = autocompleteBudget
 	}
 	maxRel := s.maxRelevance()
 	for examined := 0; examined < budget; examined++ {
@@ -553,7 +565,7 @@ func (s *searcher) relevance(r *payloadReader) (float64, bool) {
 		}
 		matchedTerm := false
 		for qi, qt := range s.terms {
-			q := qt.quality(string(t))
+			q := qt.quality(t)
 			if q == 0 {
 				continue
 			}
