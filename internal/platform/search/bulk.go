@@ -235,16 +235,25 @@ type bulk struct {
 	key   []byte
 }
 
-// entry is a key and value in the arena.
+// entry is a key and value in the arena. head is the key's first 8 bytes
+// big-endian (zero-padded), so that most comparisons while sorting need
+// not touch the arena.
 type entry struct {
+	head       uint64
 	off        int
 	klen, vlen uint32
+}
+
+func keyHead(key []byte) uint64 {
+	var b [8]byte
+	copy(b[:], key)
+	return binary.BigEndian.Uint64(b[:])
 }
 
 func (b *bulk) k(e entry) []byte { return b.arena[e.off : e.off+int(e.klen)] }
 
 func (b *bulk) add(key, value []byte) {
-	b.ents = append(b.ents, entry{off: len(b.arena), klen: uint32(len(key)), vlen: uint32(len(value))})
+	b.ents = append(b.ents, entry{head: keyHead(key), off: len(b.arena), klen: uint32(len(key)), vlen: uint32(len(value))})
 	b.arena = append(b.arena, key...)
 	b.arena = append(b.arena, value...)
 }
@@ -253,6 +262,7 @@ func (b *bulk) add(key, value []byte) {
 // sstables; it returns their paths.
 func (b *bulk) load(ctx context.Context, next func(ctx context.Context) ([]Doc, error)) ([]string, error) {
 	b.arena = make([]byte, 0, runBytes+runBytes/8)
+	b.ents = make([]entry, 0, runBytes/64)
 	for n := 0; ; {
 		docs, err := next(ctx)
 		if err != nil {
@@ -308,7 +318,21 @@ func (b *bulk) addDoc(d Doc) {
 }
 
 func (b *bulk) sort() {
-	slices.SortFunc(b.ents, func(x, y entry) int { return bytes.Compare(b.k(x), b.k(y)) })
+	slices.SortFunc(b.ents, func(x, y entry) int {
+		if x.head != y.head {
+			if x.head < y.head {
+				return -1
+			}
+			return 1
+		}
+		// Equal heads: when both keys are 8 bytes or longer their first 8
+		// bytes are equal; a shorter key (padded) needs the full compare.
+		kx, ky := b.k(x), b.k(y)
+		if len(kx) >= 8 && len(ky) >= 8 {
+			return bytes.Compare(kx[8:], ky[8:])
+		}
+		return bytes.Compare(kx, ky)
+	})
 }
 
 // spill sorts the arena and writes it to a run file.

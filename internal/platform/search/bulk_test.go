@@ -163,3 +163,20 @@ func TestReplaceFailureChangesNothing(t *testing.T) {
 		require.NoError(t, idx.Upsert(ctx, Doc{ID: "a", Kind: "movie", Names: []string{"Heat"}, Popularity: 1}))
 	}
 }
+
+// BenchmarkReplace measures a bulk load through sorted sstables.
+func BenchmarkReplace(b *testing.B) {
+	docs := bulkDocs(200_000, 9)
+	b.ResetTimer()
+	for range b.N {
+		idx, err := Open(Config{Dir: b.TempDir()}, "x")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := idx.(Replacer).Replace(context.Background(), batches(docs, 5000)); err != nil {
+			b.Fatal(err)
+		}
+		idx.Close()
+	}
+	b.ReportMetric(float64(len(docs)*b.N)/b.Elapsed().Seconds(), "docs/s")
+}
