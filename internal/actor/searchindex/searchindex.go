@@ -30,6 +30,7 @@ type Store interface {
 	IndexDocs(ctx context.Context, afterID string, limit int) ([]search.Doc, error)
 	ExistingIDs(ctx context.Context, ids []string) ([]string, error)
 	CountDocs(ctx context.Context) (int, error)
+	HitPeople(ctx context.Context, ids []string) (map[string]actor.Person, error)
 	People(ctx context.Context, ids []string) (found map[string]actor.Person, merged map[string]string, err error)
 }
 
@@ -75,7 +76,7 @@ func (x *Index) SearchPeople(ctx context.Context, q actor.SearchQuery) ([]actor.
 	for i, h := range hits {
 		ids[i] = h.ID
 	}
-	found, _, err := x.store.People(ctx, ids)
+	found, err := x.store.HitPeople(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
