@@ -35,7 +35,7 @@ const (
 	// when popularity does not separate the candidates (people imported
 	// without one) early termination cannot stop the scan of a common
 	// first name's postings.
-	autocompleteBudget = 10_000
+	autocompleteBudget = 5_000
 
 	qualityExact  = 1.0
 	qualityPrefix = 0.85
