@@ -95,6 +95,13 @@ type Scenario struct {
 	// is). The gateway scenario measures a gateway in front of a service
 	// against that service called directly.
 	Servers func(ctx context.Context, o Options, env Env, progress io.Writer) (*Pair, error)
+	// P95Aim is the p95 latency the scenario aims at; zero means none.
+	// Reported, never enforced.
+	P95Aim time.Duration
+	// Concurrency, when not zero, replaces the run's -concurrency for this
+	// scenario (both sides): a latency target means something at a load
+	// like the one it is set for.
+	Concurrency int
 }
 
 // Pair is a scenario's own measured and baseline servers.

@@ -159,6 +159,13 @@ func baselineWhere(m BaselineMode) string {
 }
 
 func aimText(c Comparison) string {
+	if c.P95Aim != 0 {
+		verdict := "met"
+		if !c.P95Met {
+			verdict = "NOT met"
+		}
+		return fmt.Sprintf("target: p95 < %v at %d in flight, %s (p95 %v)", c.P95Aim, c.Concurrency, verdict, c.Measured.Latency.P95)
+	}
 	if c.Aim == 0 {
 		return "no target"
 	}

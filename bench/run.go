@@ -142,6 +142,9 @@ func runScenario(ctx context.Context, o Options, env Env, s Scenario, progress i
 	// Each side has a client of its own, so neither inherits the other's
 	// connections; each keeps its connections across the rounds.
 	load := o.Load
+	if s.Concurrency > 0 {
+		load.Concurrency = s.Concurrency
+	}
 	bclient, cclient := NewClient(load.Concurrency, load.Timeout), NewClient(load.Concurrency, load.Timeout)
 	defer bclient.CloseIdleConnections()
 	defer cclient.CloseIdleConnections()

@@ -155,6 +155,12 @@ type Comparison struct {
 	// handler (the gateway scenario compares with the service called
 	// directly).
 	BaselineName string `json:"baseline_name,omitempty"`
+	// P95Aim is the scenario's p95 aim, 0 when none; P95Met says whether
+	// the measured p95 is under it.
+	P95Aim time.Duration `json:"aim_p95_ns,omitempty"`
+	P95Met bool          `json:"aim_p95_met"`
+	// Concurrency is the load's, when the scenario set its own.
+	Concurrency int `json:"concurrency,omitempty"`
 }
 
 // Compare sets measured beside baseline.
@@ -173,6 +179,8 @@ func Compare(s Scenario, bodyBytes int, baseline, measured Result) Comparison {
 	c.AimMet = s.Aim == 0 || c.Ratio >= s.Aim
 	c.AimP50 = s.AimP50
 	c.AimP50Met = s.AimP50 == 0 || c.AddedP50 < s.AimP50
+	c.P95Aim, c.Concurrency = s.P95Aim, s.Concurrency
+	c.P95Met = s.P95Aim == 0 || measured.Latency.P95 < s.P95Aim
 	return c
 }
 

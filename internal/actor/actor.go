@@ -121,6 +121,9 @@ type Service interface {
 	People(ctx context.Context, ids []string) (Batch, error)
 	// TitlesOfPerson returns the ids of the titles a person is credited on.
 	TitlesOfPerson(ctx context.Context, personID string) ([]string, error)
+	// Search finds people by name, best first. Invalid for empty text,
+	// text over 200 characters, or a limit outside 1..MaxSearchLimit.
+	Search(ctx context.Context, q SearchQuery) ([]PersonHit, error)
 }
 
 // Events published by the actor service (outbox), keyed by person id

@@ -73,6 +73,9 @@ type PersonHit struct {
 	KnownFor    []string `json:"known_for"`
 	Popularity  float64  `json:"popularity"`
 	Score       float64  `json:"score"`
+	// Normalized is the score comparable with other indexes' (titles) in
+	// a combined search; see search.Hit.
+	Normalized float64 `json:"-"`
 }
 
 // Searcher finds people by name. The SQL store is the fallback; the search

@@ -32,6 +32,10 @@ func (f *fakeActor) People(context.Context, []string) (actor.Batch, error) { ret
 
 func (f *fakeActor) TitlesOfPerson(context.Context, string) ([]string, error) { return nil, nil }
 
+func (f *fakeActor) Search(context.Context, actor.SearchQuery) ([]actor.PersonHit, error) {
+	return nil, nil
+}
+
 func (f *fakeActor) CreditsOfTitle(context.Context, string) ([]actor.Credit, error) {
 	return f.credits, nil
 }

@@ -139,6 +139,9 @@ type SearchHit struct {
 	Name  string  `json:"name"`
 	Year  int     `json:"year,omitempty"`
 	Score float64 `json:"score"`
+	// Normalized is the score comparable with other indexes' (people) in
+	// a combined search; see search.Hit.
+	Normalized float64 `json:"-"`
 }
 
 // Searcher finds titles by text. The search index implements it (plugged

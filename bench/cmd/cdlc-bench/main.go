@@ -46,6 +46,8 @@ func run(args []string) int {
 		list        = fs.Bool("list", false, "list the scenarios and exit")
 		baseline    = fs.String("baseline", string(bench.BaselineProcess), "where the bare baseline handler runs: process (a child process, like the server) or inprocess")
 		jsonOut     = fs.String("json", "", "also write the report as JSON to this file")
+		searchData  = fs.String("search-data", "data/bench-search", "where the search scenarios' generated catalog is kept between runs (its data directory is the server's --data-dir when those scenarios run)")
+		searchDocs  = fs.Int("search-docs", 1_000_000, "titles, and as many people, in the search scenarios' catalog")
 	)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: cdlc-bench [flags]\n\nLoads cdlc endpoints and compares each with a bare net/http baseline measured in the same run.\n\n")
@@ -89,6 +91,24 @@ func run(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	// The search scenarios run on a large generated catalog, made once and
+	// kept: the server serves it.
+	serverData := *dataDir
+	for _, s := range selected {
+		if !bench.IsSearchScenario(s.Name) || *target != "" {
+			continue
+		}
+		cat, err := bench.PrepareSearchCatalog(ctx, *bin, *searchData, *searchDocs, os.Stderr)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "cdlc-bench: %v\n", err)
+			return 1
+		}
+		if serverData == "" {
+			serverData = cat.DataDir
+		}
+		break
+	}
+
 	rep, err := bench.Run(ctx, bench.Options{
 		Load: bench.Load{
 			Concurrency: *concurrency,
@@ -102,7 +122,7 @@ func run(args []string) int {
 		Server: bench.ServerOptions{
 			Bin:          *bin,
 			Target:       *serverTgt,
-			DataDir:      *dataDir,
+			DataDir:      serverData,
 			Args:         bench.GatewayLimitArgs(),
 			ReadyTimeout: *readyWait,
 			StopTimeout:  30 * time.Second,

@@ -75,6 +75,22 @@ func (s *Server) GetPersonTitles(ctx context.Context, req *connect.Request[catal
 	return connect.NewResponse(&catalogv1.GetPersonTitlesResponse{TitleIds: ids}), nil
 }
 
+// SearchPeople implements the RPC.
+func (s *Server) SearchPeople(ctx context.Context, req *connect.Request[catalogv1.SearchPeopleRequest]) (*connect.Response[catalogv1.SearchPeopleResponse], error) {
+	hits, err := s.svc.Search(ctx, actor.SearchQuery{Text: req.Msg.GetText(), Limit: int(req.Msg.GetLimit()), Autocomplete: req.Msg.GetAutocomplete()})
+	if err != nil {
+		return nil, err
+	}
+	out := &catalogv1.SearchPeopleResponse{Hits: make([]*catalogv1.PersonHit, 0, len(hits))}
+	for _, h := range hits {
+		out.Hits = append(out.Hits, &catalogv1.PersonHit{
+			Id: h.ID, Name: h.Name, Professions: h.Professions, KnownFor: h.KnownFor,
+			Popularity: h.Popularity, Score: h.Score, Normalized: h.Normalized,
+		})
+	}
+	return connect.NewResponse(out), nil
+}
+
 // Client is actor.Service over gRPC.
 type Client struct {
 	c catalogv1connect.ActorServiceClient
@@ -128,4 +144,29 @@ func (c *Client) People(ctx context.Context, ids []string) (actor.Batch, error) 
 		out.Missing = []string{}
 	}
 	return out, nil
+}
+
+// Search implements actor.Service.
+func (c *Client) Search(ctx context.Context, q actor.SearchQuery) ([]actor.PersonHit, error) {
+	res, err := c.c.SearchPeople(ctx, connect.NewRequest(&catalogv1.SearchPeopleRequest{
+		Text: q.Text, Limit: int32(min(max(q.Limit, 0), actor.MaxSearchLimit+1)), Autocomplete: q.Autocomplete,
+	}))
+	if err != nil {
+		return nil, rpc.FromConnect(err)
+	}
+	out := make([]actor.PersonHit, 0, len(res.Msg.GetHits()))
+	for _, h := range res.Msg.GetHits() {
+		out = append(out, actor.PersonHit{
+			ID: h.GetId(), Name: h.GetName(), Professions: nonNil(h.GetProfessions()), KnownFor: nonNil(h.GetKnownFor()),
+			Popularity: h.GetPopularity(), Score: h.GetScore(), Normalized: h.GetNormalized(),
+		})
+	}
+	return out, nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }

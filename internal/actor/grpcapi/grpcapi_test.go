@@ -48,6 +48,17 @@ func (c credits) TitlesOfPerson(_ context.Context, id string) ([]string, error) 
 	return out, nil
 }
 
+func (c credits) Search(_ context.Context, q actor.SearchQuery) ([]actor.PersonHit, error) {
+	if q.Limit < 1 || q.Limit > actor.MaxSearchLimit {
+		return nil, errs.Invalid("query.limit", "must be from 1 to %d", actor.MaxSearchLimit)
+	}
+	if q.Text != "brando" || !q.Autocomplete {
+		return []actor.PersonHit{}, nil
+	}
+	return []actor.PersonHit{{ID: "nm0000008", Name: "Marlon Brando", Professions: []string{"actor"}, KnownFor: []string{"tt0068646"},
+		Popularity: 9, Score: 1.2, Normalized: 1.1}}, nil
+}
+
 func TestClientAndServerAgree(t *testing.T) {
 	svc := credits{"tt0068646": {
 		{TitleID: "tt0068646", PersonID: "nm0000008", Department: actor.DeptActing, Job: "actor", Characters: []string{"Don Vito Corleone"}, Order: 1},
@@ -77,5 +88,15 @@ func TestClientAndServerAgree(t *testing.T) {
 	require.True(t, errs.Is(err, errs.KindInvalid), "%v", err)
 
 	_, err = c.CreditsOfTitle(context.Background(), "")
+	require.True(t, errs.Is(err, errs.KindInvalid), "%v", err)
+
+	hits, err := c.Search(context.Background(), actor.SearchQuery{Text: "brando", Limit: 5, Autocomplete: true})
+	require.NoError(t, err)
+	require.Equal(t, []actor.PersonHit{{ID: "nm0000008", Name: "Marlon Brando", Professions: []string{"actor"}, KnownFor: []string{"tt0068646"},
+		Popularity: 9, Score: 1.2, Normalized: 1.1}}, hits)
+	hits, err = c.Search(context.Background(), actor.SearchQuery{Text: "nobody", Limit: 5})
+	require.NoError(t, err)
+	require.Empty(t, hits)
+	_, err = c.Search(context.Background(), actor.SearchQuery{Text: "brando", Limit: 0})
 	require.True(t, errs.Is(err, errs.KindInvalid), "%v", err)
 }

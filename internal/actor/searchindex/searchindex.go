@@ -28,6 +28,9 @@ const Name = "actor"
 // Store is what the adapter reads: sqlstore.Store.
 type Store interface {
 	IndexDocs(ctx context.Context, afterID string, limit int) ([]search.Doc, error)
+	ExistingIDs(ctx context.Context, ids []string) ([]string, error)
+	CountDocs(ctx context.Context) (int, error)
+	HitPeople(ctx context.Context, ids []string) (map[string]actor.Person, error)
 	People(ctx context.Context, ids []string) (found map[string]actor.Person, merged map[string]string, err error)
 }
 
@@ -48,7 +51,7 @@ func Open(ctx context.Context, dir string, store Store, fallback actor.Searcher,
 	if err != nil {
 		return nil, err
 	}
-	x := &Index{Keeper: keeper.New(idx, store.IndexDocs, log), store: store, fallback: fallback}
+	x := &Index{Keeper: keeper.New(idx, store.IndexDocs, store.ExistingIDs, store.CountDocs, log), store: store, fallback: fallback}
 	if err := x.Keeper.Start(ctx); err != nil {
 		return nil, errors.Join(err, idx.Close())
 	}
@@ -73,7 +76,7 @@ func (x *Index) SearchPeople(ctx context.Context, q actor.SearchQuery) ([]actor.
 	for i, h := range hits {
 		ids[i] = h.ID
 	}
-	found, _, err := x.store.People(ctx, ids)
+	found, err := x.store.HitPeople(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +87,7 @@ func (x *Index) SearchPeople(ctx context.Context, q actor.SearchQuery) ([]actor.
 		}
 		out = append(out, actor.PersonHit{
 			ID: p.ID, Name: p.Name, Professions: nonNil(p.Professions), KnownFor: nonNil(p.KnownFor),
-			Popularity: p.Popularity, Score: h.Score,
+			Popularity: p.Popularity, Score: h.Score, Normalized: h.Normalized,
 		})
 	}
 	return out, nil

@@ -3,6 +3,7 @@ package searchindex_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/cdlc/cdlc/internal/platform/db"
 	"github.com/cdlc/cdlc/internal/platform/db/dbtest"
 	"github.com/cdlc/cdlc/internal/platform/events"
+	"github.com/cdlc/cdlc/internal/platform/search"
 )
 
 func ids(hits []actor.PersonHit) []string {
@@ -79,5 +81,47 @@ func TestEventsKeepTheIndexCurrent(t *testing.T) {
 		hits, err = x.SearchPeople(ctx, actor.SearchQuery{Text: "pacino", Limit: 10})
 		require.NoError(t, err)
 		require.Empty(t, hits)
+	})
+}
+
+// People deleted while no process listened leave the index at the next
+// start (a background sweep), and a rebuild drops them too.
+func TestStaleEntriesConverge(t *testing.T) {
+	dbtest.Each(t, "actor", func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		require.NoError(t, d.Migrate(events.Migrations, sqlstore.Migrations))
+		store := sqlstore.New(d)
+		var recs []actor.Record
+		for i := range 30 {
+			recs = append(recs, actor.Record{Person: actor.Person{ID: fmt.Sprintf("nm%07d", i+1), Name: fmt.Sprintf("Marlon Brando %d", i+1), Popularity: 1}})
+		}
+		require.NoError(t, store.UpsertPeople(ctx, recs))
+		dir := t.TempDir()
+		x, err := searchindex.Open(ctx, dir, store, store, slog.Default())
+		require.NoError(t, err)
+		require.Eventually(t, x.Ready, 30*time.Second, 10*time.Millisecond)
+		require.NoError(t, x.Close())
+
+		require.NoError(t, store.DeletePerson(ctx, "nm0000003", -1)) // no one hears the event
+		x, err = searchindex.Open(ctx, dir, store, store, slog.Default())
+		require.NoError(t, err)
+		defer x.Close()
+		require.Eventually(t, func() bool {
+			n, err := x.Keeper.Index().Count(ctx)
+			return err == nil && n == 29
+		}, 30*time.Second, 10*time.Millisecond)
+
+		// A rebuild (the import's "*") replaces the content: what the store
+		// lost goes too.
+		require.NoError(t, store.DeletePerson(ctx, "nm0000004", -1))
+		require.NoError(t, x.Rebuild(ctx))
+		n, err := x.Keeper.Index().Count(ctx)
+		require.NoError(t, err)
+		require.Equal(t, 28, n)
+		hits, err := x.Keeper.Index().Search(ctx, search.Query{Text: "brando 4"})
+		require.NoError(t, err)
+		for _, h := range hits {
+			require.NotEqual(t, "nm0000004", h.ID)
+		}
 	})
 }

@@ -383,6 +383,7 @@ func (s *Store) SearchPeople(ctx context.Context, q actor.SearchQuery) ([]actor.
 		}
 		out = append(out, actor.PersonHit{ID: p.ID, Name: p.Name, Professions: p.Professions, KnownFor: p.KnownFor,
 			Popularity: p.Popularity, Score: float64(h.starts) + p.Popularity/(p.Popularity+100)})
+		out[len(out)-1].Normalized = out[len(out)-1].Score / 3 // match rank 0..2 to the index's 0..1.5
 	}
 	return out, nil
 }

@@ -145,6 +145,18 @@ type searchOut struct {
 	}
 }
 
+type multiIn struct {
+	Q     string `query:"q" doc:"The text; any characters, taken literally"`
+	Kind  string `query:"kind" doc:"Comma-separated title kinds (filters titles; people are matched by text alone)"`
+	Year  string `query:"year" doc:"Release year (filters titles)"`
+	Limit string `query:"limit" doc:"Default 10; more than 50 is capped at 50 (the applied limit is in the answer)"`
+}
+
+type multiOut struct {
+	CacheControl string `header:"Cache-Control"`
+	Body         inventory.MultiResult
+}
+
 type writeOut struct {
 	Status   int
 	ETag     string `header:"ETag"`
@@ -341,6 +353,7 @@ func (h *Handler) register(api huma.API) {
 		Summary: "Complete a title from its first letters",
 	}, search(true))
 
+	h.registerMulti(api)
 	h.registerWrites(api)
 }
 
@@ -476,3 +489,53 @@ func ifMatch(header string) (int64, error) {
 
 // versionTag is the ETag of a write: the version.
 func versionTag(v int64) string { return `"` + strconv.FormatInt(v, 10) + `"` }
+
+// registerMulti mounts the combined search across titles and people.
+func (h *Handler) registerMulti(api huma.API) {
+	multi := func(autocomplete bool) func(ctx context.Context, in *multiIn) (*multiOut, error) {
+		return func(ctx context.Context, in *multiIn) (*multiOut, error) {
+			q := inventory.MultiQuery{Text: in.Q, Autocomplete: autocomplete}
+			if in.Limit != "" {
+				n, err := strconv.Atoi(in.Limit)
+				if err != nil || n < 1 {
+					return nil, errs.Invalid("query.limit", "must be a positive integer (at most %d is applied), got %q", inventory.MultiMaxLimit, in.Limit)
+				}
+				q.Limit = min(n, inventory.MultiMaxLimit)
+			}
+			for _, k := range strings.Split(in.Kind, ",") {
+				if k = strings.TrimSpace(k); k != "" {
+					q.Kinds = append(q.Kinds, k)
+				}
+			}
+			if in.Year != "" {
+				y, err := strconv.Atoi(in.Year)
+				if err != nil || y < 1870 || y > 2100 {
+					return nil, errs.Invalid("query.year", "must be a year from 1870 to 2100, got %q", in.Year)
+				}
+				q.YearFrom, q.YearTo = y, y
+			}
+			res, err := h.svc.SearchMulti(ctx, q)
+			if err != nil {
+				return nil, err
+			}
+			out := &multiOut{CacheControl: "public, max-age=30", Body: res}
+			if res.Partial {
+				out.CacheControl = "no-store" // a partial answer must not outlive the outage
+			}
+			return out, nil
+		}
+	}
+	huma.Register(api, huma.Operation{
+		OperationID: "multi-search", Method: http.MethodGet, Path: base + "/search/multi", Tags: []string{"Search"},
+		Summary: "Search titles and people together",
+		Description: "Titles and people are searched at once and ranked together: relevance first, then popularity scaled to " +
+			"each index so that titles and people compare fairly. kind and year filter the titles. The text is taken literally: " +
+			"SQL and query-syntax characters are just text. When the actor service cannot be reached the answer holds titles " +
+			"only and says so with partial: true.",
+	}, multi(false))
+	huma.Register(api, huma.Operation{
+		OperationID: "multi-autocomplete", Method: http.MethodGet, Path: base + "/search/multi/autocomplete", Tags: []string{"Search"},
+		Summary:     "Complete a title or a person's name from its first letters",
+		Description: "As /search/multi, with the last word taken as a prefix (search as you type).",
+	}, multi(true))
+}

@@ -26,8 +26,9 @@ const Name = "inventory"
 // Store is what the adapter reads: sqlstore.Store.
 type Store interface {
 	IndexDocs(ctx context.Context, afterID string, limit int) ([]search.Doc, error)
+	ExistingIDs(ctx context.Context, ids []string) ([]string, error)
+	CountDocs(ctx context.Context) (int, error)
 	Get(ctx context.Context, id string) (inventory.Details, error)
-	Summaries(ctx context.Context, ids []string) ([]inventory.Summary, error)
 }
 
 // Index is the inventory's Searcher over the search index.
@@ -52,7 +53,7 @@ func Open(ctx context.Context, dir string, store Store, fallback inventory.Searc
 
 // Start keeps idx for store (see Open).
 func Start(ctx context.Context, idx search.Index, store Store, fallback inventory.Searcher, log *slog.Logger) (*Index, error) {
-	x := &Index{Keeper: keeper.New(idx, store.IndexDocs, log), store: store, fallback: fallback}
+	x := &Index{Keeper: keeper.New(idx, store.IndexDocs, store.ExistingIDs, store.CountDocs, log), store: store, fallback: fallback}
 	if err := x.Keeper.Start(ctx); err != nil {
 		return nil, errors.Join(err, idx.Close())
 	}
@@ -79,17 +80,17 @@ func (x *Index) Search(ctx context.Context, q inventory.SearchQuery) ([]inventor
 	for i, h := range hits {
 		ids[i] = h.ID
 	}
-	ss, err := x.store.Summaries(ctx, ids)
+	have, err := x.store.ExistingIDs(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
-	exists := make(map[string]bool, len(ss))
-	for _, s := range ss {
-		exists[s.ID] = true
+	exists := make(map[string]bool, len(have))
+	for _, id := range have {
+		exists[id] = true
 	}
 	for _, h := range hits {
 		if exists[h.ID] {
-			out = append(out, inventory.SearchHit{ID: h.ID, Kind: h.Kind, Name: h.Name, Year: h.Year, Score: h.Score})
+			out = append(out, inventory.SearchHit{ID: h.ID, Kind: h.Kind, Name: h.Name, Year: h.Year, Score: h.Score, Normalized: h.Normalized})
 		}
 	}
 	return out, nil

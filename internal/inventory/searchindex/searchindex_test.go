@@ -16,6 +16,7 @@ import (
 	"github.com/cdlc/cdlc/internal/platform/db"
 	"github.com/cdlc/cdlc/internal/platform/db/dbtest"
 	"github.com/cdlc/cdlc/internal/platform/events"
+	"github.com/cdlc/cdlc/internal/platform/search"
 )
 
 // countingFallback records that the SQL fallback answered.
@@ -77,5 +78,46 @@ func TestRebuilds(t *testing.T) {
 		require.NoError(t, err)
 		defer x.Close()
 		require.True(t, x.Ready(), "a filled index answers at once")
+	})
+}
+
+// Titles deleted while no process listened (no event reaches the index)
+// leave the index at the next start: a background sweep checks its ids
+// against the store.
+func TestStartSweepsTitlesDeletedMeanwhile(t *testing.T) {
+	dbtest.Each(t, "inventory", func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		require.NoError(t, d.Migrate(events.Migrations, sqlstore.Migrations))
+		store := sqlstore.New(d)
+		require.NoError(t, store.UpsertTitles(ctx, titles(1, 2500, "Godfather")))
+		dir := t.TempDir()
+		x, err := searchindex.Open(ctx, dir, store, store, slog.Default())
+		require.NoError(t, err)
+		require.Eventually(t, x.Ready, 30*time.Second, 10*time.Millisecond)
+		require.NoError(t, x.Close())
+
+		// While the server is down: two titles go, one in the second page
+		// of the sweep.
+		for _, id := range []string{"tt0000007", "tt0002222"} {
+			require.NoError(t, store.Delete(ctx, id, 0, func(inventory.Details) events.Message {
+				return events.Message{Topic: inventory.TopicTitleDeleted, Key: id}
+			}))
+		}
+		x, err = searchindex.Open(ctx, dir, store, store, slog.Default())
+		require.NoError(t, err)
+		defer x.Close()
+		require.True(t, x.Ready())
+		require.Eventually(t, func() bool {
+			n, err := x.Keeper.Index().Count(ctx)
+			return err == nil && n == 2498
+		}, 30*time.Second, 10*time.Millisecond)
+		hits, err := x.Keeper.Index().Search(ctx, search.Query{Text: "godfather 2222"})
+		require.NoError(t, err)
+		for _, h := range hits {
+			require.NotEqual(t, "tt0002222", h.ID)
+		}
+		removed, err := x.Sweep(ctx)
+		require.NoError(t, err)
+		require.Zero(t, removed, "nothing left to sweep")
 	})
 }

@@ -180,6 +180,7 @@ func (s *Store) Search(ctx context.Context, q inventory.SearchQuery) ([]inventor
 		var rank int
 		err := r.Scan(&h.ID, &h.Kind, &h.Name, &h.Year, &pop, &rank)
 		h.Score = float64(rank) + pop/(pop+100)
+		h.Normalized = h.Score / 3 // match rank 1..3 to about the index's 0..1.5
 		out = append(out, h)
 		return err
 	})

@@ -61,3 +61,31 @@ func addName(names []string, name string) []string {
 	}
 	return append(names, name)
 }
+
+// ExistingIDs returns the ids among ids that name a title. The search
+// index's sweep drops the others.
+func (s *Store) ExistingIDs(ctx context.Context, ids []string) ([]string, error) {
+	var out []string
+	const chunk = 500
+	for start := 0; start < len(ids); start += chunk {
+		part := ids[start:min(start+chunk, len(ids))]
+		err := each(ctx, s.db.Reader(), `SELECT id FROM titles WHERE id IN (`+placeholders(len(part))+`)`, anys(part), func(r scanner) error {
+			var id string
+			err := r.Scan(&id)
+			out = append(out, id)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// CountDocs returns how many titles there are (the search index's sweep
+// runs only when its count differs).
+func (s *Store) CountDocs(ctx context.Context) (int, error) {
+	var n int
+	err := s.db.Reader().QueryRowContext(ctx, "SELECT COUNT(*) FROM titles").Scan(&n)
+	return n, err
+}

@@ -43,16 +43,37 @@ type embedded struct {
 	// same ID would otherwise both do against the same old version.
 	writeMu sync.Mutex
 	db      *pebble.DB
+
+	dir        string
+	cacheBytes int64
+	opts       *pebble.Options // of db, for writing sstables to ingest
+	// rec, when a Replace runs, records the changes made meanwhile, to be
+	// applied again on the replacement (under writeMu).
+	rec *[]change
 }
 
 var _ Index = (*embedded)(nil)
 
 func openEmbedded(cfg Config, name string) (*embedded, error) {
 	dir := filepath.Join(cfg.Dir, name)
+	if err := recoverSwap(dir); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("search: create %s: %w", dir, err)
 	}
-	size := cfg.CacheBytes
+	e := &embedded{dir: dir, cacheBytes: cfg.CacheBytes}
+	db, err := e.openDB(dir)
+	if err != nil {
+		return nil, err
+	}
+	e.db = db
+	return e, nil
+}
+
+// openDB opens the Pebble database of the index in dir.
+func (e *embedded) openDB(dir string) (*pebble.DB, error) {
+	size := e.cacheBytes
 	if size == 0 {
 		size = DefaultCacheBytes
 	}
@@ -76,11 +97,13 @@ func openEmbedded(cfg Config, name string) (*embedded, error) {
 		// miss during an import, and a bloom filter answers those without I/O.
 		opts.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
 	}
+	opts.EnsureDefaults()
 	db, err := pebble.Open(dir, opts)
 	if err != nil {
 		return nil, errs.Unavailable(err, "search: open index %s", dir)
 	}
-	return &embedded{db: db}, nil
+	e.opts = opts
+	return db, nil
 }
 
 // quietLogger drops Pebble's informational chatter and routes its errors to
@@ -449,7 +472,17 @@ func (e *embedded) Upsert(ctx context.Context, docs ...Doc) error {
 				return err
 			}
 		}
-		return w.commit()
+		if err := w.commit(); err != nil {
+			return err
+		}
+		if e.rec != nil {
+			for i, d := range docs {
+				if last[d.ID] == i {
+					*e.rec = append(*e.rec, change{id: d.ID, doc: &d})
+				}
+			}
+		}
+		return nil
 	})
 }
 
@@ -478,7 +511,15 @@ func (e *embedded) Delete(ctx context.Context, ids ...string) error {
 				return err
 			}
 		}
-		return w.commit()
+		if err := w.commit(); err != nil {
+			return err
+		}
+		if e.rec != nil {
+			for id := range done {
+				*e.rec = append(*e.rec, change{id: id})
+			}
+		}
+		return nil
 	})
 }
 

@@ -30,10 +30,19 @@ const (
 	// completions, and a rare prefix has few enough completions to be
 	// listed instead.
 	broadBudget = 15_000
+	// autocompleteBudget is the budget of an autocomplete query that lists
+	// its completions: a keystroke's answer is refined by the next one, and
+	// when popularity does not separate the candidates (people imported
+	// without one) early termination cannot stop the scan of a common
+	// first name's postings.
+	autocompleteBudget = 5_000
 
 	qualityExact  = 1.0
 	qualityPrefix = 0.85
 	popWeight     = 0.1
+	// normWeight is the weight of the popularity share in Hit.Normalized.
+	normWeight = 0.5
+	normRange  = 1000
 )
 
 var typoQuality = [...]float64{qualityExact, 0.75, 0.5}
@@ -45,14 +54,36 @@ type qterm struct {
 	cands  map[string]float64 // vocabulary term -> match quality
 	df     int64              // postings of all candidates together
 	broad  bool               // a prefix with too many completions to list
+	// lazy: the word is in the vocabulary as typed and does not drive the
+	// search, so its typo variants are not listed from the vocabulary
+	// (a walk per word) but found among each candidate's own terms by edit
+	// distance, remembered in memo. cands holds the word itself.
+	lazy  bool
+	runes []rune
+	k     int
+	memo  map[string]float64
 }
 
-func (q *qterm) quality(t string) float64 {
-	if v, ok := q.cands[t]; ok {
+// quality is how well the document term t matches the word: 0 for not at
+// all. t is a slice of the payload: the map lookups by string(t) do not
+// copy it; only a lazy word's first sight of a term does.
+func (q *qterm) quality(t []byte) float64 {
+	if v, ok := q.cands[string(t)]; ok {
 		return v
 	}
-	if q.broad && strings.HasPrefix(t, q.text) {
-		if t == q.text {
+	if q.lazy {
+		if v, ok := q.memo[string(t)]; ok {
+			return v
+		}
+		v := 0.0
+		if d := distanceWithin(q.runes, string(t), q.k); d >= 0 {
+			v = typoQuality[d]
+		}
+		q.memo[string(t)] = v
+		return v
+	}
+	if q.broad && bytes.HasPrefix(t, []byte(q.text)) {
+		if string(t) == q.text {
 			return qualityExact
 		}
 		return qualityPrefix
@@ -98,6 +129,9 @@ type searcher struct {
 	terms []*qterm
 	kinds map[string]bool
 	broad bool // driven by the popularity list
+	// top is the highest popularity in the index, the scale of
+	// Hit.Normalized.
+	top float64
 }
 
 // maxRelevance bounds the relevance of any document for this query: every
@@ -124,6 +158,20 @@ func (s *searcher) run(words []string) ([]Hit, error) {
 	}
 	for i, w := range words {
 		qt := &qterm{text: w, prefix: s.q.Autocomplete && i == len(words)-1, cands: make(map[string]float64)}
+		// A word found as typed is required whatever its typo variants:
+		// look it up with one seek and list the variants only if it ends
+		// up driving the search. A word not found as typed (a typo, or a
+		// stray word) is expanded now, to learn whether it matches at all.
+		if k := maxTypos(w); !qt.prefix && k > 0 {
+			if vocab.SeekGE(append([]byte{prefixVocab}, w...)) && string(vocab.Key()[1:]) == w {
+				if df := decodeCounter(vocab.Value()); df > 0 {
+					qt.cands[w], qt.df = qualityExact, df
+					qt.lazy, qt.runes, qt.k, qt.memo = true, []rune(w), k, make(map[string]float64)
+					s.terms = append(s.terms, qt)
+					continue
+				}
+			}
+		}
 		if err := s.expand(vocab, qt); err != nil {
 			vocab.Close()
 			return nil, err
@@ -134,11 +182,35 @@ func (s *searcher) run(words []string) ([]Hit, error) {
 			s.terms = append(s.terms, qt)
 		}
 	}
+	if len(s.terms) == 0 {
+		vocab.Close()
+		return []Hit{}, nil
+	}
+	// Drive the search from the rarest word: its postings are the fewest
+	// candidates, and every other word is checked against each candidate's
+	// terms in the payload. A lazy word's count is of the word as typed
+	// only; its variants rarely add many.
+	var driver *qterm
+	for _, t := range s.terms {
+		if !t.broad && (driver == nil || t.df < driver.df) {
+			driver = t
+		}
+	}
+	if driver != nil && driver.lazy {
+		// The driver's postings are read term by term: list its variants.
+		driver.lazy, driver.memo = false, nil
+		driver.df = 0
+		delete(driver.cands, driver.text)
+		if err := s.expand(vocab, driver); err != nil {
+			vocab.Close()
+			return nil, err
+		}
+	}
 	if err := vocab.Close(); err != nil {
 		return nil, errs.Unavailable(err, "search: read vocabulary")
 	}
-	if len(s.terms) == 0 {
-		return []Hit{}, nil
+	if err := s.readTop(); err != nil {
+		return nil, err
 	}
 	if len(s.q.Kinds) > 0 {
 		s.kinds = make(map[string]bool, len(s.q.Kinds))
@@ -147,15 +219,6 @@ func (s *searcher) run(words []string) ([]Hit, error) {
 		}
 	}
 
-	// Drive the search from the rarest word: its postings are the fewest
-	// candidates, and every other word is checked against each candidate's
-	// terms in the payload.
-	var driver *qterm
-	for _, t := range s.terms {
-		if !t.broad && (driver == nil || t.df < driver.df) {
-			driver = t
-		}
-	}
 	st := &stream{}
 	defer st.close()
 	if driver == nil {
@@ -173,6 +236,36 @@ func (s *searcher) run(words []string) ([]Hit, error) {
 		}
 	}
 	return s.collect(st)
+}
+
+// readTop reads the highest popularity of the index: the first key of the
+// popularity list.
+func (s *searcher) readTop() error {
+	it, err := s.snap.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixRank}, UpperBound: []byte{prefixRank + 1}})
+	if err != nil {
+		return errs.Unavailable(err, "search: read popularity")
+	}
+	if it.First() && len(it.Key()) > rankLen {
+		s.top = popOf(it.Key()[1 : 1+rankLen])
+	}
+	err = it.Close()
+	if err != nil {
+		return errs.Unavailable(err, "search: read popularity")
+	}
+	return nil
+}
+
+// normalized is Hit.Normalized of a document of this relevance and
+// popularity: the popularity share is ln(1 + 1000*pop/top) / ln(1001),
+// which depends only on pop/top (so not on the index's units) and, being
+// logarithmic over three decades, still tells a film with a tenth of the
+// top's votes from one with a thousandth.
+func (s *searcher) normalized(rel, pop float64) float64 {
+	share := 0.0
+	if s.top > 0 {
+		share = min(math.Log1p(normRange*pop/s.top)/math.Log1p(normRange), 1)
+	}
+	return rel * (1 + normWeight*share)
 }
 
 // expand fills qt.cands from the vocabulary: the word itself, its typo
@@ -234,6 +327,62 @@ func (s *searcher) expand(vocab *pebble.Iterator, qt *qterm) error {
 		return errs.Unavailable(err, "search: read vocabulary")
 	}
 	return nil
+}
+
+// distanceWithin returns the optimal string alignment distance between q
+// and t (insert, delete, substitute, swap adjacent: the distance walkTypos
+// uses), or -1 when it is more than k. Rows stop early once every cell
+// exceeds k.
+func distanceWithin(q []rune, t string, k int) int {
+	var buf [64]rune
+	var tr []rune
+	if len(t) <= len(buf) { // a rune takes at least a byte
+		tr = buf[:0]
+		for _, r := range t {
+			tr = append(tr, r)
+		}
+	} else {
+		tr = []rune(t)
+	}
+	n, m := len(q), len(tr)
+	if n-m > k || m-n > k {
+		return -1
+	}
+	var rowsBuf [3][32]int
+	var prev2, prev, cur []int
+	if n+1 <= len(rowsBuf[0]) {
+		prev2, prev, cur = rowsBuf[0][:n+1], rowsBuf[1][:n+1], rowsBuf[2][:n+1]
+	} else {
+		prev2, prev, cur = make([]int, n+1), make([]int, n+1), make([]int, n+1)
+	}
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= m; i++ {
+		r := tr[i-1]
+		cur[0] = i
+		best := cur[0]
+		for j := 1; j <= n; j++ {
+			cost := 1
+			if q[j-1] == r {
+				cost = 0
+			}
+			v := min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && r == q[j-2] && tr[i-2] == q[j-1] {
+				v = min(v, prev2[j-2]+1)
+			}
+			cur[j] = v
+			best = min(best, v)
+		}
+		if best > k {
+			return -1
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	if prev[n] > k {
+		return -1
+	}
+	return prev[n]
 }
 
 // walkTypos visits every vocabulary term within k edits of q (optimal string
@@ -304,8 +453,11 @@ func (s *searcher) collect(st *stream) ([]Hit, error) {
 		seen = make(map[string]bool) // one document can be in several lists
 	}
 	budget := scanBudget
-	if s.broad {
+	switch {
+	case s.broad:
 		budget = broadBudget
+	case s.q.Autocomplete:
+		budget = autocompleteBudget
 	}
 	maxRel := s.maxRelevance()
 	for examined := 0; examined < budget; examined++ {
@@ -357,7 +509,7 @@ func (s *searcher) collect(st *stream) ([]Hit, error) {
 		if top.Len() == s.limit && !better(score, id, (*top)[0]) {
 			continue
 		}
-		h := Hit{ID: string(id), Kind: string(kind), Name: string(name), Year: year, Score: score}
+		h := Hit{ID: string(id), Kind: string(kind), Name: string(name), Year: year, Score: score, Normalized: s.normalized(rel, pop)}
 		if top.Len() == s.limit {
 			(*top)[0] = h
 			heap.Fix(top, 0)
@@ -413,7 +565,7 @@ func (s *searcher) relevance(r *payloadReader) (float64, bool) {
 		}
 		matchedTerm := false
 		for qi, qt := range s.terms {
-			q := qt.quality(string(t))
+			q := qt.quality(t)
 			if q == 0 {
 				continue
 			}

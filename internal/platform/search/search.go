@@ -75,6 +75,25 @@
 // rank is 8 bytes that sort the more popular first. The payload holds kind,
 // year, display name and the document's terms, so filtering and scoring a
 // candidate never needs a second read.
+//
+// # Bulk replacement
+//
+// Upsert goes through Pebble's write-ahead log, memtable and compactions,
+// which a full rebuild of millions of documents need not pay: Replace
+// (Replacer) turns the documents into the same keys, sorts them in runs
+// spilled to disk, merges the runs into non-overlapping sstables, has a
+// fresh database in <dir>/<name>.build ingest them (straight into the
+// bottom level) and swaps it for the live one; the Upserts and Deletes
+// made during the build are recorded and applied again after the swap.
+//
+// # Typos
+//
+// Only the word that drives a search (the rarest; its postings are read)
+// has its typo variants listed by the vocabulary walk. The other words
+// found as typed are matched on each candidate's own terms by a bounded
+// optimal-string-alignment distance (distanceWithin), remembered per term;
+// a word not found as typed is walked at once, to tell a typo from a stray
+// word.
 package search
 
 import (
@@ -124,6 +143,11 @@ type Hit struct {
 	Name  string // the primary name as given, diacritics and all
 	Year  int
 	Score float64 // comparable within one result list only
+	// Normalized is comparable across indexes (titles beside people):
+	// relevance * (1 + 0.5*share), where share = ln(1 + 1000*popularity/top)
+	// / ln(1001) and top is the index's highest popularity, so that two
+	// indexes whose popularities use different units rank fairly together.
+	Normalized float64
 }
 
 // Page sizes.

@@ -4,19 +4,23 @@
 // events arrive, and a rebuild that pages through the store in id order
 // and upserts in batches.
 //
-// Consistency: a rebuild reads and upserts each page under the same lock
-// as the event-driven changes, and an event handler reads the store and
-// writes the index under that lock too, so a rebuild never overwrites a
-// newer change with an older read. A rebuild only upserts: a document
-// deleted from the store while no process was listening stays in the index
-// until its id is seen again; the adapters drop hits the store no longer
-// has.
+// Consistency: an event handler reads the store and writes the index under
+// the keeper's lock. A rebuild of the embedded index replaces its content
+// from sorted sstables (search.Replacer) while the index records the
+// changes handlers make meanwhile and applies them again on the new
+// content, so a rebuild never overwrites a newer change with an older
+// read; other indexes are upserted page by page under the lock. The
+// adapters still drop hits the store no longer has, for the moment between
+// a delete and its event.
 //
 // Readiness: when the index is empty at Start but the store is not (a
 // `cdlc seed demo` or an import done while the server was down), Start
 // rebuilds in the background and Ready is false until that rebuild
 // completes; the adapters answer from the SQL fallback meanwhile, so a
-// search never sees a half-filled index. Later rebuilds (the import's
+// search never sees a half-filled index. When the index is not empty at
+// Start and holds more or fewer documents than the store, a background
+// sweep (Sweep) removes the documents the store lost while no process
+// listened. Later rebuilds (the import's
 // "every title/person" event) run in the background while the index keeps
 // answering with what it holds.
 package keeper
@@ -36,16 +40,27 @@ import (
 // afterID, in id order.
 type Source func(ctx context.Context, afterID string, limit int) ([]search.Doc, error)
 
+// Existing returns the ids among ids that the store has.
+type Existing func(ctx context.Context, ids []string) ([]string, error)
+
+// Counter returns how many documents the store has.
+type Counter func(ctx context.Context) (int, error)
+
 // BatchSize is how many documents a rebuild reads and upserts at a time.
 const BatchSize = 2000
 
+// SweepBatch is how many ids a sweep checks against the store at a time.
+const SweepBatch = 1000
+
 // Keeper owns an index and keeps it current.
 type Keeper struct {
-	idx   search.Index
-	src   Source
-	log   *slog.Logger
-	mu    sync.Mutex // orders store reads + index writes
-	ready atomic.Bool
+	idx    search.Index
+	src    Source
+	exists Existing
+	count  Counter
+	log    *slog.Logger
+	mu     sync.Mutex // orders store reads + index writes
+	ready  atomic.Bool
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -57,9 +72,12 @@ type Keeper struct {
 }
 
 // New returns a keeper of idx fed by src; it is not Ready until Start.
-func New(idx search.Index, src Source, log *slog.Logger) *Keeper {
+// exists (may be nil) lets Start sweep out documents the store lost while
+// no process listened; count (may be nil) lets it skip the sweep when the
+// store holds as many documents as the index.
+func New(idx search.Index, src Source, exists Existing, count Counter, log *slog.Logger) *Keeper {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Keeper{idx: idx, src: src, log: log, ctx: ctx, cancel: cancel}
+	return &Keeper{idx: idx, src: src, exists: exists, count: count, log: log, ctx: ctx, cancel: cancel}
 }
 
 // Index is the kept index.
@@ -78,6 +96,27 @@ func (k *Keeper) Start(ctx context.Context) error {
 	}
 	if n > 0 {
 		k.ready.Store(true)
+		// Titles or people deleted while no process listened (the server
+		// was down, or an import deleted them) are still in the index:
+		// sweep them out in the background, unless the counts agree (the
+		// cheap check: one COUNT, so a restart with nothing lost costs
+		// nothing).
+		if k.count != nil {
+			if have, err := k.count(ctx); err == nil && have == n {
+				return nil
+			}
+		}
+		k.wg.Add(1)
+		go func() {
+			defer k.wg.Done()
+			removed, err := k.Sweep(k.ctx)
+			switch {
+			case err != nil && k.ctx.Err() == nil:
+				k.log.Error("search index sweep failed", "err", err)
+			case removed > 0:
+				k.log.Info("search index swept", "removed", removed)
+			}
+		}()
 		return nil
 	}
 	first, err := k.src(ctx, "", 1)
@@ -92,6 +131,50 @@ func (k *Keeper) Start(ctx context.Context) error {
 	return nil
 }
 
+// Sweep deletes from the index the documents the store no longer has:
+// the index's ids are read a page at a time and checked against the store
+// under the keeper's lock (so an event handler re-creating an id cannot
+// interleave). It does nothing for an index that cannot list its ids or a
+// keeper without Existing. It returns how many documents it deleted.
+func (k *Keeper) Sweep(ctx context.Context) (int, error) {
+	lister, ok := k.idx.(search.Lister)
+	if !ok || k.exists == nil {
+		return 0, nil
+	}
+	after, removed := "", 0
+	for {
+		ids, err := lister.IDs(ctx, after, SweepBatch)
+		if err != nil || len(ids) == 0 {
+			return removed, err
+		}
+		after = ids[len(ids)-1]
+		err = k.Locked(func() error {
+			have, err := k.exists(ctx, ids)
+			if err != nil {
+				return err
+			}
+			if len(have) == len(ids) {
+				return nil
+			}
+			kept := make(map[string]bool, len(have))
+			for _, id := range have {
+				kept[id] = true
+			}
+			var gone []string
+			for _, id := range ids {
+				if !kept[id] {
+					gone = append(gone, id)
+				}
+			}
+			removed += len(gone)
+			return k.idx.Delete(ctx, gone...)
+		})
+		if err != nil {
+			return removed, err
+		}
+	}
+}
+
 // Locked runs fn under the lock that orders changes: read the store and
 // write the index inside fn.
 func (k *Keeper) Locked(fn func() error) error {
@@ -100,9 +183,16 @@ func (k *Keeper) Locked(fn func() error) error {
 	return fn()
 }
 
-// Rebuild upserts every document of the store, page by page, and makes
-// the keeper ready when it completes.
+// Rebuild makes the index hold every document of the store and nothing
+// else, and makes the keeper ready when it completes. An index that can
+// replace its content (search.Replacer: the embedded one, through sorted
+// sstables) is replaced, which also drops documents the store no longer
+// has; changes applied meanwhile are kept (the index records them).
+// Another is upserted page by page.
 func (k *Keeper) Rebuild(ctx context.Context) error {
+	if r, ok := k.idx.(search.Replacer); ok {
+		return k.replace(ctx, r)
+	}
 	after, total := "", 0
 	for {
 		var n int
@@ -122,6 +212,29 @@ func (k *Keeper) Rebuild(ctx context.Context) error {
 		if n < BatchSize {
 			break
 		}
+	}
+	k.ready.Store(true)
+	k.log.Info("search index rebuilt", "documents", total)
+	return nil
+}
+
+func (k *Keeper) replace(ctx context.Context, r search.Replacer) error {
+	after, total := "", 0
+	err := r.Replace(ctx, func(ctx context.Context) ([]search.Doc, error) {
+		for {
+			docs, err := k.src(ctx, after, BatchSize)
+			if err != nil || len(docs) == 0 {
+				return nil, err
+			}
+			after = docs[len(docs)-1].ID
+			if docs = Clean(docs); len(docs) > 0 {
+				total += len(docs)
+				return docs, nil
+			}
+		}
+	})
+	if err != nil {
+		return err
 	}
 	k.ready.Store(true)
 	k.log.Info("search index rebuilt", "documents", total)

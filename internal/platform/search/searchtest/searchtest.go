@@ -37,6 +37,7 @@ func Run(t *testing.T, newStore Factory) {
 		{"exact", testExact},
 		{"akas", testAkas},
 		{"typos", testTypos},
+		{"a known word matches its typos too", testKnownWordTypos},
 		{"too many typos", testTooManyTypos},
 		{"diacritics", testDiacritics},
 		{"word order", testWordOrder},
@@ -167,6 +168,27 @@ func testTypos(t *testing.T, open Store) {
 	} {
 		requireFirst(t, idx, search.Query{Text: tt.text}, tt.want)
 	}
+}
+
+// A query word that is itself in the index (a real word, maybe the wrong
+// one) still matches the words one edit away, below the exact match,
+// whichever word of the query is the rarest.
+func testKnownWordTypos(t *testing.T, open Store) {
+	idx := loaded(t, open,
+		search.Doc{ID: "a", Kind: "movie", Names: []string{"Heat Zorblax"}, Popularity: 2},
+		search.Doc{ID: "b", Kind: "movie", Names: []string{"Heal Zorblax"}, Popularity: 1},
+		search.Doc{ID: "c", Kind: "movie", Names: []string{"Hexed Zorblax"}, Popularity: 1000},
+		search.Doc{ID: "d", Kind: "movie", Names: []string{"Heal"}, Popularity: 5},
+		search.Doc{ID: "e", Kind: "movie", Names: []string{"Heal Me"}, Popularity: 5},
+		search.Doc{ID: "f", Kind: "movie", Names: []string{"Heal Us"}, Popularity: 5},
+	)
+	// "zorblax" is the rarest word and drives; "heal" is checked on each
+	// candidate: exact for b, one edit for a, two (too many) for c.
+	hits := search1(t, idx, search.Query{Text: "heal zorblax"})
+	require.Equal(t, []string{"b", "a"}, ids(hits))
+	require.Greater(t, hits[0].Score, hits[1].Score)
+	// The other way round: "heat" is known, "zorblaxx" is a typo and drives.
+	require.Equal(t, []string{"a", "b"}, ids(search1(t, idx, search.Query{Text: "heat zorblaxx"})))
 }
 
 func testTooManyTypos(t *testing.T, open Store) {

@@ -657,6 +657,208 @@ func (x *GetPersonTitlesResponse) GetTitleIds() []string {
 	return nil
 }
 
+type SearchPeopleRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Free text; any characters, taken literally.
+	Text string `protobuf:"bytes,1,opt,name=text,proto3" json:"text,omitempty"`
+	// 1 to 100.
+	Limit int32 `protobuf:"varint,2,opt,name=limit,proto3" json:"limit,omitempty"`
+	// Treat the last word as a prefix (search as you type).
+	Autocomplete  bool `protobuf:"varint,3,opt,name=autocomplete,proto3" json:"autocomplete,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SearchPeopleRequest) Reset() {
+	*x = SearchPeopleRequest{}
+	mi := &file_cdlc_catalog_v1_catalog_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SearchPeopleRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SearchPeopleRequest) ProtoMessage() {}
+
+func (x *SearchPeopleRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cdlc_catalog_v1_catalog_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SearchPeopleRequest.ProtoReflect.Descriptor instead.
+func (*SearchPeopleRequest) Descriptor() ([]byte, []int) {
+	return file_cdlc_catalog_v1_catalog_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *SearchPeopleRequest) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *SearchPeopleRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+func (x *SearchPeopleRequest) GetAutocomplete() bool {
+	if x != nil {
+		return x.Autocomplete
+	}
+	return false
+}
+
+type SearchPeopleResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Hits          []*PersonHit           `protobuf:"bytes,1,rep,name=hits,proto3" json:"hits,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SearchPeopleResponse) Reset() {
+	*x = SearchPeopleResponse{}
+	mi := &file_cdlc_catalog_v1_catalog_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SearchPeopleResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SearchPeopleResponse) ProtoMessage() {}
+
+func (x *SearchPeopleResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cdlc_catalog_v1_catalog_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SearchPeopleResponse.ProtoReflect.Descriptor instead.
+func (*SearchPeopleResponse) Descriptor() ([]byte, []int) {
+	return file_cdlc_catalog_v1_catalog_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *SearchPeopleResponse) GetHits() []*PersonHit {
+	if x != nil {
+		return x.Hits
+	}
+	return nil
+}
+
+type PersonHit struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Id          string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Name        string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Professions []string               `protobuf:"bytes,3,rep,name=professions,proto3" json:"professions,omitempty"`
+	KnownFor    []string               `protobuf:"bytes,4,rep,name=known_for,json=knownFor,proto3" json:"known_for,omitempty"`
+	Popularity  float64                `protobuf:"fixed64,5,opt,name=popularity,proto3" json:"popularity,omitempty"`
+	// Score ranks hits within one answer.
+	Score float64 `protobuf:"fixed64,6,opt,name=score,proto3" json:"score,omitempty"`
+	// Normalized is comparable with the normalized scores of other indexes
+	// (titles): relevance times a popularity factor scaled to the index.
+	Normalized    float64 `protobuf:"fixed64,7,opt,name=normalized,proto3" json:"normalized,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PersonHit) Reset() {
+	*x = PersonHit{}
+	mi := &file_cdlc_catalog_v1_catalog_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PersonHit) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PersonHit) ProtoMessage() {}
+
+func (x *PersonHit) ProtoReflect() protoreflect.Message {
+	mi := &file_cdlc_catalog_v1_catalog_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PersonHit.ProtoReflect.Descriptor instead.
+func (*PersonHit) Descriptor() ([]byte, []int) {
+	return file_cdlc_catalog_v1_catalog_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *PersonHit) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *PersonHit) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *PersonHit) GetProfessions() []string {
+	if x != nil {
+		return x.Professions
+	}
+	return nil
+}
+
+func (x *PersonHit) GetKnownFor() []string {
+	if x != nil {
+		return x.KnownFor
+	}
+	return nil
+}
+
+func (x *PersonHit) GetPopularity() float64 {
+	if x != nil {
+		return x.Popularity
+	}
+	return 0
+}
+
+func (x *PersonHit) GetScore() float64 {
+	if x != nil {
+		return x.Score
+	}
+	return 0
+}
+
+func (x *PersonHit) GetNormalized() float64 {
+	if x != nil {
+		return x.Normalized
+	}
+	return 0
+}
+
 var File_cdlc_catalog_v1_catalog_proto protoreflect.FileDescriptor
 
 const file_cdlc_catalog_v1_catalog_proto_rawDesc = "" +
@@ -710,13 +912,32 @@ const file_cdlc_catalog_v1_catalog_proto_rawDesc = "" +
 	"\x16GetPersonTitlesRequest\x12\x1b\n" +
 	"\tperson_id\x18\x01 \x01(\tR\bpersonId\"6\n" +
 	"\x17GetPersonTitlesResponse\x12\x1b\n" +
-	"\ttitle_ids\x18\x01 \x03(\tR\btitleIds2k\n" +
+	"\ttitle_ids\x18\x01 \x03(\tR\btitleIds\"c\n" +
+	"\x13SearchPeopleRequest\x12\x12\n" +
+	"\x04text\x18\x01 \x01(\tR\x04text\x12\x14\n" +
+	"\x05limit\x18\x02 \x01(\x05R\x05limit\x12\"\n" +
+	"\fautocomplete\x18\x03 \x01(\bR\fautocomplete\"F\n" +
+	"\x14SearchPeopleResponse\x12.\n" +
+	"\x04hits\x18\x01 \x03(\v2\x1a.cdlc.catalog.v1.PersonHitR\x04hits\"\xc4\x01\n" +
+	"\tPersonHit\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12 \n" +
+	"\vprofessions\x18\x03 \x03(\tR\vprofessions\x12\x1b\n" +
+	"\tknown_for\x18\x04 \x03(\tR\bknownFor\x12\x1e\n" +
+	"\n" +
+	"popularity\x18\x05 \x01(\x01R\n" +
+	"popularity\x12\x14\n" +
+	"\x05score\x18\x06 \x01(\x01R\x05score\x12\x1e\n" +
+	"\n" +
+	"normalized\x18\a \x01(\x01R\n" +
+	"normalized2k\n" +
 	"\x10InventoryService\x12W\n" +
-	"\tGetTitles\x12!.cdlc.catalog.v1.GetTitlesRequest\x1a\".cdlc.catalog.v1.GetTitlesResponse\"\x03\x90\x02\x012\xbd\x02\n" +
+	"\tGetTitles\x12!.cdlc.catalog.v1.GetTitlesRequest\x1a\".cdlc.catalog.v1.GetTitlesResponse\"\x03\x90\x02\x012\x9f\x03\n" +
 	"\fActorService\x12W\n" +
 	"\tGetPeople\x12!.cdlc.catalog.v1.GetPeopleRequest\x1a\".cdlc.catalog.v1.GetPeopleResponse\"\x03\x90\x02\x01\x12i\n" +
 	"\x0fGetTitleCredits\x12'.cdlc.catalog.v1.GetTitleCreditsRequest\x1a(.cdlc.catalog.v1.GetTitleCreditsResponse\"\x03\x90\x02\x01\x12i\n" +
-	"\x0fGetPersonTitles\x12'.cdlc.catalog.v1.GetPersonTitlesRequest\x1a(.cdlc.catalog.v1.GetPersonTitlesResponse\"\x03\x90\x02\x01B8Z6github.com/cdlc/cdlc/api/gen/cdlc/catalog/v1;catalogv1b\x06proto3"
+	"\x0fGetPersonTitles\x12'.cdlc.catalog.v1.GetPersonTitlesRequest\x1a(.cdlc.catalog.v1.GetPersonTitlesResponse\"\x03\x90\x02\x01\x12`\n" +
+	"\fSearchPeople\x12$.cdlc.catalog.v1.SearchPeopleRequest\x1a%.cdlc.catalog.v1.SearchPeopleResponse\"\x03\x90\x02\x01B8Z6github.com/cdlc/cdlc/api/gen/cdlc/catalog/v1;catalogv1b\x06proto3"
 
 var (
 	file_cdlc_catalog_v1_catalog_proto_rawDescOnce sync.Once
@@ -730,7 +951,7 @@ func file_cdlc_catalog_v1_catalog_proto_rawDescGZIP() []byte {
 	return file_cdlc_catalog_v1_catalog_proto_rawDescData
 }
 
-var file_cdlc_catalog_v1_catalog_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_cdlc_catalog_v1_catalog_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_cdlc_catalog_v1_catalog_proto_goTypes = []any{
 	(*GetTitlesRequest)(nil),        // 0: cdlc.catalog.v1.GetTitlesRequest
 	(*GetTitlesResponse)(nil),       // 1: cdlc.catalog.v1.GetTitlesResponse
@@ -743,24 +964,30 @@ var file_cdlc_catalog_v1_catalog_proto_goTypes = []any{
 	(*Credit)(nil),                  // 8: cdlc.catalog.v1.Credit
 	(*GetPersonTitlesRequest)(nil),  // 9: cdlc.catalog.v1.GetPersonTitlesRequest
 	(*GetPersonTitlesResponse)(nil), // 10: cdlc.catalog.v1.GetPersonTitlesResponse
+	(*SearchPeopleRequest)(nil),     // 11: cdlc.catalog.v1.SearchPeopleRequest
+	(*SearchPeopleResponse)(nil),    // 12: cdlc.catalog.v1.SearchPeopleResponse
+	(*PersonHit)(nil),               // 13: cdlc.catalog.v1.PersonHit
 }
 var file_cdlc_catalog_v1_catalog_proto_depIdxs = []int32{
 	2,  // 0: cdlc.catalog.v1.GetTitlesResponse.titles:type_name -> cdlc.catalog.v1.TitleSummary
 	5,  // 1: cdlc.catalog.v1.GetPeopleResponse.people:type_name -> cdlc.catalog.v1.PersonSummary
 	8,  // 2: cdlc.catalog.v1.GetTitleCreditsResponse.credits:type_name -> cdlc.catalog.v1.Credit
-	0,  // 3: cdlc.catalog.v1.InventoryService.GetTitles:input_type -> cdlc.catalog.v1.GetTitlesRequest
-	3,  // 4: cdlc.catalog.v1.ActorService.GetPeople:input_type -> cdlc.catalog.v1.GetPeopleRequest
-	6,  // 5: cdlc.catalog.v1.ActorService.GetTitleCredits:input_type -> cdlc.catalog.v1.GetTitleCreditsRequest
-	9,  // 6: cdlc.catalog.v1.ActorService.GetPersonTitles:input_type -> cdlc.catalog.v1.GetPersonTitlesRequest
-	1,  // 7: cdlc.catalog.v1.InventoryService.GetTitles:output_type -> cdlc.catalog.v1.GetTitlesResponse
-	4,  // 8: cdlc.catalog.v1.ActorService.GetPeople:output_type -> cdlc.catalog.v1.GetPeopleResponse
-	7,  // 9: cdlc.catalog.v1.ActorService.GetTitleCredits:output_type -> cdlc.catalog.v1.GetTitleCreditsResponse
-	10, // 10: cdlc.catalog.v1.ActorService.GetPersonTitles:output_type -> cdlc.catalog.v1.GetPersonTitlesResponse
-	7,  // [7:11] is the sub-list for method output_type
-	3,  // [3:7] is the sub-list for method input_type
-	3,  // [3:3] is the sub-list for extension type_name
-	3,  // [3:3] is the sub-list for extension extendee
-	0,  // [0:3] is the sub-list for field type_name
+	13, // 3: cdlc.catalog.v1.SearchPeopleResponse.hits:type_name -> cdlc.catalog.v1.PersonHit
+	0,  // 4: cdlc.catalog.v1.InventoryService.GetTitles:input_type -> cdlc.catalog.v1.GetTitlesRequest
+	3,  // 5: cdlc.catalog.v1.ActorService.GetPeople:input_type -> cdlc.catalog.v1.GetPeopleRequest
+	6,  // 6: cdlc.catalog.v1.ActorService.GetTitleCredits:input_type -> cdlc.catalog.v1.GetTitleCreditsRequest
+	9,  // 7: cdlc.catalog.v1.ActorService.GetPersonTitles:input_type -> cdlc.catalog.v1.GetPersonTitlesRequest
+	11, // 8: cdlc.catalog.v1.ActorService.SearchPeople:input_type -> cdlc.catalog.v1.SearchPeopleRequest
+	1,  // 9: cdlc.catalog.v1.InventoryService.GetTitles:output_type -> cdlc.catalog.v1.GetTitlesResponse
+	4,  // 10: cdlc.catalog.v1.ActorService.GetPeople:output_type -> cdlc.catalog.v1.GetPeopleResponse
+	7,  // 11: cdlc.catalog.v1.ActorService.GetTitleCredits:output_type -> cdlc.catalog.v1.GetTitleCreditsResponse
+	10, // 12: cdlc.catalog.v1.ActorService.GetPersonTitles:output_type -> cdlc.catalog.v1.GetPersonTitlesResponse
+	12, // 13: cdlc.catalog.v1.ActorService.SearchPeople:output_type -> cdlc.catalog.v1.SearchPeopleResponse
+	9,  // [9:14] is the sub-list for method output_type
+	4,  // [4:9] is the sub-list for method input_type
+	4,  // [4:4] is the sub-list for extension type_name
+	4,  // [4:4] is the sub-list for extension extendee
+	0,  // [0:4] is the sub-list for field type_name
 }
 
 func init() { file_cdlc_catalog_v1_catalog_proto_init() }
@@ -774,7 +1001,7 @@ func file_cdlc_catalog_v1_catalog_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cdlc_catalog_v1_catalog_proto_rawDesc), len(file_cdlc_catalog_v1_catalog_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   11,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -51,6 +51,9 @@ const (
 	// ActorServiceGetPersonTitlesProcedure is the fully-qualified name of the ActorService's
 	// GetPersonTitles RPC.
 	ActorServiceGetPersonTitlesProcedure = "/cdlc.catalog.v1.ActorService/GetPersonTitles"
+	// ActorServiceSearchPeopleProcedure is the fully-qualified name of the ActorService's SearchPeople
+	// RPC.
+	ActorServiceSearchPeopleProcedure = "/cdlc.catalog.v1.ActorService/SearchPeople"
 )
 
 // InventoryServiceClient is a client for the cdlc.catalog.v1.InventoryService service.
@@ -135,6 +138,9 @@ type ActorServiceClient interface {
 	GetTitleCredits(context.Context, *connect.Request[v1.GetTitleCreditsRequest]) (*connect.Response[v1.GetTitleCreditsResponse], error)
 	// GetPersonTitles returns the ids of the titles a person is credited on.
 	GetPersonTitles(context.Context, *connect.Request[v1.GetPersonTitlesRequest]) (*connect.Response[v1.GetPersonTitlesResponse], error)
+	// SearchPeople finds people by name, best first (the inventory's
+	// combined search across titles and people asks it).
+	SearchPeople(context.Context, *connect.Request[v1.SearchPeopleRequest]) (*connect.Response[v1.SearchPeopleResponse], error)
 }
 
 // NewActorServiceClient constructs a client for the cdlc.catalog.v1.ActorService service. By
@@ -169,6 +175,13 @@ func NewActorServiceClient(httpClient connect.HTTPClient, baseURL string, opts .
 			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 			connect.WithClientOptions(opts...),
 		),
+		searchPeople: connect.NewClient[v1.SearchPeopleRequest, v1.SearchPeopleResponse](
+			httpClient,
+			baseURL+ActorServiceSearchPeopleProcedure,
+			connect.WithSchema(actorServiceMethods.ByName("SearchPeople")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -177,6 +190,7 @@ type actorServiceClient struct {
 	getPeople       *connect.Client[v1.GetPeopleRequest, v1.GetPeopleResponse]
 	getTitleCredits *connect.Client[v1.GetTitleCreditsRequest, v1.GetTitleCreditsResponse]
 	getPersonTitles *connect.Client[v1.GetPersonTitlesRequest, v1.GetPersonTitlesResponse]
+	searchPeople    *connect.Client[v1.SearchPeopleRequest, v1.SearchPeopleResponse]
 }
 
 // GetPeople calls cdlc.catalog.v1.ActorService.GetPeople.
@@ -194,6 +208,11 @@ func (c *actorServiceClient) GetPersonTitles(ctx context.Context, req *connect.R
 	return c.getPersonTitles.CallUnary(ctx, req)
 }
 
+// SearchPeople calls cdlc.catalog.v1.ActorService.SearchPeople.
+func (c *actorServiceClient) SearchPeople(ctx context.Context, req *connect.Request[v1.SearchPeopleRequest]) (*connect.Response[v1.SearchPeopleResponse], error) {
+	return c.searchPeople.CallUnary(ctx, req)
+}
+
 // ActorServiceHandler is an implementation of the cdlc.catalog.v1.ActorService service.
 type ActorServiceHandler interface {
 	// GetPeople returns the people that exist among ids, in the order asked.
@@ -202,6 +221,9 @@ type ActorServiceHandler interface {
 	GetTitleCredits(context.Context, *connect.Request[v1.GetTitleCreditsRequest]) (*connect.Response[v1.GetTitleCreditsResponse], error)
 	// GetPersonTitles returns the ids of the titles a person is credited on.
 	GetPersonTitles(context.Context, *connect.Request[v1.GetPersonTitlesRequest]) (*connect.Response[v1.GetPersonTitlesResponse], error)
+	// SearchPeople finds people by name, best first (the inventory's
+	// combined search across titles and people asks it).
+	SearchPeople(context.Context, *connect.Request[v1.SearchPeopleRequest]) (*connect.Response[v1.SearchPeopleResponse], error)
 }
 
 // NewActorServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -232,6 +254,13 @@ func NewActorServiceHandler(svc ActorServiceHandler, opts ...connect.HandlerOpti
 		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 		connect.WithHandlerOptions(opts...),
 	)
+	actorServiceSearchPeopleHandler := connect.NewUnaryHandler(
+		ActorServiceSearchPeopleProcedure,
+		svc.SearchPeople,
+		connect.WithSchema(actorServiceMethods.ByName("SearchPeople")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/cdlc.catalog.v1.ActorService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case ActorServiceGetPeopleProcedure:
@@ -240,6 +269,8 @@ func NewActorServiceHandler(svc ActorServiceHandler, opts ...connect.HandlerOpti
 			actorServiceGetTitleCreditsHandler.ServeHTTP(w, r)
 		case ActorServiceGetPersonTitlesProcedure:
 			actorServiceGetPersonTitlesHandler.ServeHTTP(w, r)
+		case ActorServiceSearchPeopleProcedure:
+			actorServiceSearchPeopleHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -259,4 +290,8 @@ func (UnimplementedActorServiceHandler) GetTitleCredits(context.Context, *connec
 
 func (UnimplementedActorServiceHandler) GetPersonTitles(context.Context, *connect.Request[v1.GetPersonTitlesRequest]) (*connect.Response[v1.GetPersonTitlesResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("cdlc.catalog.v1.ActorService.GetPersonTitles is not implemented"))
+}
+
+func (UnimplementedActorServiceHandler) SearchPeople(context.Context, *connect.Request[v1.SearchPeopleRequest]) (*connect.Response[v1.SearchPeopleResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("cdlc.catalog.v1.ActorService.SearchPeople is not implemented"))
 }
