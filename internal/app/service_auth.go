@@ -9,7 +9,6 @@ import (
 	"github.com/cdlc/cdlc/internal/configserver"
 	"github.com/cdlc/cdlc/internal/platform/auth"
 	"github.com/cdlc/cdlc/internal/platform/db"
-	"github.com/cdlc/cdlc/internal/platform/errs"
 	"github.com/cdlc/cdlc/internal/platform/events"
 	"github.com/cdlc/cdlc/internal/platform/module"
 )
@@ -119,24 +118,5 @@ func initAuth(ctx context.Context, a *App) (module.Service, error) {
 // generated into <data_dir>/auth-encryption.key.
 func (a *App) AuthSealer() (*configserver.Sealer, error) {
 	cfg := a.Config().Auth
-	raw := cfg.EncryptionKey
-	if raw == "" {
-		var err error
-		if raw, err = a.secretFile("auth-encryption.key", 32); err != nil {
-			return nil, err
-		}
-	}
-	key, err := configserver.ParseKey(raw)
-	if err != nil {
-		return nil, errs.Invalid("auth.encryption_key", "%v", err)
-	}
-	var previous [][]byte
-	for _, p := range cfg.PreviousEncryptionKeys {
-		k, err := configserver.ParseKey(p)
-		if err != nil {
-			return nil, errs.Invalid("auth.previous_encryption_keys", "%v", err)
-		}
-		previous = append(previous, k)
-	}
-	return configserver.NewSealer(key, previous...)
+	return a.sealer("auth", "auth-encryption.key", cfg.EncryptionKey, cfg.PreviousEncryptionKeys)
 }

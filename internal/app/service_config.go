@@ -54,22 +54,29 @@ func initConfigServer(ctx context.Context, a *App) (module.Service, error) {
 }
 
 func (a *App) configSealer(cfg ConfigServerConfig) (*configserver.Sealer, error) {
-	raw := cfg.EncryptionKey
+	return a.sealer("config_server", "config-encryption.key", cfg.EncryptionKey, cfg.PreviousEncryptionKeys)
+}
+
+// sealer builds the AES-256-GCM sealer of a section's secrets at rest:
+// from <section>.encryption_key, or a key generated into <data_dir>/<file>
+// when it is unset; <section>.previous_encryption_keys still open what
+// they sealed.
+func (a *App) sealer(section, file, raw string, previousRaw []string) (*configserver.Sealer, error) {
 	if raw == "" {
 		var err error
-		if raw, err = a.secretFile("config-encryption.key", 32); err != nil {
+		if raw, err = a.secretFile(file, 32); err != nil {
 			return nil, err
 		}
 	}
 	key, err := configserver.ParseKey(raw)
 	if err != nil {
-		return nil, errs.Invalid("config_server.encryption_key", "%v", err)
+		return nil, errs.Invalid(section+".encryption_key", "%v", err)
 	}
 	var previous [][]byte
-	for _, p := range cfg.PreviousEncryptionKeys {
+	for _, p := range previousRaw {
 		k, err := configserver.ParseKey(p)
 		if err != nil {
-			return nil, errs.Invalid("config_server.previous_encryption_keys", "%v", err)
+			return nil, errs.Invalid(section+".previous_encryption_keys", "%v", err)
 		}
 		previous = append(previous, k)
 	}
