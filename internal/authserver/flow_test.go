@@ -440,3 +440,32 @@ func TestSignUpWithPromptCreate(t *testing.T) {
 		})
 	}
 }
+
+// TestWebClientRedirects: the web app's client follows the issuer (a server
+// on any port signs its own app in and out), and the vite dev server's
+// origin is trusted only by a provider on a loopback address.
+func TestWebClientRedirects(t *testing.T) {
+	b := apptest.Backends()[0]
+	r := startRig(t, b, nil) // issuer http://127.0.0.1:<random port>
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	logout := func(to string) string {
+		res, err := noFollow.Get(r.issuer + "/oauth2/end_session?client_id=cdlc-web&post_logout_redirect_uri=" + url.QueryEscape(to))
+		require.NoError(t, err)
+		body(t, res)
+		return res.Header.Get("Location")
+	}
+	require.Equal(t, r.issuer+"/", logout(r.issuer+"/"), "back to the app at the issuer's origin")
+	require.Equal(t, "http://localhost:5173/", logout("http://localhost:5173/"), "back to the dev server on a loopback issuer")
+	for _, evil := range []string{"http://localhost:5174/", "http://127.0.0.1:5173/", "https://evil.example/", r.issuer + "/x", strings.Replace(r.issuer, "http://", "https://", 1) + "/"} {
+		require.False(t, strings.HasPrefix(logout(evil), evil), "%s is not the app's", evil)
+	}
+
+	settings := b.Prepare(t)
+	settings["target"] = "auth"
+	settings["auth.issuer"] = "https://films.example"
+	inst := apptest.Start(t, settings)
+	c, err := inst.App.Auth.Store().ClientByID(context.Background(), "cdlc-web")
+	require.NoError(t, err)
+	require.Equal(t, []string{"https://films.example/auth/callback"}, c.RedirectURIs, "a deployed provider sends no code to the user's own machine")
+	require.Equal(t, []string{"https://films.example/"}, c.PostLogoutRedirectURIs)
+}
