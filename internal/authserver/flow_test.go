@@ -460,6 +460,20 @@ func TestWebClientRedirects(t *testing.T) {
 		require.False(t, strings.HasPrefix(logout(evil), evil), "%s is not the app's", evil)
 	}
 
+	// The sign-in form of a request from the dev server may be followed by
+	// the redirect to it (CSP form-action covers redirects); other forms post
+	// only here.
+	conf := r.webConfig()
+	conf.RedirectURL = "http://localhost:5173/auth/callback"
+	res, err := browser(t).Get(conf.AuthCodeURL("dev", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
+	require.NoError(t, err)
+	require.Contains(t, body(t, res), `name="password"`)
+	require.Contains(t, res.Header.Get("Content-Security-Policy"), "form-action 'self' http://localhost:5173;")
+	res, err = http.Get(r.issuer + "/id/reset-password")
+	require.NoError(t, err)
+	body(t, res)
+	require.Contains(t, res.Header.Get("Content-Security-Policy"), "form-action 'self';")
+
 	settings := b.Prepare(t)
 	settings["target"] = "auth"
 	settings["auth.issuer"] = "https://films.example"

@@ -87,9 +87,22 @@ func (p *pages) noStore(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		w.Header().Set("X-Frame-Options", "DENY")
-		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
+		w.Header().Set("Content-Security-Policy", pageCSP(""))
 		next.ServeHTTP(w, r)
 	})
+}
+
+// pageCSP is the pages' Content-Security-Policy. A browser applies
+// form-action to the redirects that follow a form's submission too, so a
+// page that finishes an authorization request also allows the origin of
+// its redirect URI (which op matched exactly against the client's): the
+// web app on another origin (the vite dev server) gets its code.
+func pageCSP(redirectOrigin string) string {
+	formAction := "'self'"
+	if redirectOrigin != "" {
+		formAction += " " + redirectOrigin
+	}
+	return "default-src 'none'; style-src 'unsafe-inline'; form-action " + formAction + "; frame-ancestors 'none'"
 }
 
 func (p *pages) render(w http.ResponseWriter, r *http.Request, status int, name string, v view) {
@@ -103,6 +116,13 @@ func (p *pages) render(w http.ResponseWriter, r *http.Request, status int, name 
 			q.Set("next", v.Next)
 		}
 		v.Query = template.URL(q.Encode())
+	}
+	if v.AuthRequestID != "" {
+		if ar, err := p.s.authRequest(r.Context(), v.AuthRequestID); err == nil {
+			if u, err := url.Parse(ar.RedirectURI); err == nil && u.Host != "" && (u.Scheme == "https" || u.Scheme == "http") {
+				w.Header().Set("Content-Security-Policy", pageCSP(u.Scheme+"://"+u.Host))
+			}
+		}
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
