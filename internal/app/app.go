@@ -69,6 +69,9 @@ type App struct {
 	API      huma.API
 	Health   *httpx.Health
 	Registry *prometheus.Registry
+	// breakerMetrics is the one collector of every circuit breaker of the
+	// process (peers' and the gateway's upstreams'), registered on first use.
+	breakerMetrics func() *resilience.BreakerMetrics
 	// Verifier checks bearer tokens: the static bootstrap token, then the
 	// issuer's JWTs. Tests may Add static tokens before requests.
 	Verifier *auth.Chain
@@ -127,6 +130,11 @@ func New(cfg Config, opts Options) *App {
 		fatal:    make(chan error, 1), shutdown: make(chan struct{}),
 	}
 	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.breakerMetrics = sync.OnceValue(func() *resilience.BreakerMetrics {
+		m := resilience.NewBreakerMetrics()
+		a.Registry.MustRegister(m)
+		return m
+	})
 	a.API = httpx.NewAPI(a.Mux, "cdlc", Version)
 	a.cors = httpx.NewCORS(cfg.HTTP.CORS.AllowedOrigins)
 	a.setStatus("starting")

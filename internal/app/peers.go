@@ -14,7 +14,6 @@ import (
 	actorgrpc "github.com/cdlc/cdlc/internal/actor/grpcapi"
 	customergrpc "github.com/cdlc/cdlc/internal/customer/grpcapi"
 	inventorygrpc "github.com/cdlc/cdlc/internal/inventory/grpcapi"
-	"github.com/cdlc/cdlc/internal/platform/resilience"
 	"github.com/cdlc/cdlc/internal/platform/rpc"
 )
 
@@ -32,19 +31,13 @@ func (a *App) connectPeers(running []string) {
 	// Each attempt has the deadline rpc.timeout (the interceptor's); the
 	// client's own timeout is a backstop for anything else (readiness).
 	hc := &http.Client{Timeout: cfg.RPC.Timeout + time.Second}
-	metrics := resilience.NewBreakerMetrics()
-	registered := false
 	peer := func(name string) (string, []connect.ClientOption, bool) {
 		u, ok := cfg.Peers[name]
 		if !ok || slices.Contains(running, name) {
 			return "", nil, false
 		}
-		if !registered {
-			a.Registry.MustRegister(metrics)
-			registered = true
-		}
 		a.Health.Add("peer:"+name, peerAlive(hc, u))
-		return u, rpc.NewPeer(name, cfg.RPC, metrics).ClientOptions(), true
+		return u, rpc.NewPeer(name, cfg.RPC, a.breakerMetrics()).ClientOptions(), true
 	}
 	if u, opts, ok := peer("inventory"); ok {
 		a.Inventory = inventorygrpc.NewClient(hc, u, opts...)
