@@ -69,6 +69,9 @@ type App struct {
 	API      huma.API
 	Health   *httpx.Health
 	Registry *prometheus.Registry
+	// breakerMetrics is the one collector of every circuit breaker of the
+	// process (peers' and the gateway's upstreams'), registered on first use.
+	breakerMetrics func() *resilience.BreakerMetrics
 	// Verifier checks bearer tokens: the static bootstrap token, then the
 	// issuer's JWTs. Tests may Add static tokens before requests.
 	Verifier *auth.Chain
@@ -96,9 +99,6 @@ type App struct {
 	server    atomic.Pointer[httpx.Server]
 	cors      *httpx.CORS
 	running   *module.Running
-
-	breakers     *resilience.BreakerMetrics
-	breakersOnce sync.Once
 
 	bus    events.Bus
 	cache  cache.Cache
@@ -130,6 +130,11 @@ func New(cfg Config, opts Options) *App {
 		fatal:    make(chan error, 1), shutdown: make(chan struct{}),
 	}
 	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.breakerMetrics = sync.OnceValue(func() *resilience.BreakerMetrics {
+		m := resilience.NewBreakerMetrics()
+		a.Registry.MustRegister(m)
+		return m
+	})
 	a.API = httpx.NewAPI(a.Mux, "cdlc", Version)
 	a.cors = httpx.NewCORS(cfg.HTTP.CORS.AllowedOrigins)
 	a.setStatus("starting")
@@ -142,16 +147,6 @@ func New(cfg Config, opts Options) *App {
 	a.graph = a.modules()
 	a.remoteRev.Store(opts.Snapshot.Revision)
 	return a
-}
-
-// BreakerMetrics is the process's one collector of circuit-breaker states
-// (peers' and the gateway's upstreams'), registered on first use.
-func (a *App) BreakerMetrics() *resilience.BreakerMetrics {
-	a.breakersOnce.Do(func() {
-		a.breakers = resilience.NewBreakerMetrics()
-		a.Registry.MustRegister(a.breakers)
-	})
-	return a.breakers
 }
 
 // Config returns the current configuration (read-only).

@@ -31,14 +31,13 @@ func (a *App) connectPeers(running []string) {
 	// Each attempt has the deadline rpc.timeout (the interceptor's); the
 	// client's own timeout is a backstop for anything else (readiness).
 	hc := &http.Client{Timeout: cfg.RPC.Timeout + time.Second}
-	metrics := a.BreakerMetrics()
 	peer := func(name string) (string, []connect.ClientOption, bool) {
 		u, ok := cfg.Peers[name]
 		if !ok || slices.Contains(running, name) {
 			return "", nil, false
 		}
 		a.Health.Add("peer:"+name, peerAlive(hc, u))
-		return u, rpc.NewPeer(name, cfg.RPC, metrics).ClientOptions(), true
+		return u, rpc.NewPeer(name, cfg.RPC, a.breakerMetrics()).ClientOptions(), true
 	}
 	if u, opts, ok := peer("inventory"); ok {
 		a.Inventory = inventorygrpc.NewClient(hc, u, opts...)

@@ -32,7 +32,7 @@ func initGateway(_ context.Context, a *App) (module.Service, error) {
 		limiter = gateway.NewRedisLimiter(rdb, o.KeyPrefix)
 		a.Health.Add("gateway:ratelimit", func(ctx context.Context) error { return rdb.Ping(ctx).Err() })
 	}
-	breakers := a.BreakerMetrics()
+	breakers := a.breakerMetrics()
 	g, err := gateway.New(gateway.Options{
 		Config: cfg.Gateway, Verifier: a.Verifier, Local: a.Local(), InProcess: a.Runs,
 		Peers: cfg.Peers, Limiter: limiter, Log: a.Log.With("module", "gateway"), Breakers: breakers,

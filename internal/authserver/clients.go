@@ -2,6 +2,7 @@ package authserver
 
 import (
 	"context"
+	"net"
 	"net/url"
 	"regexp"
 	"slices"
@@ -110,12 +111,40 @@ func nonNil(v []string) []string {
 	return v
 }
 
+// devWebOrigin is where `npm run dev` (vite) serves the web app.
+const devWebOrigin = "http://localhost:5173"
+
+// webClientURIs are the web app's redirect and post-logout redirect URIs
+// for issuer. The app is served at the issuer's own origin (any port: the
+// URIs follow the issuer, so a server on a random port, as in the
+// end-to-end run, works as is). The vite dev server's origin is added only
+// when the issuer itself is on a loopback address: a deployed provider
+// never sends a browser, with a code, to a port on the user's own machine,
+// where any local program could be listening.
+func webClientURIs(issuer string) (redirects, postLogout []string) {
+	redirects, postLogout = []string{issuer + "/auth/callback"}, []string{issuer + "/"}
+	if u, err := url.Parse(issuer); err == nil && isLoopbackHost(u.Hostname()) {
+		redirects = append(redirects, devWebOrigin+"/auth/callback")
+		postLogout = append(postLogout, devWebOrigin+"/")
+	}
+	return redirects, postLogout
+}
+
+func isLoopbackHost(h string) bool {
+	if strings.EqualFold(h, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
 // EnsureWebClient makes the platform's web app client what the contract
-// says, on every start (its redirect URIs follow the issuer).
+// says, on every start (its URIs follow the issuer: webClientURIs).
 func (s *Store) EnsureWebClient(ctx context.Context, issuer string) error {
+	redirects, postLogout := webClientURIs(issuer)
 	c := Client{ID: WebClientID, Name: "cdlc web app", Public: true, Trusted: true,
-		RedirectURIs:           []string{issuer + "/auth/callback", "http://localhost:5173/auth/callback"},
-		PostLogoutRedirectURIs: []string{issuer + "/"},
+		RedirectURIs:           redirects,
+		PostLogoutRedirectURIs: postLogout,
 		GrantTypes:             []string{"authorization_code", "refresh_token"},
 		Scopes:                 []string{"openid", "profile", "email", "offline_access", "account"},
 		CreatedAt:              time.Now().UTC()}

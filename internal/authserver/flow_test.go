@@ -376,3 +376,110 @@ func (r *rig) approveDevice(t testing.TB, c *http.Client, userCode string) {
 	page = body(t, res)
 	require.Contains(t, page, "Device connected")
 }
+
+// TestSignUpWithPromptCreate: the web app's "Sign up" sends prompt=create
+// (OpenID Connect Prompt Create 1.0); the provider opens its registration
+// page, and the registration finishes the same authorization request at
+// the client's callback, as golang.org/x/oauth2 and go-oidc see it.
+func TestSignUpWithPromptCreate(t *testing.T) {
+	for _, b := range apptest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			r := startRig(t, b, nil)
+			ctx := context.Background()
+			conf := r.webConfig()
+			verifier := oauth2.GenerateVerifier()
+			state, nonce := "st-"+randomString(8), "n-"+randomString(8)
+			c := browser(t)
+
+			res, err := c.Get(conf.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), oidc.Nonce(nonce), oauth2.SetAuthURLParam("prompt", "create")))
+			require.NoError(t, err)
+			page := body(t, res)
+			require.Equal(t, 200, res.StatusCode, page)
+			require.Equal(t, "/id/register", res.Request.URL.Path, "prompt=create opens the sign-up page")
+			require.Contains(t, page, "Create your account")
+			f := formOf(t, page)
+			id := f.Get("authRequestID")
+			require.NotEmpty(t, id, "the sign-up form carries the authorization request")
+
+			// "Sign in instead" shows the sign-in form, not the sign-up page again;
+			// its own "Create an account" link keeps the request too.
+			signIn := `/id/login?authRequestID=` + id + `&amp;signin=1`
+			require.Contains(t, page, `href="`+signIn+`"`)
+			res, err = c.Get(r.issuer + strings.ReplaceAll(signIn, "&amp;", "&"))
+			require.NoError(t, err)
+			login := body(t, res)
+			require.Equal(t, "/id/login", res.Request.URL.Path)
+			require.Contains(t, login, `name="password"`)
+			require.Contains(t, login, `href="/id/register?authRequestID=`+id+`"`)
+
+			email := "signup-" + strings.ToLower(randomString(6)) + "@example.com"
+			f.Set("email", email)
+			f.Set("name", "Sam Signup")
+			f.Set("password", "a long enough password")
+			res, err = c.PostForm(r.issuer+"/id/register", f)
+			require.NoError(t, err)
+			page = body(t, res)
+			loc, err := url.Parse(res.Header.Get("Location"))
+			require.NoError(t, err, page)
+			require.Equal(t, r.issuer+"/auth/callback", loc.Scheme+"://"+loc.Host+loc.Path, "the registration continues to the client's callback")
+			require.Equal(t, state, loc.Query().Get("state"))
+
+			tok, err := conf.Exchange(ctx, loc.Query().Get("code"), oauth2.VerifierOption(verifier))
+			require.NoError(t, err)
+			require.NotEmpty(t, tok.RefreshToken)
+			rawID, _ := tok.Extra("id_token").(string)
+			idt, err := r.provider.Verifier(&oidc.Config{ClientID: "cdlc-web"}).Verify(ctx, rawID)
+			require.NoError(t, err)
+			require.Equal(t, nonce, idt.Nonce)
+			require.NotEqual(t, r.userID, idt.Subject)
+			var idc struct{ Email, Name string }
+			require.NoError(t, idt.Claims(&idc))
+			require.Equal(t, email, idc.Email)
+			require.Equal(t, "Sam Signup", idc.Name)
+			require.Equal(t, []any{"customer"}, claims(t, tok.AccessToken)["roles"])
+		})
+	}
+}
+
+// TestWebClientRedirects: the web app's client follows the issuer (a server
+// on any port signs its own app in and out), and the vite dev server's
+// origin is trusted only by a provider on a loopback address.
+func TestWebClientRedirects(t *testing.T) {
+	b := apptest.Backends()[0]
+	r := startRig(t, b, nil) // issuer http://127.0.0.1:<random port>
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	logout := func(to string) string {
+		res, err := noFollow.Get(r.issuer + "/oauth2/end_session?client_id=cdlc-web&post_logout_redirect_uri=" + url.QueryEscape(to))
+		require.NoError(t, err)
+		body(t, res)
+		return res.Header.Get("Location")
+	}
+	require.Equal(t, r.issuer+"/", logout(r.issuer+"/"), "back to the app at the issuer's origin")
+	require.Equal(t, "http://localhost:5173/", logout("http://localhost:5173/"), "back to the dev server on a loopback issuer")
+	for _, evil := range []string{"http://localhost:5174/", "http://127.0.0.1:5173/", "https://evil.example/", r.issuer + "/x", strings.Replace(r.issuer, "http://", "https://", 1) + "/"} {
+		require.False(t, strings.HasPrefix(logout(evil), evil), "%s is not the app's", evil)
+	}
+
+	// The sign-in form of a request from the dev server may be followed by
+	// the redirect to it (CSP form-action covers redirects); other forms post
+	// only here.
+	conf := r.webConfig()
+	conf.RedirectURL = "http://localhost:5173/auth/callback"
+	res, err := browser(t).Get(conf.AuthCodeURL("dev", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
+	require.NoError(t, err)
+	require.Contains(t, body(t, res), `name="password"`)
+	require.Contains(t, res.Header.Get("Content-Security-Policy"), "form-action 'self' http://localhost:5173;")
+	res, err = http.Get(r.issuer + "/id/reset-password")
+	require.NoError(t, err)
+	body(t, res)
+	require.Contains(t, res.Header.Get("Content-Security-Policy"), "form-action 'self';")
+
+	settings := b.Prepare(t)
+	settings["target"] = "auth"
+	settings["auth.issuer"] = "https://films.example"
+	inst := apptest.Start(t, settings)
+	c, err := inst.App.Auth.Store().ClientByID(context.Background(), "cdlc-web")
+	require.NoError(t, err)
+	require.Equal(t, []string{"https://films.example/auth/callback"}, c.RedirectURIs, "a deployed provider sends no code to the user's own machine")
+	require.Equal(t, []string{"https://films.example/"}, c.PostLogoutRedirectURIs)
+}

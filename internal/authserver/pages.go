@@ -51,12 +51,16 @@ func newPages(s *Service, _ []byte) *pages {
 }
 
 type view struct {
-	Title, Error, Message            string
-	CSRF, AuthRequestID, Next, Query string
-	Email, Name, ClientName, Action  string
-	UserCode, Token                  string
-	ScopeText                        []string
-	Done                             bool
+	Title, Error, Message           string
+	CSRF, AuthRequestID, Next       string
+	Email, Name, ClientName, Action string
+	// Query carries the request's hidden fields into the pages' links; a
+	// template.URL, built only by url.Values.Encode, so that html/template
+	// keeps its = and & (a plain string would be escaped whole).
+	Query           template.URL
+	UserCode, Token string
+	ScopeText       []string
+	Done            bool
 }
 
 func (p *pages) register(mux *http.ServeMux) {
@@ -83,9 +87,22 @@ func (p *pages) noStore(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		w.Header().Set("X-Frame-Options", "DENY")
-		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
+		w.Header().Set("Content-Security-Policy", pageCSP(""))
 		next.ServeHTTP(w, r)
 	})
+}
+
+// pageCSP is the pages' Content-Security-Policy. A browser applies
+// form-action to the redirects that follow a form's submission too, so a
+// page that finishes an authorization request also allows the origin of
+// its redirect URI (which op matched exactly against the client's): the
+// web app on another origin (the vite dev server) gets its code.
+func pageCSP(redirectOrigin string) string {
+	formAction := "'self'"
+	if redirectOrigin != "" {
+		formAction += " " + redirectOrigin
+	}
+	return "default-src 'none'; style-src 'unsafe-inline'; form-action " + formAction + "; frame-ancestors 'none'"
 }
 
 func (p *pages) render(w http.ResponseWriter, r *http.Request, status int, name string, v view) {
@@ -98,7 +115,14 @@ func (p *pages) render(w http.ResponseWriter, r *http.Request, status int, name 
 		if v.Next != "" {
 			q.Set("next", v.Next)
 		}
-		v.Query = q.Encode()
+		v.Query = template.URL(q.Encode())
+	}
+	if v.AuthRequestID != "" {
+		if ar, err := p.s.authRequest(r.Context(), v.AuthRequestID); err == nil {
+			if u, err := url.Parse(ar.RedirectURI); err == nil && u.Host != "" && (u.Scheme == "https" || u.Scheme == "http") {
+				w.Header().Set("Content-Security-Policy", pageCSP(u.Scheme+"://"+u.Host))
+			}
+		}
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
@@ -197,6 +221,14 @@ func (p *pages) loginPage(w http.ResponseWriter, r *http.Request) {
 		ar, err := p.s.authRequest(r.Context(), v.AuthRequestID)
 		if err != nil {
 			p.render(w, r, http.StatusNotFound, "message", view{Title: "Sign in", Error: "This sign-in request has expired. Start again from the application."})
+			return
+		}
+		// prompt=create (OpenID Connect Prompt Create 1.0): the client asks
+		// for the sign-up page; the registration then finishes this same
+		// request. The page's "sign in instead" link comes back with
+		// signin=1, so that it is not sent to the sign-up page again.
+		if slices.Contains(ar.Prompt, "create") && r.URL.Query().Get("signin") == "" {
+			http.Redirect(w, r, "/id/register?authRequestID="+url.QueryEscape(ar.ID), http.StatusSeeOther)
 			return
 		}
 		sess, ok := p.session(r)

@@ -31,7 +31,9 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/cdlc/cdlc/internal/platform/db"
+	"github.com/cdlc/cdlc/internal/platform/errs"
 	"github.com/cdlc/cdlc/internal/platform/events"
+	"github.com/cdlc/cdlc/internal/platform/httpx"
 )
 
 // Options build a Service.
@@ -117,11 +119,16 @@ func (s *Service) Store() *Store { return s.store }
 // Register mounts the protocol endpoints and the pages on mux.
 func (s *Service) Register(mux *http.ServeMux) {
 	mux.Handle("/.well-known/openid-configuration", s.provider)
-	// The provider's endpoints by name, so that any other /oauth2/ path is
-	// the platform's 404 problem rather than the library's plain text.
-	for _, e := range []string{"authorize", "authorize/callback", "token", "revoke", "keys", "device_authorization"} {
-		mux.Handle("/oauth2/"+e, s.provider)
+	for _, p := range []string{"authorize", "authorize/callback", "token", "revoke", "keys", "device_authorization"} {
+		mux.Handle("/oauth2/"+p, s.provider)
 	}
+	// Anything else under the provider's prefixes is the platform's 404
+	// (problem+json), not op's router's plain text.
+	notFound := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		httpx.WriteProblem(w, r, errs.NotFound("%s", r.URL.Path))
+	})
+	mux.Handle("/oauth2/", notFound)
+	mux.Handle("/.well-known/", notFound)
 	mux.Handle("/oauth2/userinfo", s.precheck(false, s.provider))
 	mux.Handle("/oauth2/introspect", s.precheck(true, s.provider))
 	mux.Handle("/oauth2/end_session", s.pages.endSession(s.provider))
