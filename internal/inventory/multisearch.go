@@ -96,9 +96,7 @@ func (c *Catalog) SearchMulti(ctx context.Context, q MultiQuery) (MultiResult, e
 			people <- peopleAnswer{hits, err}
 		}()
 	}
-	titles, err := c.Search(ctx, SearchQuery{
-		Text: q.Text, Kinds: q.Kinds, YearFrom: q.YearFrom, YearTo: q.YearTo, Limit: q.Limit, Autocomplete: q.Autocomplete,
-	})
+	titles, err := c.Search(ctx, SearchQuery(q))
 	if err != nil {
 		return MultiResult{}, err
 	}
