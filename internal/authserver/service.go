@@ -92,6 +92,10 @@ func New(o Options) (*Service, error) {
 		op.WithCustomKeysEndpoint(op.NewEndpoint("oauth2/keys")),
 		op.WithCustomDeviceAuthorizationEndpoint(op.NewEndpoint("oauth2/device_authorization")),
 		op.WithLogger(o.Log.With("component", "oidc")),
+		// userinfo and introspection verify access tokens (ES256; RS256
+		// ones signed before the access token key existed stay valid until
+		// they expire).
+		op.WithAccessTokenVerifierOpts(op.WithSupportedAccessTokenSigningAlgorithms(string(accessTokenAlg), string(idTokenAlg))),
 	}
 	if strings.HasPrefix(s.issuer, "http://") {
 		opts = append(opts, op.WithAllowInsecure())
@@ -118,6 +122,7 @@ func (s *Service) Store() *Store { return s.store }
 func (s *Service) Register(mux *http.ServeMux) {
 	mux.Handle("/.well-known/openid-configuration", s.provider)
 	mux.Handle("/oauth2/", s.provider)
+	mux.Handle("/oauth2/token", withSignPlan(s.provider))
 	mux.Handle("/oauth2/userinfo", s.precheck(false, s.provider))
 	mux.Handle("/oauth2/introspect", s.precheck(true, s.provider))
 	mux.Handle("/oauth2/end_session", s.pages.endSession(s.provider))

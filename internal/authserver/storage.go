@@ -6,8 +6,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -370,9 +372,64 @@ func (o *opStorage) GetRefreshTokenInfo(ctx context.Context, clientID, token str
 
 // --- keys
 
-func (o *opStorage) SigningKey(context.Context) (op.SigningKey, error) { return o.s.keys.Signing() }
+// op asks the storage for "the" signing key, for access tokens and ID
+// tokens alike. Ours are two (keys.go): ES256 for access tokens, RS256 for
+// ID tokens. op makes a JWT access token by asking for its private claims
+// (GetPrivateClaimsFromRequest) and then for the signing key; an ID token
+// asks for the key without claims first. So the token endpoint gives each
+// request a signPlan (withSignPlan), the claims step marks that the next
+// key is an access token's, and SigningKey hands out the ES256 key once
+// for it. Anything else, or a request without a plan, gets the RS256 key:
+// were op to change that order, access tokens would come out RS256, still
+// valid everywhere (and the flow tests that assert ES256 would say so).
+type signPlan struct {
+	mu          sync.Mutex
+	accessToken bool
+}
+
+type signPlanKey struct{}
+
+// withSignPlan gives each request to h a signPlan.
+func withSignPlan(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), signPlanKey{}, &signPlan{})))
+	})
+}
+
+// markAccessToken notes that the key asked for next signs an access token.
+func markAccessToken(ctx context.Context) {
+	if p, ok := ctx.Value(signPlanKey{}).(*signPlan); ok {
+		p.mu.Lock()
+		p.accessToken = true
+		p.mu.Unlock()
+	}
+}
+
+// signsAccessToken reports, once, whether the key asked for now signs an
+// access token.
+func signsAccessToken(ctx context.Context) bool {
+	p, ok := ctx.Value(signPlanKey{}).(*signPlan)
+	if !ok {
+		return false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	at := p.accessToken
+	p.accessToken = false
+	return at
+}
+
+func (o *opStorage) SigningKey(ctx context.Context) (op.SigningKey, error) {
+	if signsAccessToken(ctx) {
+		return o.s.keys.AccessSigning()
+	}
+	return o.s.keys.Signing()
+}
+
+// SignatureAlgorithms are the ID tokens' (discovery's
+// id_token_signing_alg_values_supported).
 func (o *opStorage) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorithm, error) {
-	return []jose.SignatureAlgorithm{jose.RS256}, nil
+	return []jose.SignatureAlgorithm{idTokenAlg}, nil
 }
 func (o *opStorage) KeySet(context.Context) ([]op.Key, error) {
 	var out []op.Key
@@ -580,6 +637,8 @@ func (o *opStorage) GetPrivateClaimsFromRequest(ctx context.Context, req op.Toke
 		}
 		roles = u.Roles
 	}
+	// op asks for the signing key next: this is an access token (ES256).
+	markAccessToken(ctx)
 	return map[string]any{"scope": joinList(req.GetScopes()), "roles": roles}, nil
 }
 
