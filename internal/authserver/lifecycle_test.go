@@ -205,9 +205,10 @@ func TestAccountLifecycle(t *testing.T) {
 	}
 }
 
-// TestKeyRotation: a rotation publishes the new key beside the old one;
-// tokens signed by the old key stay valid; new tokens name the new kid; the
-// private halves are sealed at rest.
+// TestKeyRotation: a rotation publishes the new keys (ES256 for access
+// tokens, RS256 for ID tokens) beside the old ones; tokens signed by the old
+// key stay valid; new tokens name the new kid; the private halves are
+// sealed at rest.
 func TestKeyRotation(t *testing.T) {
 	r := startRig(t, apptest.Backends()[0], nil)
 	ctx := context.Background()
@@ -229,12 +230,22 @@ func TestKeyRotation(t *testing.T) {
 	}
 	require.NoError(t, json.NewDecoder(res.Body).Decode(&set))
 	res.Body.Close()
-	var kids []any
+	kids := map[any][]any{}
 	for _, k := range set.Keys {
-		kids = append(kids, k["kid"])
+		kids[k["alg"]] = append(kids[k["alg"]], k["kid"])
 		require.NotContains(t, k, "d", "no private part is published")
+		switch k["alg"] {
+		case "ES256":
+			require.Equal(t, "EC", k["kty"])
+			require.Equal(t, "P-256", k["crv"])
+		case "RS256":
+			require.Equal(t, "RSA", k["kty"])
+		default:
+			t.Fatalf("unexpected key %v", k)
+		}
 	}
-	require.ElementsMatch(t, []any{oldKid, newKid}, kids)
+	require.ElementsMatch(t, []any{oldKid, newKid}, kids["ES256"], "access tokens are signed by the ES256 keys")
+	require.Len(t, kids["RS256"], 2, "the old and new ID token keys")
 	require.Equal(t, true, r.introspect(t, before.AccessToken)["active"], "a token of the old key is still good")
 	require.Equal(t, true, r.introspect(t, after.AccessToken)["active"])
 
@@ -249,7 +260,7 @@ func TestKeyRotation(t *testing.T) {
 		require.NotContains(t, sealed, "MII")
 		n++
 	}
-	require.Equal(t, 2, n)
+	require.Equal(t, 4, n)
 }
 
 func clientcredentialsConfig(r *rig) clientcredentials.Config {
