@@ -122,7 +122,7 @@ func (s *Service) Store() *Store { return s.store }
 func (s *Service) Register(mux *http.ServeMux) {
 	mux.Handle("/.well-known/openid-configuration", s.provider)
 	mux.Handle("/oauth2/", s.provider)
-	mux.Handle("/oauth2/token", withSignPlan(s.provider))
+	mux.Handle("/oauth2/token", withTokenCall(s.provider))
 	mux.Handle("/oauth2/userinfo", s.precheck(false, s.provider))
 	mux.Handle("/oauth2/introspect", s.precheck(true, s.provider))
 	mux.Handle("/oauth2/end_session", s.pages.endSession(s.provider))
