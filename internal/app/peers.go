@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
+	"github.com/prometheus/client_golang/prometheus"
 
 	actorgrpc "github.com/cdlc/cdlc/internal/actor/grpcapi"
 	customergrpc "github.com/cdlc/cdlc/internal/customer/grpcapi"
@@ -32,16 +34,14 @@ func (a *App) connectPeers(running []string) {
 	// Each attempt has the deadline rpc.timeout (the interceptor's); the
 	// client's own timeout is a backstop for anything else (readiness).
 	hc := &http.Client{Timeout: cfg.RPC.Timeout + time.Second}
-	metrics := resilience.NewBreakerMetrics()
-	registered := false
+	var metrics *resilience.BreakerMetrics
 	peer := func(name string) (string, []connect.ClientOption, bool) {
 		u, ok := cfg.Peers[name]
 		if !ok || slices.Contains(running, name) {
 			return "", nil, false
 		}
-		if !registered {
-			a.Registry.MustRegister(metrics)
-			registered = true
+		if metrics == nil {
+			metrics = a.breakerMetrics()
 		}
 		a.Health.Add("peer:"+name, peerAlive(hc, u))
 		return u, rpc.NewPeer(name, cfg.RPC, metrics).ClientOptions(), true
@@ -80,4 +80,21 @@ func peerAlive(hc *http.Client, base string) func(ctx context.Context) error {
 		}
 		return nil
 	}
+}
+
+// breakerMetrics is the process's circuit breaker gauge: the peers' and
+// the gateway's upstreams' breakers share it (one collector per registry),
+// registered by whichever comes first.
+func (a *App) breakerMetrics() *resilience.BreakerMetrics {
+	m := resilience.NewBreakerMetrics()
+	if err := a.Registry.Register(m); err != nil {
+		var dup prometheus.AlreadyRegisteredError
+		if errors.As(err, &dup) {
+			if existing, ok := dup.ExistingCollector.(*resilience.BreakerMetrics); ok {
+				return existing
+			}
+		}
+		panic(fmt.Sprintf("register the circuit breaker metrics: %v", err))
+	}
+	return m
 }

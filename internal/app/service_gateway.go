@@ -8,7 +8,6 @@ import (
 	"github.com/cdlc/cdlc/internal/gateway"
 	"github.com/cdlc/cdlc/internal/platform/cache"
 	"github.com/cdlc/cdlc/internal/platform/module"
-	"github.com/cdlc/cdlc/internal/platform/resilience"
 )
 
 func init() {
@@ -33,10 +32,7 @@ func initGateway(_ context.Context, a *App) (module.Service, error) {
 		limiter = gateway.NewRedisLimiter(rdb, o.KeyPrefix)
 		a.Health.Add("gateway:ratelimit", func(ctx context.Context) error { return rdb.Ping(ctx).Err() })
 	}
-	breakers := resilience.NewBreakerMetrics()
-	if err := a.Registry.Register(breakers); err != nil {
-		return nil, err
-	}
+	breakers := a.breakerMetrics()
 	g, err := gateway.New(gateway.Options{
 		Config: cfg.Gateway, Verifier: a.Verifier, Local: a.Local(), InProcess: a.Runs,
 		Peers: cfg.Peers, Limiter: limiter, Log: a.Log.With("module", "gateway"), Breakers: breakers,

@@ -121,7 +121,11 @@ func (s *Service) Store() *Store { return s.store }
 // Register mounts the protocol endpoints and the pages on mux.
 func (s *Service) Register(mux *http.ServeMux) {
 	mux.Handle("/.well-known/openid-configuration", s.provider)
-	mux.Handle("/oauth2/", s.provider)
+	// op's endpoints one by one: any other path under /oauth2/ is the
+	// platform's problem+json 404, not the library's plain-text one.
+	for _, ep := range []string{"authorize", "authorize/callback", "revoke", "keys", "device_authorization"} {
+		mux.Handle("/oauth2/"+ep, s.provider)
+	}
 	mux.Handle("/oauth2/token", withTokenCall(s.provider))
 	mux.Handle("/oauth2/userinfo", s.precheck(false, s.provider))
 	mux.Handle("/oauth2/introspect", s.precheck(true, s.provider))
