@@ -2,6 +2,7 @@ package authserver_test
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"crypto/hmac"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -28,12 +29,20 @@ func b64(v any) string {
 	return base64.RawURLEncoding.EncodeToString(raw)
 }
 
-// signRS256 signs claims with the provider's real current key: a token
-// only the provider could have made, wrong in one claim.
-func (r *rig) signRS256(t testing.TB, claims map[string]any) string {
-	k, err := r.inst.App.Auth.Keys().Signing()
+// signReal signs claims with one of the provider's real current keys (the
+// access tokens' ES256 key or the ID tokens' RS256 one), under kid (the
+// key's own when empty): a token only the provider could have made.
+func (r *rig) signReal(t testing.TB, idTokenKey bool, kid string, claims map[string]any) string {
+	keys := r.inst.App.Auth.Keys()
+	k, err := keys.AccessSigning()
+	if idTokenKey {
+		k, err = keys.Signing()
+	}
 	require.NoError(t, err)
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: jose.JSONWebKey{Key: k.Key(), KeyID: k.ID()}}, (&jose.SignerOptions{}).WithType("JWT"))
+	if kid == "" {
+		kid = k.ID()
+	}
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: k.SignatureAlgorithm(), Key: jose.JSONWebKey{Key: k.Key(), KeyID: kid}}, (&jose.SignerOptions{}).WithType("JWT"))
 	require.NoError(t, err)
 	raw, _ := json.Marshal(claims)
 	jws, err := signer.Sign(raw)
@@ -115,14 +124,34 @@ func TestAttacks(t *testing.T) {
 				for _, k := range set.Keys {
 					require.True(t, k.IsPublic(), "the JWKS publishes public keys only")
 				}
-				pub := set.Keys[0].Key.(*rsa.PublicKey)
-				der, _ := x509.MarshalPKIXPublicKey(pub)
-				for _, secret := range [][]byte{pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), der, x509.MarshalPKCS1PublicKey(pub)} {
-					signing := b64(map[string]any{"alg": "HS256", "typ": "JWT", "kid": set.Keys[0].KeyID}) + "." + b64(good)
-					mac := hmac.New(sha256.New, secret)
-					mac.Write([]byte(signing))
-					refusedEverywhere("HS256", signing+"."+base64.RawURLEncoding.EncodeToString(mac.Sum(nil)))
+				algs := map[string]bool{}
+				for _, k := range set.Keys {
+					algs[k.Algorithm] = true
+					der, err := x509.MarshalPKIXPublicKey(k.Key)
+					require.NoError(t, err)
+					secrets := [][]byte{pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), der}
+					switch pub := k.Key.(type) {
+					case *rsa.PublicKey:
+						secrets = append(secrets, x509.MarshalPKCS1PublicKey(pub))
+					case *ecdsa.PublicKey:
+						point, err := pub.Bytes()
+						require.NoError(t, err)
+						secrets = append(secrets, point)
+					}
+					for _, secret := range secrets {
+						signing := b64(map[string]any{"alg": "HS256", "typ": "JWT", "kid": k.KeyID}) + "." + b64(good)
+						mac := hmac.New(sha256.New, secret)
+						mac.Write([]byte(signing))
+						refusedEverywhere("HS256 "+k.Algorithm, signing+"."+base64.RawURLEncoding.EncodeToString(mac.Sum(nil)))
+					}
 				}
+				require.Equal(t, map[string]bool{"ES256": true, "RS256": true}, algs, "both kinds of keys are published")
+			})
+			t.Run("kid of one key, signed by the other", func(t *testing.T) {
+				idKey, err := r.inst.App.Auth.Keys().Signing()
+				require.NoError(t, err)
+				refusedEverywhere("RS256 under the ES256 kid", r.signReal(t, true, kid, good))
+				refusedEverywhere("ES256 under the RS256 kid", r.signReal(t, false, idKey.ID(), good))
 			})
 			t.Run("forged signature", func(t *testing.T) {
 				parts := strings.Split(tok.AccessToken, ".")
@@ -139,7 +168,8 @@ func TestAttacks(t *testing.T) {
 					"issuer look-alike": {"iss": r.issuer + "/"},
 					"no expiry":         {"exp": nil},
 				} {
-					refusedEverywhere(name, r.signRS256(t, with(ch)))
+					refusedEverywhere(name, r.signReal(t, false, "", with(ch)))
+					refusedEverywhere(name+" (ID token key)", r.signReal(t, true, "", with(ch)))
 				}
 			})
 

@@ -263,10 +263,16 @@ func TestRealClients(t *testing.T) {
 			require.NotNil(t, idc.EmailVerified)
 			require.False(t, *idc.EmailVerified, "an unverified address does not block sign-in; the ID token says so")
 
+			// The ID token is RS256 (OpenID Connect's default), the access
+			// token ES256, each with its own key.
+			require.Equal(t, "RS256", header(t, rawID)["alg"])
+			require.NotEmpty(t, header(t, rawID)["kid"])
+
 			// The access token keeps the contract.
 			h, at := header(t, tok.AccessToken), claims(t, tok.AccessToken)
-			require.Equal(t, "RS256", h["alg"])
+			require.Equal(t, "ES256", h["alg"])
 			require.NotEmpty(t, h["kid"])
+			require.NotEqual(t, header(t, rawID)["kid"], h["kid"])
 			require.Equal(t, r.issuer, at["iss"])
 			require.Equal(t, r.userID, at["sub"])
 			require.Equal(t, []any{"cdlc", "cdlc-web"}, at["aud"])
@@ -296,6 +302,10 @@ func TestRealClients(t *testing.T) {
 			require.NoError(t, err)
 			require.NotEqual(t, old.RefreshToken, tok2.RefreshToken)
 			require.NotEqual(t, old.AccessToken, tok2.AccessToken)
+			require.Equal(t, "ES256", header(t, tok2.AccessToken)["alg"])
+			if rawID2, _ := tok2.Extra("id_token").(string); rawID2 != "" {
+				require.Equal(t, "RS256", header(t, rawID2)["alg"])
+			}
 			require.Equal(t, true, r.introspect(t, tok2.AccessToken)["active"])
 
 			// Revocation: the access token, then the refresh token (its family).
@@ -315,6 +325,7 @@ func TestRealClients(t *testing.T) {
 			st, err := cc.Token(ctx)
 			require.NoError(t, err)
 			sc := claims(t, st.AccessToken)
+			require.Equal(t, "ES256", header(t, st.AccessToken)["alg"])
 			require.Equal(t, r.serviceID, sc["sub"])
 			require.Equal(t, "catalog:write", sc["scope"], "admin is not the client's to have")
 			require.Equal(t, []any{}, sc["roles"])
@@ -336,6 +347,7 @@ func TestRealClients(t *testing.T) {
 			dtok, err := dconf.DeviceAccessToken(dctx, da)
 			require.NoError(t, err)
 			dc := claims(t, dtok.AccessToken)
+			require.Equal(t, "ES256", header(t, dtok.AccessToken)["alg"])
 			require.Equal(t, r.userID, dc["sub"])
 			require.Equal(t, r.deviceID, dc["client_id"])
 			require.NotEmpty(t, dtok.RefreshToken)

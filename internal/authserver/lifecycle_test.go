@@ -208,9 +208,10 @@ func TestAccountLifecycle(t *testing.T) {
 	}
 }
 
-// TestKeyRotation: a rotation publishes the new key beside the old one;
-// tokens signed by the old key stay valid; new tokens name the new kid; the
-// private halves are sealed at rest.
+// TestKeyRotation: a rotation publishes the new keys (ES256 for access
+// tokens, RS256 for ID tokens) beside the old ones; tokens signed by the old
+// key stay valid; new tokens name the new kid; the private halves are
+// sealed at rest.
 func TestKeyRotation(t *testing.T) {
 	r := startRig(t, apptest.Backends()[0], nil)
 	ctx := context.Background()
@@ -232,12 +233,22 @@ func TestKeyRotation(t *testing.T) {
 	}
 	require.NoError(t, json.NewDecoder(res.Body).Decode(&set))
 	res.Body.Close()
-	var kids []any
+	kids := map[any][]any{}
 	for _, k := range set.Keys {
-		kids = append(kids, k["kid"])
+		kids[k["alg"]] = append(kids[k["alg"]], k["kid"])
 		require.NotContains(t, k, "d", "no private part is published")
+		switch k["alg"] {
+		case "ES256":
+			require.Equal(t, "EC", k["kty"])
+			require.Equal(t, "P-256", k["crv"])
+		case "RS256":
+			require.Equal(t, "RSA", k["kty"])
+		default:
+			t.Fatalf("unexpected key %v", k)
+		}
 	}
-	require.ElementsMatch(t, []any{oldKid, newKid}, kids)
+	require.ElementsMatch(t, []any{oldKid, newKid}, kids["ES256"], "access tokens are signed by the ES256 keys")
+	require.Len(t, kids["RS256"], 2, "the old and new ID token keys")
 	require.Equal(t, true, r.introspect(t, before.AccessToken)["active"], "a token of the old key is still good")
 	require.Equal(t, true, r.introspect(t, after.AccessToken)["active"])
 
@@ -261,7 +272,7 @@ func TestKeyRotation(t *testing.T) {
 		}
 		n++
 	}
-	require.Equal(t, 2, n)
+	require.Equal(t, 4, n)
 }
 
 func clientcredentialsConfig(r *rig) clientcredentials.Config {
@@ -330,4 +341,37 @@ func TestConsentAndScopes(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "openid email account", claims(t, tok.AccessToken)["scope"], "admin (role) and catalog:write (client, role) are not granted")
 	require.Empty(t, tok.RefreshToken, "no offline_access asked, no refresh token")
+}
+
+// TestKeysUpgradeToES256: a database from before access tokens were ES256
+// holds RS256 keys only; the next refresh makes a pair (ES256 and RS256),
+// new access tokens are ES256, and the RS256 access tokens issued before
+// stay valid until they expire.
+func TestKeysUpgradeToES256(t *testing.T) {
+	r := startRig(t, apptest.Backends()[0], nil)
+	ctx := context.Background()
+	cc := clientcredentialsConfig(r)
+	tok, err := cc.Token(ctx)
+	require.NoError(t, err)
+	// The access token an RS256-only provider would have signed.
+	legacy := r.signReal(t, true, "", claims(t, tok.AccessToken))
+	require.Equal(t, "RS256", header(t, legacy)["alg"])
+
+	d := r.inst.App.Auth.Store().DB()
+	_, err = d.Writer().ExecContext(ctx, "DELETE FROM auth_keys WHERE alg = 'ES256'")
+	require.NoError(t, err)
+	require.NoError(t, r.inst.App.Auth.Keys().Refresh(ctx))
+	var es, rs int
+	require.NoError(t, d.Writer().QueryRowContext(ctx, "SELECT COUNT(*) FROM auth_keys WHERE alg = 'ES256'").Scan(&es))
+	require.NoError(t, d.Writer().QueryRowContext(ctx, "SELECT COUNT(*) FROM auth_keys WHERE alg = 'RS256'").Scan(&rs))
+	require.Equal(t, 1, es, "a new ES256 key")
+	require.Equal(t, 2, rs, "a new RS256 key beside the old one, still published")
+
+	after, err := cc.Token(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "ES256", header(t, after.AccessToken)["alg"])
+	require.Equal(t, true, r.introspect(t, after.AccessToken)["active"])
+	require.Equal(t, true, r.introspect(t, legacy)["active"], "an RS256 access token of the old key is still good")
+	res := r.inst.Do("GET", "/api/v1/auth/clients", nil, "Authorization", "Bearer "+legacy)
+	require.NotEqual(t, 401, res.Status, "the platform verifier accepts it too: %s", res.Body)
 }

@@ -2,6 +2,8 @@ package authserver_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
@@ -71,6 +73,19 @@ func TestTokensOpenThePlatform(t *testing.T) {
 			jws, err := signer.Sign(raw)
 			require.NoError(t, err)
 			forged, err := jws.CompactSerialize()
+			require.NoError(t, err)
+			res = r.inst.Do("GET", "/api/v1/account", nil, "Authorization", "Bearer "+forged)
+			require.Equal(t, 401, res.Status, string(res.Body))
+			// Likewise an ES256 one naming the access token key.
+			realAT, err := r.inst.App.Auth.Keys().AccessSigning()
+			require.NoError(t, err)
+			otherEC, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+			require.NoError(t, err)
+			signer, err = jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: otherEC, KeyID: realAT.ID()}}, (&jose.SignerOptions{}).WithType("JWT"))
+			require.NoError(t, err)
+			jws, err = signer.Sign(raw)
+			require.NoError(t, err)
+			forged, err = jws.CompactSerialize()
 			require.NoError(t, err)
 			res = r.inst.Do("GET", "/api/v1/account", nil, "Authorization", "Bearer "+forged)
 			require.Equal(t, 401, res.Status, string(res.Body))

@@ -94,6 +94,10 @@ func New(o Options) (*Service, error) {
 		op.WithCustomKeysEndpoint(op.NewEndpoint("oauth2/keys")),
 		op.WithCustomDeviceAuthorizationEndpoint(op.NewEndpoint("oauth2/device_authorization")),
 		op.WithLogger(o.Log.With("component", "oidc")),
+		// userinfo and introspection verify access tokens (ES256; RS256
+		// ones signed before the access token key existed stay valid until
+		// they expire).
+		op.WithAccessTokenVerifierOpts(op.WithSupportedAccessTokenSigningAlgorithms(string(accessTokenAlg), string(idTokenAlg))),
 	}
 	if strings.HasPrefix(s.issuer, "http://") {
 		opts = append(opts, op.WithAllowInsecure())
@@ -119,9 +123,10 @@ func (s *Service) Store() *Store { return s.store }
 // Register mounts the protocol endpoints and the pages on mux.
 func (s *Service) Register(mux *http.ServeMux) {
 	mux.Handle("/.well-known/openid-configuration", s.provider)
-	for _, p := range []string{"authorize", "authorize/callback", "token", "revoke", "keys", "device_authorization"} {
+	for _, p := range []string{"authorize", "authorize/callback", "revoke", "keys", "device_authorization"} {
 		mux.Handle("/oauth2/"+p, s.provider)
 	}
+	mux.Handle("/oauth2/token", withTokenCall(s.provider))
 	// Anything else under the provider's prefixes is the platform's 404
 	// (problem+json), not op's router's plain text.
 	notFound := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -6,8 +6,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -370,9 +372,99 @@ func (o *opStorage) GetRefreshTokenInfo(ctx context.Context, clientID, token str
 
 // --- keys
 
-func (o *opStorage) SigningKey(context.Context) (op.SigningKey, error) { return o.s.keys.Signing() }
+// op asks the storage for "the" signing key, for access tokens and ID
+// tokens alike. Ours are two (keys.go): ES256 for access tokens, RS256 for
+// ID tokens. op makes a JWT access token by asking for its private claims
+// (GetPrivateClaimsFromRequest) and then for the signing key; an ID token
+// asks for the key without claims first. So the token endpoint gives each
+// request a tokenCall (withTokenCall), the claims step marks that the next
+// key is an access token's, and SigningKey hands out the ES256 key once
+// for it. Anything else, or a request without a tokenCall, gets the RS256
+// key: were op to change that order, access tokens would come out RS256,
+// still valid everywhere (and the flow tests that assert ES256 would say
+// so).
+//
+// The tokenCall also remembers the client the request authenticated, so
+// that the client credentials grant reads it once, not once to check the
+// secret and again to build the token.
+type tokenCall struct {
+	mu          sync.Mutex
+	accessToken bool
+	client      *Client
+}
+
+type tokenCallKey struct{}
+
+// withTokenCall gives each request to h a tokenCall.
+func withTokenCall(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), tokenCallKey{}, &tokenCall{})))
+	})
+}
+
+func tokenCallOf(ctx context.Context) (*tokenCall, bool) {
+	c, ok := ctx.Value(tokenCallKey{}).(*tokenCall)
+	return c, ok
+}
+
+// markAccessToken notes that the key asked for next signs an access token.
+func markAccessToken(ctx context.Context) {
+	if c, ok := tokenCallOf(ctx); ok {
+		c.mu.Lock()
+		c.accessToken = true
+		c.mu.Unlock()
+	}
+}
+
+// signsAccessToken reports, once, whether the key asked for now signs an
+// access token.
+func signsAccessToken(ctx context.Context) bool {
+	c, ok := tokenCallOf(ctx)
+	if !ok {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	at := c.accessToken
+	c.accessToken = false
+	return at
+}
+
+// rememberClient keeps the client the request authenticated.
+func rememberClient(ctx context.Context, client Client) {
+	if c, ok := tokenCallOf(ctx); ok {
+		c.mu.Lock()
+		c.client = &client
+		c.mu.Unlock()
+	}
+}
+
+// authenticatedClient is the client id the request authenticated, when
+// it did.
+func authenticatedClient(ctx context.Context, id string) (Client, bool) {
+	c, ok := tokenCallOf(ctx)
+	if !ok {
+		return Client{}, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.client == nil || c.client.ID != id {
+		return Client{}, false
+	}
+	return *c.client, true
+}
+
+func (o *opStorage) SigningKey(ctx context.Context) (op.SigningKey, error) {
+	if signsAccessToken(ctx) {
+		return o.s.keys.AccessSigning()
+	}
+	return o.s.keys.Signing()
+}
+
+// SignatureAlgorithms are the ID tokens' (discovery's
+// id_token_signing_alg_values_supported).
 func (o *opStorage) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorithm, error) {
-	return []jose.SignatureAlgorithm{jose.RS256}, nil
+	return []jose.SignatureAlgorithm{idTokenAlg}, nil
 }
 func (o *opStorage) KeySet(context.Context) ([]op.Key, error) {
 	var out []op.Key
@@ -414,13 +506,17 @@ func (o *opStorage) ClientCredentials(ctx context.Context, id, secret string) (o
 	if !slices.Contains(c.GrantTypes, string(oidc.GrantTypeClientCredentials)) {
 		return nil, oidc.ErrUnauthorizedClient()
 	}
+	rememberClient(ctx, c)
 	return &opClient{c: c, s: o.s}, nil
 }
 
 func (o *opStorage) ClientCredentialsTokenRequest(ctx context.Context, id string, scopes []string) (op.TokenRequest, error) {
-	c, err := o.s.store.ClientByID(ctx, id)
-	if err != nil {
-		return nil, err
+	c, ok := authenticatedClient(ctx, id)
+	if !ok {
+		var err error
+		if c, err = o.s.store.ClientByID(ctx, id); err != nil {
+			return nil, err
+		}
 	}
 	if len(scopes) == 0 {
 		scopes = c.Scopes
@@ -580,6 +676,8 @@ func (o *opStorage) GetPrivateClaimsFromRequest(ctx context.Context, req op.Toke
 		}
 		roles = u.Roles
 	}
+	// op asks for the signing key next: this is an access token (ES256).
+	markAccessToken(ctx)
 	return map[string]any{"scope": joinList(req.GetScopes()), "roles": roles}, nil
 }
 

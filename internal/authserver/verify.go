@@ -47,19 +47,20 @@ const leeway = 30 * time.Second
 var errBadToken = errs.Unauthorized("the bearer token is not valid")
 
 // VerifyAccessToken checks an access token completely against the
-// published keys, with no network: RS256 only (so neither "none" nor an
-// HMAC keyed with the public key), a known kid, the issuer, "cdlc" in the
-// audience, and exp/nbf/iat. Revocation is not checked here (see
-// activeToken).
+// published keys, with no network: ES256 (or RS256, the access tokens
+// signed before the ES256 key existed), never "none" nor an HMAC keyed
+// with a public key; a known kid whose key is of the header's algorithm;
+// the issuer, "cdlc" in the audience, and exp/nbf/iat. Revocation is not
+// checked here (see activeToken).
 func (s *Service) VerifyAccessToken(token string) (AccessClaims, error) {
-	jws, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.RS256})
+	jws, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{accessTokenAlg, idTokenAlg})
 	if err != nil || len(jws.Signatures) != 1 {
 		return AccessClaims{}, errBadToken
 	}
-	kid := jws.Signatures[0].Header.KeyID
+	kid, alg := jws.Signatures[0].Header.KeyID, jose.SignatureAlgorithm(jws.Signatures[0].Header.Algorithm)
 	var payload []byte
 	for _, k := range s.keys.Public() {
-		if k.id == kid {
+		if k.id == kid && k.alg == alg {
 			payload, err = jws.Verify(k.key)
 			break
 		}

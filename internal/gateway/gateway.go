@@ -148,10 +148,14 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	p, ok, err := auth.Authenticate(r, g.verifier)
-	if err != nil {
-		auth.WriteChallenge(w, r, err)
-		return
+	var p auth.Principal
+	var ok bool
+	if rt == nil || !rt.ClientAuth || isBearer(r.Header.Get("Authorization")) {
+		var err error
+		if p, ok, err = auth.Authenticate(r, g.verifier); err != nil {
+			auth.WriteChallenge(w, r, err)
+			return
+		}
 	}
 	if ok {
 		r = r.WithContext(auth.WithPrincipal(r.Context(), p))
@@ -180,6 +184,13 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r = r.WithContext(context.WithValue(r.Context(), noRetryKey{}, true))
 	}
 	g.upstreams[rt.Service].serve(w, r, timeout)
+}
+
+// isBearer reports whether an Authorization header value is of the Bearer
+// scheme (case-insensitive, RFC 9110 §11.1).
+func isBearer(h string) bool {
+	scheme, _, _ := strings.Cut(h, " ")
+	return strings.EqualFold(scheme, "Bearer")
 }
 
 // noRetryKey marks a request of a NoRetry route for the transport.

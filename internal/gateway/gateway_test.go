@@ -224,6 +224,19 @@ func TestAttackTokensRefusedAtTheEdge(t *testing.T) {
 	w := f.do("GET", "/api/v1/titles", "", "Authorization", "Basic YWRtaW46YWRtaW4=")
 	require.Equal(t, 401, w.Code)
 	require.Equal(t, `Bearer error="invalid_request"`, w.Header().Get("WWW-Authenticate"))
+
+	// The provider's protocol endpoints take OAuth client authentication
+	// (HTTP Basic) in the same header: it passes to the provider, which
+	// checks it; a bearer token there is still verified at the edge.
+	for _, path := range []string{"/oauth2/token", "/oauth2/revoke", "/oauth2/introspect", "/oauth2/device_authorization"} {
+		before := f.up.hits.Load()
+		w = f.do("POST", path, "", "Authorization", "Basic YWRtaW46YWRtaW4=")
+		require.Equal(t, 200, w.Code, "%s: %s", path, w.Body.String())
+		require.Equal(t, before+1, f.up.hits.Load(), path)
+	}
+	w = f.do("POST", "/oauth2/token", "not-a-jwt")
+	require.Equal(t, 401, w.Code)
+	require.Equal(t, `Bearer error="invalid_token"`, w.Header().Get("WWW-Authenticate"))
 }
 
 func TestSecurityHeaders(t *testing.T) {

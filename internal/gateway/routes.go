@@ -32,6 +32,12 @@ type Route struct {
 	// means none (long polls and streams, bounded by the server's write
 	// timeout).
 	Timeout time.Duration
+	// ClientAuth marks the provider's protocol endpoints, where the
+	// Authorization header may carry OAuth client authentication (HTTP
+	// Basic client_id:client_secret, RFC 6749 §2.3.1) rather than a bearer
+	// token: such a header passes to the upstream untouched, which checks
+	// it. A bearer token there is still verified at the edge.
+	ClientAuth bool
 	// NoRetry marks reads that are not safe to repeat: the protocol
 	// endpoints and pages of the provider, whose GETs start logins, consume
 	// codes or set cookies. Other reads (GET, HEAD, OPTIONS) are retried
@@ -75,10 +81,10 @@ func Routes() []Route {
 	// auth: the OpenID provider. Its protocol endpoints authenticate their
 	// callers themselves (client credentials, cookies, PKCE).
 	add(Route{Path: "/.well-known/openid-configuration", Service: "auth", Read: public, Write: public})
-	add(Route{Path: "/oauth2/", Service: "auth", Read: public, Write: public, NoRetry: true})
+	add(Route{Path: "/oauth2/", Service: "auth", Read: public, Write: public, ClientAuth: true, NoRetry: true})
 	add(Route{Path: "/oauth2/keys", Service: "auth", Read: public, Write: public})
-	add(Route{Path: "/oauth2/token", Service: "auth", Read: public, Write: public, Class: ClassToken, NoRetry: true})
-	add(Route{Path: "/oauth2/device_authorization", Service: "auth", Read: public, Write: public, Class: ClassToken, NoRetry: true})
+	add(Route{Path: "/oauth2/token", Service: "auth", Read: public, Write: public, Class: ClassToken, ClientAuth: true, NoRetry: true})
+	add(Route{Path: "/oauth2/device_authorization", Service: "auth", Read: public, Write: public, Class: ClassToken, ClientAuth: true, NoRetry: true})
 	add(Route{Path: "/id/", Service: "auth", Read: public, Write: public, NoRetry: true})
 	for _, p := range []string{"/id/login", "/id/register", "/id/reset-password", "/id/device"} {
 		add(Route{Path: p, Service: "auth", Read: public, Write: public, Class: ClassLogin, NoRetry: true})
