@@ -385,6 +385,10 @@ func distanceWithin(q []rune, t string, k int) int {
 	return prev[n]
 }
 
+// skipSteps is how many vocabulary terms walkTypos steps over before it
+// seeks past an abandoned branch instead.
+const skipSteps = 8
+
 // walkTypos visits every vocabulary term within k edits of q (optimal string
 // alignment: insert, delete, substitute, swap adjacent), by walking the
 // sorted vocabulary as a trie: each node is found with one seek, and a branch
@@ -400,8 +404,15 @@ func walkTypos(it *pebble.Iterator, q []rune, k int, visit func(term string, dis
 	// leaves it on the first key after the subtree, so that a child reached
 	// by recursion needs no seek at all; only abandoned branches are skipped
 	// with one.
-	var rec func(prefix []byte, prevRow, row []int, last rune)
-	rec = func(prefix []byte, prevRow, row []int, last rune) {
+	// rows[d] is the row of the node at depth d: a child's row is written
+	// over its previous sibling's, which the walk is done with.
+	rows := [][]int{row}
+	var rec func(prefix []byte, prevRow, row []int, last rune, depth int)
+	rec = func(prefix []byte, prevRow, row []int, last rune, depth int) {
+		if len(rows) == depth+1 {
+			rows = append(rows, make([]int, n+1))
+		}
+		next := rows[depth+1]
 		key := append([]byte{prefixVocab}, prefix...)
 		ok := it.Valid()
 		for ok && bytes.HasPrefix(it.Key(), key) {
@@ -415,7 +426,6 @@ func walkTypos(it *pebble.Iterator, q []rune, k int, visit func(term string, dis
 			}
 			r, size := utf8.DecodeRune(rest)
 			child := append(slices.Clip(prefix), rest[:size]...)
-			next := make([]int, n+1)
 			next[0] = row[0] + 1
 			best := next[0]
 			for j := 1; j <= n; j++ {
@@ -431,16 +441,26 @@ func walkTypos(it *pebble.Iterator, q []rune, k int, visit func(term string, dis
 				best = min(best, v)
 			}
 			if best <= k {
-				rec(child, row, next, r)
+				rec(child, row, next, r, depth+1)
 				ok = it.Valid()
 				continue
 			}
-			// Skip the branch: 0xff sorts after every byte of UTF-8.
-			ok = it.SeekGE(append(append([]byte{prefixVocab}, child...), 0xff))
+			// Skip the branch. Deep branches hold a few terms: stepping
+			// past them costs less than a seek, which is kept for the
+			// wide ones (0xff sorts after every byte of UTF-8).
+			ck := append(slices.Clip(key), rest[:size]...)
+			ok = it.Next()
+			for steps := 0; ok && bytes.HasPrefix(it.Key(), ck); steps++ {
+				if steps == skipSteps {
+					ok = it.SeekGE(append(ck, 0xff))
+					break
+				}
+				ok = it.Next()
+			}
 		}
 	}
 	it.SeekGE([]byte{prefixVocab})
-	rec(nil, nil, row, 0)
+	rec(nil, nil, row, 0, 0)
 }
 
 // collect reads candidates in descending popularity and keeps the best
@@ -448,10 +468,11 @@ func walkTypos(it *pebble.Iterator, q []rune, k int, visit func(term string, dis
 // worst kept hit.
 func (s *searcher) collect(st *stream) ([]Hit, error) {
 	top := &hitHeap{}
-	seen := map[string]bool(nil)
-	if len(st.its) > 1 {
-		seen = make(map[string]bool) // one document can be in several lists
-	}
+	// One document can be in several lists: its postings there have the
+	// same suffix (its rank, then its ID), so the merged stream returns
+	// them one after another and the previous suffix is all to remember.
+	dedup := len(st.its) > 1
+	var last []byte
 	budget := scanBudget
 	switch {
 	case s.broad:
@@ -477,12 +498,11 @@ func (s *searcher) collect(st *stream) ([]Hit, error) {
 		if top.Len() == s.limit && (*top)[0].Score >= maxRel*bound(pop) {
 			break
 		}
-		if seen != nil {
-			id := string(suffix[rankLen:])
-			if seen[id] {
+		if dedup {
+			if bytes.Equal(suffix, last) {
 				continue
 			}
-			seen[id] = true
+			last = append(last[:0], suffix...)
 		}
 		r := payloadReader{b: value}
 		kind := r.bytes()
