@@ -102,10 +102,46 @@ func GatewayLimitArgs() []string {
 }
 
 // gatewayAll starts --target=gateway,inventory,actor (the gateway calls
-// the services in process, as in "all") and, as the baseline, an inventory,actor process without a
-// gateway, which checks the token in its own middleware; it writes the
-// baseline's copy of the data itself (Setup writes the measured one's).
+// the services in process, as in "all") and, as the baseline, an
+// inventory,actor process without a gateway, which checks the token in its
+// own middleware; it writes the baseline's copy of the data itself (Setup
+// writes the measured one's). The auth target is left out: with it in the
+// process, the verifier would read that provider's keys, not the bench
+// issuer's.
 func gatewayAll(ctx context.Context, o Options, env Env, progress io.Writer) (*Pair, error) {
+	p, err := gatewayPair(ctx, o, env, progress, func(string) (string, []string) {
+		return "gateway,inventory,actor", nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	p.BaselineName = "an inventory,actor process without a gateway, same token"
+	if err := setupGateway(ctx, p.Baseline); err != nil {
+		_ = p.Stop()
+		return nil, fmt.Errorf("baseline setup: %w", err)
+	}
+	return p, nil
+}
+
+// gatewaySplit starts the services and a gateway in front of them, both
+// trusting the bench's issuer. One database behind both: the baseline
+// reads what Setup writes through the gateway.
+func gatewaySplit(ctx context.Context, o Options, env Env, progress io.Writer) (*Pair, error) {
+	p, err := gatewayPair(ctx, o, env, progress, func(direct string) (string, []string) {
+		return "gateway", []string{"--set", "peers.inventory=" + direct, "--set", "peers.actor=" + direct}
+	})
+	if err != nil {
+		return nil, err
+	}
+	p.BaselineName = "the inventory,actor process called directly, same token"
+	return p, nil
+}
+
+// gatewayPair starts the bench's issuer, an inventory,actor process (the
+// baseline, called directly) and the measured process with the target and
+// extra flags front gives for the direct process's URL; both trust the
+// issuer, the measured one with limits far above the load.
+func gatewayPair(ctx context.Context, o Options, env Env, progress io.Writer, front func(direct string) (string, []string)) (*Pair, error) {
 	if o.Server.Bin == "" || o.TargetURL != "" {
 		return nil, fmt.Errorf("this scenario starts its own servers from -bin; it cannot run against -target")
 	}
@@ -123,83 +159,26 @@ func gatewayAll(ctx context.Context, o Options, env Env, progress io.Writer) (*P
 		stopIssuer()
 		return nil, err
 	}
-	// The gateway and the services in one process, as in "all" mode, but
-	// without the auth target: with it in the process, the verifier would
-	// read that provider's keys, not the bench issuer's.
-	so.Target = "gateway,inventory,actor"
-	so.Args = append([]string{"--set", "auth.issuer=" + issuer}, GatewayLimitArgs()...)
-	all, err := StartServer(ctx, so)
+	target, args := front(direct.URL())
+	so.Target = target
+	so.Args = append(append([]string{"--set", "auth.issuer=" + issuer}, args...), GatewayLimitArgs()...)
+	measuredServer, err := StartServer(ctx, so)
 	if err != nil {
 		_ = direct.Stop(so.StopTimeout)
 		stopIssuer()
 		return nil, err
 	}
-	fmt.Fprintf(progress, "all ready at %s, services without a gateway at %s\n", all.URL(), direct.URL())
+	fmt.Fprintf(progress, "--target=%s ready at %s, inventory,actor at %s\n", target, measuredServer.URL(), direct.URL())
 	measured, baseline := env, env
-	measured.BaseURL, baseline.BaseURL = all.URL(), direct.URL()
-	stop := func() error {
+	measured.BaseURL, baseline.BaseURL = measuredServer.URL(), direct.URL()
+	return &Pair{Measured: measured, Baseline: baseline, Stop: func() error {
 		defer stopIssuer()
-		err := all.Stop(so.StopTimeout)
+		err := measuredServer.Stop(so.StopTimeout)
 		if derr := direct.Stop(so.StopTimeout); err == nil {
 			err = derr
 		}
 		return err
-	}
-	if err := setupGateway(ctx, baseline); err != nil {
-		_ = stop()
-		return nil, fmt.Errorf("baseline setup: %w", err)
-	}
-	return &Pair{Measured: measured, Baseline: baseline, Stop: stop,
-		BaselineName: "an inventory,actor process without a gateway, same token"}, nil
-}
-
-// gatewaySplit starts the services and a gateway in front of them, both
-// trusting the bench's issuer.
-func gatewaySplit(ctx context.Context, o Options, env Env, progress io.Writer) (*Pair, error) {
-	if o.Server.Bin == "" || o.TargetURL != "" {
-		return nil, fmt.Errorf("this scenario starts its own servers from -bin; it cannot run against -target")
-	}
-	issuer, tok, stopIssuer, err := gatewayTokens(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("token source: %w", err)
-	}
-	gatewayToken.Store(&tok)
-	so := o.Server
-	so.Token, so.DataDir = env.Token, ""
-	so.Target = "inventory,actor"
-	so.Args = []string{"--set", "auth.issuer=" + issuer}
-	direct, err := StartServer(ctx, so)
-	if err != nil {
-		stopIssuer()
-		return nil, err
-	}
-	fmt.Fprintf(progress, "services ready at %s\n", direct.URL())
-	so.Target = "gateway"
-	so.Args = append([]string{"--set", "auth.issuer=" + issuer,
-		"--set", "peers.inventory=" + direct.URL(), "--set", "peers.actor=" + direct.URL()}, GatewayLimitArgs()...)
-	gw, err := StartServer(ctx, so)
-	if err != nil {
-		_ = direct.Stop(so.StopTimeout)
-		stopIssuer()
-		return nil, err
-	}
-	fmt.Fprintf(progress, "gateway ready at %s\n", gw.URL())
-	measured, baseline := env, env
-	measured.BaseURL, baseline.BaseURL = gw.URL(), direct.URL()
-	// One database behind both: the baseline reads what Setup writes
-	// through the gateway.
-	return &Pair{
-		Measured: measured, Baseline: baseline,
-		BaselineName: "the inventory,actor process called directly, same token",
-		Stop: func() error {
-			defer stopIssuer()
-			err := gw.Stop(so.StopTimeout)
-			if derr := direct.Stop(so.StopTimeout); err == nil {
-				err = derr
-			}
-			return err
-		},
-	}, nil
+	}}, nil
 }
 
 // setupGateway creates the title through the gateway (the admin token),

@@ -36,7 +36,6 @@ func (a *App) connectPeers(running []string) {
 		if !ok || slices.Contains(running, name) {
 			return "", nil, false
 		}
-		a.Health.Add("peer:"+name, peerAlive(hc, u))
 		return u, rpc.NewPeer(name, cfg.RPC, a.breakerMetrics()).ClientOptions(), true
 	}
 	if u, opts, ok := peer("inventory"); ok {
@@ -48,9 +47,10 @@ func (a *App) connectPeers(running []string) {
 	if u, opts, ok := peer("customer"); ok {
 		a.Customer = customergrpc.NewClient(hc, u, opts...)
 	}
-	// The gateway proxies to the other peers: readiness covers them too.
+	// Readiness covers every peer this process calls (over gRPC, or
+	// through the gateway's proxy), in a stable order.
 	for _, name := range slices.Sorted(maps.Keys(cfg.Peers)) {
-		if !slices.Contains(running, name) && !slices.Contains([]string{"inventory", "actor", "customer"}, name) {
+		if !slices.Contains(running, name) {
 			a.Health.Add("peer:"+name, peerAlive(hc, cfg.Peers[name]))
 		}
 	}

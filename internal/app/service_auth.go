@@ -80,10 +80,7 @@ func initAuth(ctx context.Context, a *App) (module.Service, error) {
 	if err := store.EnsureWebClient(ctx, issuer); err != nil {
 		return nil, errors.Join(err, stop(ctx))
 	}
-	secret, err := a.secretFile("auth-encryption.key", 32)
-	if a.Config().Auth.EncryptionKey != "" {
-		secret, err = a.Config().Auth.EncryptionKey, nil
-	}
+	secret, err := a.configuredSecret("auth-encryption.key", a.Config().Auth.EncryptionKey)
 	if err != nil {
 		return nil, errors.Join(err, stop(ctx))
 	}

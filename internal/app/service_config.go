@@ -57,16 +57,23 @@ func (a *App) configSealer(cfg ConfigServerConfig) (*configserver.Sealer, error)
 	return a.sealer("config_server", "config-encryption.key", cfg.EncryptionKey, cfg.PreviousEncryptionKeys)
 }
 
+// configuredSecret is raw, the secret set in the configuration, or when it
+// is unset a 32-byte secret generated into <data_dir>/<file>.
+func (a *App) configuredSecret(file, raw string) (string, error) {
+	if raw != "" {
+		return raw, nil
+	}
+	return a.secretFile(file, 32)
+}
+
 // sealer builds the AES-256-GCM sealer of a section's secrets at rest:
 // from <section>.encryption_key, or a key generated into <data_dir>/<file>
 // when it is unset; <section>.previous_encryption_keys still open what
 // they sealed.
 func (a *App) sealer(section, file, raw string, previousRaw []string) (*configserver.Sealer, error) {
-	if raw == "" {
-		var err error
-		if raw, err = a.secretFile(file, 32); err != nil {
-			return nil, err
-		}
+	raw, err := a.configuredSecret(file, raw)
+	if err != nil {
+		return nil, err
 	}
 	key, err := configserver.ParseKey(raw)
 	if err != nil {
