@@ -73,10 +73,24 @@ func (f *settingFlags) load(cmd *cobra.Command) (app.Config, config.Sources, err
 	return cfg, src, nil
 }
 
+// printTargets lists the targets from the service table: what each owns,
+// the modules it starts with, the services it calls, and what it consumes.
 func printTargets(cmd *cobra.Command) {
 	a := app.New(app.Defaults(), app.Options{LogOutput: nopWriter{}})
+	w := cmd.OutOrStdout()
 	for _, t := range a.Targets() {
-		fmt.Fprintf(cmd.OutOrStdout(), "%-12s needs %s\n", t, strings.Join(a.Graph().Deps(t), ", "))
+		fmt.Fprintf(w, "%-10s needs %s\n", t, strings.Join(a.Graph().Deps(t), ", "))
+		for _, s := range a.Services() {
+			if s.Name != t {
+				continue
+			}
+			if s.Doc != "" {
+				fmt.Fprintf(w, "%-10s   %s\n", "", s.Doc)
+			}
+			if d := s.Describe(); d != "" {
+				fmt.Fprintf(w, "%-10s   %s\n", "", d)
+			}
+		}
 	}
 }
 

@@ -28,11 +28,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/cdlc/cdlc/internal/actor"
 	"github.com/cdlc/cdlc/internal/authserver"
 	"github.com/cdlc/cdlc/internal/configserver/client"
-	"github.com/cdlc/cdlc/internal/customer"
-	"github.com/cdlc/cdlc/internal/inventory"
 	"github.com/cdlc/cdlc/internal/platform/auth"
 	"github.com/cdlc/cdlc/internal/platform/cache"
 	"github.com/cdlc/cdlc/internal/platform/config"
@@ -40,6 +37,7 @@ import (
 	"github.com/cdlc/cdlc/internal/platform/errs"
 	"github.com/cdlc/cdlc/internal/platform/events"
 	"github.com/cdlc/cdlc/internal/platform/httpx"
+	"github.com/cdlc/cdlc/internal/platform/kit"
 	"github.com/cdlc/cdlc/internal/platform/module"
 	"github.com/cdlc/cdlc/internal/platform/resilience"
 	"github.com/cdlc/cdlc/internal/platform/telemetry"
@@ -76,14 +74,14 @@ type App struct {
 	// issuer's JWTs. Tests may Add static tokens before requests.
 	Verifier *auth.Chain
 
-	// The services running in this process, for in-process calls between
-	// them. Each is set by its module's Init, before the API opens; nil
-	// when the service runs elsewhere.
-	Inventory inventory.Service
-	Actor     actor.Service
-	Customer  customer.Service
 	// Auth is the authorization server, when it runs in this process.
 	Auth *authserver.Service
+
+	// services is the service table (services.go); rt is what their
+	// lifecycles get; peers resolves the services they call.
+	services []*kit.Service
+	rt       *kit.Runtime
+	peers    *kit.Peers
 
 	opts  Options
 	level *slog.LevelVar
@@ -144,6 +142,8 @@ func New(cfg Config, opts Options) *App {
 		}
 		a.cors.Set(cur.HTTP.CORS.AllowedOrigins)
 	})
+	a.services = table(a)
+	a.rt = a.runtime()
 	a.graph = a.modules()
 	a.remoteRev.Store(opts.Snapshot.Revision)
 	return a
@@ -189,7 +189,7 @@ func (a *App) Start(ctx context.Context) error {
 		return err
 	}
 	a.resolved = running
-	a.connectPeers(running)
+	a.connectPeers()
 	a.Health.Add("startup", func(context.Context) error {
 		if a.started.Load() {
 			return nil
@@ -422,7 +422,8 @@ func (a *App) adminConfig(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, body)
 }
 
-// modules is the module table. Adding a service is one Module here.
+// modules is the module graph: the shared modules, then one module per
+// entry of the service table, and "all".
 func (a *App) modules() *module.Graph {
 	g := module.NewGraph()
 	g.Register(module.Module{Name: "telemetry", Init: a.initTelemetry})
@@ -430,34 +431,26 @@ func (a *App) modules() *module.Graph {
 	g.Register(module.Module{Name: "remote", Deps: []string{"telemetry"}, Init: a.initRemote})
 	g.Register(module.Module{Name: "bus", Deps: []string{"telemetry"}, Init: a.initBus})
 	g.Register(module.Module{Name: "cache", Deps: []string{"telemetry"}, Init: a.initCache})
-	for _, s := range services {
-		g.Register(module.Module{Name: s.Name, Target: true, Deps: append([]string{"http", "remote"}, s.Deps...), Init: func(ctx context.Context) (module.Service, error) {
-			return s.Init(ctx, a)
-		}})
-	}
 	var all []string
-	for _, s := range services {
+	for _, s := range a.services {
+		deps := []string{"http", "remote"}
+		if len(s.Migrations) > 0 || len(s.Consumes) > 0 {
+			deps = append(deps, "bus")
+		}
+		for _, u := range s.Uses {
+			if !slices.Contains(deps, u) {
+				deps = append(deps, u)
+			}
+		}
+		g.Register(s.Module(a.rt, deps))
 		all = append(all, s.Name)
 	}
 	g.Register(module.Module{Name: "all", Target: true, Deps: all})
 	return g
 }
 
-// ServiceModule declares a service target. Deps name the shared modules
-// (bus, cache) and other services it needs; http and remote come always.
-type ServiceModule struct {
-	Name string
-	Deps []string
-	// Migrations are the service's schema (the outbox comes with every database).
-	Migrations []db.Migrations
-	Init       func(ctx context.Context, a *App) (module.Service, error)
-}
-
-// services is the table of service targets.
-var services []ServiceModule
-
-// register adds a service target; called from each service's wiring file.
-func register(s ServiceModule) { services = append(services, s) }
+// Services is the service table (for --list-targets and the tests).
+func (a *App) Services() []*kit.Service { return a.services }
 
 func (a *App) initTelemetry(ctx context.Context) (module.Service, error) {
 	shutdown, err := telemetry.SetupTracing(ctx, a.Config().Tracing)
@@ -549,30 +542,6 @@ func (a *App) retry(ctx context.Context, what string, fn func(context.Context) e
 	}, fn)
 }
 
-// OpenDB opens and migrates a service's database, retrying while the
-// server is unreachable. The outbox tables come with every database.
-func (a *App) OpenDB(ctx context.Context, service string, sets ...db.Migrations) (*db.DB, error) {
-	a.setStatus("connecting to the database of " + service)
-	var d *db.DB
-	err := a.retry(ctx, "the database of "+service, func(ctx context.Context) error {
-		var err error
-		if d == nil {
-			if d, err = db.Open(ctx, a.Config().DB, service); err != nil {
-				return err
-			}
-		}
-		return d.Migrate(append([]db.Migrations{events.Migrations}, sets...)...)
-	})
-	if err != nil {
-		if d != nil {
-			d.Close()
-		}
-		return nil, err
-	}
-	a.Health.Add("db:"+service, d.Ping)
-	return d, nil
-}
-
 // secretFile returns the content of a generated secret under the data
 // directory, creating it with fresh random bytes when absent.
 func (a *App) secretFile(name string, size int) (string, error) {
@@ -611,6 +580,7 @@ type ServiceMigrations struct {
 func Migrations(names []string) ([]ServiceMigrations, error) {
 	var out []ServiceMigrations
 	var valid []string
+	services := table(nil)
 	for _, s := range services {
 		valid = append(valid, s.Name)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/cdlc/cdlc/internal/gateway"
 	"github.com/cdlc/cdlc/internal/platform/cache"
+	"github.com/cdlc/cdlc/internal/platform/config"
 	"github.com/cdlc/cdlc/internal/platform/db"
 	"github.com/cdlc/cdlc/internal/platform/errs"
 	"github.com/cdlc/cdlc/internal/platform/events"
@@ -33,7 +34,10 @@ type Config struct {
 	Auth    AuthConfig              `koanf:"auth"`
 	Gateway gateway.Config          `koanf:"gateway"`
 
-	ConfigServer ConfigServerConfig `koanf:"config_server"`
+	// Services are the configuration sections the service table declares
+	// (config_server.*, and one per service that has settings), inlined at
+	// the top level.
+	Services config.Sections `koanf:"-"`
 	// Remote is where this process reads its own configuration from.
 	Remote RemoteConfig `koanf:"remote"`
 	// Peers are the base URLs of services running in other processes
@@ -119,18 +123,6 @@ type ThrottleConfig struct {
 	Window          time.Duration `koanf:"window"`
 }
 
-// ConfigServerConfig tunes the configurations server.
-type ConfigServerConfig struct {
-	// EncryptionKey seals secrets at rest: 32 bytes, base64. When empty, one
-	// is generated into <data_dir>/config-encryption.key (fine for a laptop;
-	// set it from a secret store in production).
-	EncryptionKey string `koanf:"encryption_key" secret:"true"`
-	// PreviousEncryptionKeys still open secrets sealed before a key rotation.
-	PreviousEncryptionKeys []string `koanf:"previous_encryption_keys" secret:"true"`
-	// CacheTTL bounds how long a rendered document may be served.
-	CacheTTL time.Duration `koanf:"cache_ttl"`
-}
-
 // RemoteConfig points a process at a configurations server.
 type RemoteConfig struct {
 	URL     string `koanf:"url"`
@@ -143,23 +135,35 @@ type RemoteConfig struct {
 // under ./data, listening on :8080.
 func Defaults() Config {
 	return Config{
-		DataDir:      "./data",
-		Target:       []string{"all"},
-		HTTP:         httpx.DefaultConfig(),
-		Log:          LogConfig{Level: "info", Format: "json"},
-		Tracing:      telemetry.TracingConfig{SampleRatio: 1, ServiceName: "cdlc"},
-		DB:           db.Config{Driver: "sqlite", DSN: "", MaxOpenConns: 0},
-		Cache:        cache.Config{Driver: "memory", MaxBytes: 64 << 20},
-		Events:       events.Config{Driver: "inproc"},
-		Outbox:       OutboxConfig{Interval: time.Second},
-		Gateway:      gateway.Defaults(),
-		ConfigServer: ConfigServerConfig{CacheTTL: time.Minute},
-		Auth:         defaultAuthConfig(),
-		Remote:       RemoteConfig{App: "cdlc", Profile: "default"},
-		Features:     map[string]string{},
-		Peers:        map[string]string{},
-		RPC:          rpc.DefaultClientConfig(),
+		DataDir:  "./data",
+		Target:   []string{"all"},
+		HTTP:     httpx.DefaultConfig(),
+		Log:      LogConfig{Level: "info", Format: "json"},
+		Tracing:  telemetry.TracingConfig{SampleRatio: 1, ServiceName: "cdlc"},
+		DB:       db.Config{Driver: "sqlite", DSN: "", MaxOpenConns: 0},
+		Cache:    cache.Config{Driver: "memory", MaxBytes: 64 << 20},
+		Events:   events.Config{Driver: "inproc"},
+		Outbox:   OutboxConfig{Interval: time.Second},
+		Gateway:  gateway.Defaults(),
+		Services: sectionDefaults(),
+		Auth:     defaultAuthConfig(),
+		Remote:   RemoteConfig{App: "cdlc", Profile: "default"},
+		Features: map[string]string{},
+		Peers:    map[string]string{},
+		RPC:      rpc.DefaultClientConfig(),
 	}
+}
+
+// sectionDefaults are the service table's configuration sections with
+// their defaults.
+func sectionDefaults() config.Sections {
+	out := config.Sections{}
+	for _, s := range table(nil) {
+		if s.Config != nil {
+			out[s.SectionKey()] = s.Config
+		}
+	}
+	return out
 }
 
 // Validate checks every section, naming the key at fault.
@@ -232,9 +236,6 @@ func (c *Config) Validate() error {
 	}
 	if err := c.RPC.Validate("rpc"); err != nil {
 		return err
-	}
-	if c.ConfigServer.CacheTTL <= 0 {
-		return errs.Invalid("config_server.cache_ttl", "must be a positive duration such as 1m")
 	}
 	return nil
 }

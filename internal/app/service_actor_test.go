@@ -62,7 +62,9 @@ func startActor(t *testing.T, settings map[string]string, inv inventory.Service)
 	i := apptest.StartWith(t, cfg, app.Options{Sources: src})
 	// Set before the first request: the actor service asks for the
 	// inventory at call time.
-	i.App.Inventory = inv
+	if inv != nil {
+		i.App.Provide("inventory", inv)
+	}
 	// A reader: a valid token without the operators' scope.
 	i.App.Verifier.Add("reader-token", auth.Principal{Subject: "reader", Scopes: []string{"config:read"}})
 	return i
@@ -272,7 +274,7 @@ func TestActorCreditsFilmographyAndMerge(t *testing.T) {
 	require.Equal(t, 304, i.Do("GET", "/api/v1/titles/tt0068646/credits", nil, "If-None-Match", etag).Status)
 
 	// In-process, for the inventory's append=credits.
-	cs, err := i.App.Actor.CreditsOfTitle(context.Background(), "tt0068646")
+	cs, err := handle[actor.Service](t, i, "actor").CreditsOfTitle(context.Background(), "tt0068646")
 	require.NoError(t, err)
 	require.Len(t, cs, 5)
 
@@ -404,4 +406,12 @@ func TestActorCacheFollowsEventsAcrossInstances(t *testing.T) {
 		res.JSON(t, &got)
 		return got.Name == "Talia Rose Coppola" && res.Header.Get("ETag") != etag
 	}, 10*time.Second, 20*time.Millisecond)
+}
+
+// handle is the service name as callers in i's process see it.
+func handle[T any](t *testing.T, i *apptest.Instance, name string) T {
+	t.Helper()
+	h, err := app.Peer[T](i.App, name)
+	require.NoError(t, err)
+	return h
 }

@@ -2,25 +2,40 @@ package app
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/cdlc/cdlc/internal/authserver"
 	"github.com/cdlc/cdlc/internal/configserver"
+	configwiring "github.com/cdlc/cdlc/internal/configserver/wiring"
 	"github.com/cdlc/cdlc/internal/platform/auth"
-	"github.com/cdlc/cdlc/internal/platform/db"
-	"github.com/cdlc/cdlc/internal/platform/events"
-	"github.com/cdlc/cdlc/internal/platform/module"
+	"github.com/cdlc/cdlc/internal/platform/kit"
 )
 
-func init() {
-	register(ServiceModule{
-		Name:       "auth",
-		Deps:       []string{"bus", "cache"},
-		Migrations: []db.Migrations{authserver.Migrations},
-		Init:       initAuth,
-	})
-}
+// The auth service's consumers: account.deleted deletes the user and
+// revokes their tokens; notification.email goes to the log sink.
+const (
+	groupAuthAccountDeleted = "auth-account-deleted"
+	groupAuthEmailLog       = "auth-email-log"
+)
+
+// authRoutes are the provider's public paths. Its protocol endpoints
+// authenticate their callers themselves (client credentials, cookies,
+// PKCE); the operator API needs the operator or admin role.
+var authRoutes = kit.Routes(
+	[]kit.Route{
+		{Path: "/.well-known/openid-configuration", Read: kit.Public, Write: kit.Public},
+		{Path: "/oauth2/", Read: kit.Public, Write: kit.Public, ClientAuth: true, NoRetry: true},
+		{Path: "/oauth2/keys", Read: kit.Public, Write: kit.Public},
+		{Path: "/oauth2/token", Read: kit.Public, Write: kit.Public, Class: kit.ClassToken, ClientAuth: true, NoRetry: true},
+		{Path: "/oauth2/device_authorization", Read: kit.Public, Write: kit.Public, Class: kit.ClassToken, ClientAuth: true, NoRetry: true},
+		{Path: "/id/", Read: kit.Public, Write: kit.Public, NoRetry: true},
+		{Path: "/id/login", Read: kit.Public, Write: kit.Public, Class: kit.ClassLogin, NoRetry: true},
+		{Path: "/id/register", Read: kit.Public, Write: kit.Public, Class: kit.ClassLogin, NoRetry: true},
+		{Path: "/id/reset-password", Read: kit.Public, Write: kit.Public, Class: kit.ClassLogin, NoRetry: true},
+		{Path: "/id/device", Read: kit.Public, Write: kit.Public, Class: kit.ClassLogin, NoRetry: true},
+	},
+	kit.Subtree("/api/v1/auth", kit.Operators, kit.Operators),
+)
 
 func defaultAuthConfig() AuthConfig {
 	d := authserver.DefaultConfig()
@@ -46,74 +61,56 @@ func (c AuthConfig) Server() authserver.Config {
 	}
 }
 
-// initAuth wires the authorization server: its database (with the
-// outbox), the signing keys, the cdlc-web client, the protocol endpoints,
-// pages and operator API, the account.deleted consumer and the e-mail log
-// sink.
-func initAuth(ctx context.Context, a *App) (module.Service, error) {
+// startAuth wires the authorization server: the signing keys, the
+// cdlc-web client, the protocol endpoints, pages and operator API, the
+// account.deleted consumer and the e-mail log sink. Verifiers in this
+// process then read the signing keys in process, not over HTTP.
+func (a *App) startAuth(ctx context.Context, env *kit.Env) (any, error) {
 	cfg := a.Config().Auth.Server()
 	issuer := a.Issuer()
 	sealer, err := a.AuthSealer()
 	if err != nil {
 		return nil, err
 	}
-	d, err := a.OpenDB(ctx, "auth", authserver.Migrations)
-	if err != nil {
-		return nil, err
-	}
-	relay := a.StartRelay(d)
-	bg, cancel := context.WithCancel(context.Background())
-	var subs []events.Subscription
-	stop := func(ctx context.Context) error {
-		cancel()
-		err := relay.Stop(ctx)
-		for _, s := range subs {
-			err = errors.Join(err, s.Close())
-		}
-		return errors.Join(err, d.Close())
-	}
-	store := authserver.NewStore(d)
+	store := authserver.NewStore(env.DB)
 	keys := authserver.NewKeyring(store, sealer, cfg.KeyRotation, max(cfg.AccessTokenTTL, cfg.IDTokenTTL))
 	if err := keys.Refresh(ctx); err != nil {
-		return nil, errors.Join(err, stop(ctx))
+		return nil, err
 	}
 	if err := store.EnsureWebClient(ctx, issuer); err != nil {
-		return nil, errors.Join(err, stop(ctx))
+		return nil, err
 	}
 	secret, err := a.configuredSecret("auth-encryption.key", a.Config().Auth.EncryptionKey)
 	if err != nil {
-		return nil, errors.Join(err, stop(ctx))
+		return nil, err
 	}
 	svc, err := authserver.New(authserver.Options{Store: store, Keys: keys, Config: cfg, Issuer: issuer, Secret: []byte(secret),
-		Log: a.Log.With("service", "auth"), Kick: relay.Notify})
+		Log: env.Log, Kick: env.Kick})
 	if err != nil {
-		return nil, errors.Join(err, stop(ctx))
+		return nil, err
 	}
-	for _, sub := range []struct {
-		topic, group string
-		h            events.Handler
-	}{
-		{authserver.TopicAccountDeleted, "auth-account-deleted", svc.HandleAccountDeleted(d)},
-		{authserver.TopicEmail, "auth-email-log", svc.LogEmail},
-	} {
-		s, err := a.Bus().Subscribe(ctx, sub.topic, sub.group, sub.h)
-		if err != nil {
-			return nil, errors.Join(err, stop(ctx))
-		}
-		subs = append(subs, s)
-	}
-	go svc.Maintain(bg, time.Minute)
-	svc.Register(a.Mux)
-	// Verifiers in this process read the signing keys here, not over HTTP.
+	env.Handle(groupAuthAccountDeleted, svc.HandleAccountDeleted(env.DB))
+	env.Handle(groupAuthEmailLog, svc.LogEmail)
+	env.Go(func(ctx context.Context) { svc.Maintain(ctx, time.Minute) })
+	svc.Register(env.Mux)
 	a.SetKeySource(keys)
-	svc.RegisterAPI(a.API)
+	svc.RegisterAPI(env.API)
 	a.Auth = svc
-	return module.Funcs{OnStop: stop}, nil
+	return nil, nil
 }
 
 // AuthSealer seals the signing keys: auth.encryption_key, or a key
 // generated into <data_dir>/auth-encryption.key.
 func (a *App) AuthSealer() (*configserver.Sealer, error) {
 	cfg := a.Config().Auth
-	return a.sealer("auth", "auth-encryption.key", cfg.EncryptionKey, cfg.PreviousEncryptionKeys)
+	return configwiring.Sealer(a.configuredSecret, "auth", "auth-encryption.key", cfg.EncryptionKey, cfg.PreviousEncryptionKeys)
+}
+
+// configuredSecret is raw, the secret set in the configuration, or when it
+// is unset a 32-byte secret generated into <data_dir>/<file>.
+func (a *App) configuredSecret(file, raw string) (string, error) {
+	if raw != "" {
+		return raw, nil
+	}
+	return a.secretFile(file, 32)
 }

@@ -212,7 +212,7 @@ func testCustomerAPI(t *testing.T, i *apptest.Instance) {
 	requireProblem(t, ann.do("DELETE", "/api/v1/account", nil), 404, "")
 	require.Eventually(t, func() bool { return len(deleted.ids(t, "user-ann")) > 0 }, 15*time.Second, 20*time.Millisecond)
 	require.Len(t, deleted.ids(t, "user-ann"), 1, "one account.deleted event")
-	_, err = i.App.Customer.PreferencesOf(context.Background(), first.ID)
+	_, err = handle[customer.Service](t, i, "customer").PreferencesOf(context.Background(), first.ID)
 	require.True(t, errs.Is(err, errs.KindNotFound), "%v", err)
 
 	// The auth service's user.deleted deletes Bob's account too.
@@ -222,7 +222,7 @@ func testCustomerAPI(t *testing.T, i *apptest.Instance) {
 	msg := events.Message{ID: events.NewID(), Topic: customer.TopicUserDeleted, Key: "user-bob", Payload: payload}
 	require.NoError(t, i.App.Bus().Publish(context.Background(), msg, msg))
 	require.Eventually(t, func() bool {
-		_, err := i.App.Customer.PreferencesOf(context.Background(), bobProfile)
+		_, err := handle[customer.Service](t, i, "customer").PreferencesOf(context.Background(), bobProfile)
 		return errs.Is(err, errs.KindNotFound)
 	}, 15*time.Second, 20*time.Millisecond, "user.deleted removes the account")
 	require.Eventually(t, func() bool { return len(deleted.ids(t, "user-bob")) > 0 }, 15*time.Second, 20*time.Millisecond)
@@ -261,7 +261,7 @@ func TestCustomerFirstUseConcurrently(t *testing.T) {
 func TestCustomerPreferencesOverGRPC(t *testing.T) {
 	customers := apptest.Start(t, map[string]string{"target": "customer"})
 	other := apptest.Start(t, map[string]string{"target": "actor", "peers.customer": customers.URL})
-	require.NotNil(t, other.App.Customer, "the peer's client stands in for the service")
+	require.NotNil(t, handle[customer.Service](t, other, "customer"), "the peer's client stands in for the service")
 
 	u := newUser(customers, "user-grpc")
 	res := u.do("POST", "/api/v1/account/profiles", map[string]any{"name": "Kid", "kids": true})
@@ -274,7 +274,7 @@ func TestCustomerPreferencesOverGRPC(t *testing.T) {
 	require.Equal(t, 200, res.Status, string(res.Body))
 
 	ctx := context.Background()
-	got, err := other.App.Customer.PreferencesOf(ctx, kid.ID)
+	got, err := handle[customer.Service](t, other, "customer").PreferencesOf(ctx, kid.ID)
 	require.NoError(t, err)
 	require.Equal(t, customer.ProfilePreferences{
 		ProfileID: kid.ID, Subject: "user-grpc", Kids: true, MaturityLimit: customer.Maturity7, Language: "en",
@@ -283,13 +283,13 @@ func TestCustomerPreferencesOverGRPC(t *testing.T) {
 	}, got)
 
 	missing := customer.NewProfileID()
-	b, err := other.App.Customer.PreferencesOfMany(ctx, []string{missing, kid.ID})
+	b, err := handle[customer.Service](t, other, "customer").PreferencesOfMany(ctx, []string{missing, kid.ID})
 	require.NoError(t, err)
 	require.Equal(t, []customer.ProfilePreferences{got}, b.Preferences)
 	require.Equal(t, []string{missing}, b.Missing)
-	_, err = other.App.Customer.PreferencesOf(ctx, missing)
+	_, err = handle[customer.Service](t, other, "customer").PreferencesOf(ctx, missing)
 	require.True(t, errs.Is(err, errs.KindNotFound), "%v", err)
-	_, err = other.App.Customer.PreferencesOf(ctx, "junk")
+	_, err = handle[customer.Service](t, other, "customer").PreferencesOf(ctx, "junk")
 	require.True(t, errs.Is(err, errs.KindInvalid), "%v", err)
 
 	var ready struct{ Checks map[string]string }

@@ -77,23 +77,26 @@ func TestFailingPeerTripsItsBreaker(t *testing.T) {
 	})
 	godfather := createTitle(t, titles, map[string]any{"kind": "movie", "title": "The Godfather", "start_year": 1972})
 
+	// The title is answered without its credits, saying so.
 	res := titles.Do("GET", "/api/v1/titles/"+godfather.ID+"?append=credits", nil)
-	require.Equal(t, http.StatusServiceUnavailable, res.Status, string(res.Body))
+	requireDegradedCredits(t, res)
 	require.EqualValues(t, 3, calls.Load(), "a read is retried")
-	require.Equal(t, "1", res.Header.Get("Retry-After"))
 
 	res = titles.Do("GET", "/api/v1/titles/"+godfather.ID+"?append=credits", nil)
+	requireDegradedCredits(t, res)
+	require.EqualValues(t, 3, calls.Load(), "an open breaker does not call the peer")
+
+	// A call that cannot do without the peer is a 503 whose Retry-After
+	// is the breaker's time left.
+	res = titles.Do("GET", "/api/v1/discover/titles?with_person=nm0000008", nil)
 	require.Equal(t, http.StatusServiceUnavailable, res.Status, string(res.Body))
 	p := problemOf(t, res)
 	require.Contains(t, p.Detail, "circuit breaker")
-	require.EqualValues(t, 3, calls.Load(), "an open breaker does not call the peer")
 	after, err := strconv.Atoi(res.Header.Get("Retry-After"))
 	require.NoError(t, err)
 	require.Greater(t, after, 1, "Retry-After is the breaker's time left")
 	require.LessOrEqual(t, after, 60)
 
-	res = titles.Do("GET", "/api/v1/discover/titles?with_person=nm0000008", nil)
-	require.Equal(t, http.StatusServiceUnavailable, res.Status, string(res.Body))
 	require.EqualValues(t, 3, calls.Load())
 	// The title itself does not need the peer.
 	require.Equal(t, http.StatusOK, titles.Do("GET", "/api/v1/titles/"+godfather.ID, nil).Status)
@@ -103,17 +106,40 @@ func TestFailingPeerTripsItsBreaker(t *testing.T) {
 	require.Contains(t, metrics.String(), `cdlc_circuit_breaker_state{name="peer:actor",state="open"} 1`)
 }
 
-// A peer that is down (nothing listens) is a 503 too, and readiness says so.
-func TestDownPeerIsUnavailable(t *testing.T) {
+// A peer that is down (nothing listens) and a peer that is not configured
+// look the same to the caller: the title without its credits, saying so,
+// and a 503 for what cannot be answered without the peer. Readiness says
+// which peer is unreachable.
+func TestDownPeerAndUnconfiguredPeerAreTheSame(t *testing.T) {
 	gone := httptest.NewServer(http.NotFoundHandler())
 	url := gone.URL
 	gone.Close()
-	titles := apptest.Start(t, map[string]string{"target": "inventory", "peers.actor": url,
+	down := apptest.Start(t, map[string]string{"target": "inventory", "peers.actor": url,
 		"rpc.backoff_initial": "1ms", "rpc.backoff_max": "2ms"})
-	godfather := createTitle(t, titles, map[string]any{"kind": "movie", "title": "The Godfather", "start_year": 1972})
-	res := titles.Do("GET", "/api/v1/titles/"+godfather.ID+"?append=credits", nil)
-	require.Equal(t, http.StatusServiceUnavailable, res.Status, string(res.Body))
+	unset := apptest.Start(t, map[string]string{"target": "inventory"})
+	for _, titles := range []*apptest.Instance{down, unset} {
+		godfather := createTitle(t, titles, map[string]any{"kind": "movie", "title": "The Godfather", "start_year": 1972})
+		requireDegradedCredits(t, titles.Do("GET", "/api/v1/titles/"+godfather.ID+"?append=credits", nil))
+		res := titles.Do("GET", "/api/v1/discover/titles?with_person=nm0000008", nil)
+		require.Equal(t, http.StatusServiceUnavailable, res.Status, string(res.Body))
+		require.Equal(t, "urn:cdlc:problem:unavailable", problemOf(t, res).Type)
+	}
 	var ready struct{ Checks map[string]string }
-	titles.Do("GET", "/readyz", nil).JSON(t, &ready)
+	down.Do("GET", "/readyz", nil).JSON(t, &ready)
 	require.Contains(t, ready.Checks["peer:actor"], "unreachable")
+}
+
+// requireDegradedCredits checks a title answered without its credits.
+func requireDegradedCredits(t *testing.T, res apptest.Response) {
+	t.Helper()
+	require.Equal(t, http.StatusOK, res.Status, string(res.Body))
+	var got struct {
+		Credits struct {
+			Available bool  `json:"available"`
+			Cast      []any `json:"cast"`
+		} `json:"credits"`
+	}
+	res.JSON(t, &got)
+	require.False(t, got.Credits.Available, string(res.Body))
+	require.Empty(t, got.Credits.Cast)
 }

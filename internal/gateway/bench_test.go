@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/cdlc/cdlc/internal/app"
 	"github.com/cdlc/cdlc/internal/gateway"
 	"github.com/cdlc/cdlc/internal/platform/auth"
 	"github.com/cdlc/cdlc/internal/platform/auth/authtest"
@@ -19,7 +20,7 @@ func BenchmarkEdge(b *testing.B) {
 	cfg := gateway.Defaults()
 	cfg.Limits.Default.IP.Rate, cfg.Limits.Default.IP.Burst = 1e9, 1e9
 	cfg.Limits.Default.Client.Rate, cfg.Limits.Default.Client.Burst = 1e9, 1e9
-	g, err := gateway.New(gateway.Options{Config: cfg, Verifier: v, InProcess: func(string) bool { return true },
+	g, err := gateway.New(gateway.Options{Routes: app.Routes(), Config: cfg, Verifier: v, InProcess: func(string) bool { return true },
 		Local: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(200) })})
 	if err != nil {
 		b.Fatal(err)

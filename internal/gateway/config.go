@@ -69,13 +69,6 @@ type Limit struct {
 	Burst int     `koanf:"burst"`
 }
 
-// Route classes.
-const (
-	ClassDefault = "default"
-	ClassToken   = "token"
-	ClassLogin   = "login"
-)
-
 func (l LimitsConfig) of(class string) ClassLimits {
 	switch class {
 	case ClassToken:

@@ -31,7 +31,8 @@ import (
 // Options are what a gateway is built from.
 type Options struct {
 	Config Config
-	// Routes is the route table; nil means Routes().
+	// Routes is the route table: every service's routes (see the service
+	// table in internal/app).
 	Routes []Route
 	// Verifier checks bearer tokens.
 	Verifier auth.Verifier
@@ -71,9 +72,6 @@ func New(opts Options) (*Gateway, error) {
 	if err := opts.Config.Validate(); err != nil {
 		return nil, err
 	}
-	if opts.Routes == nil {
-		opts.Routes = Routes()
-	}
 	if opts.Limiter == nil {
 		opts.Limiter = NewLocalLimiter()
 	}
@@ -98,6 +96,9 @@ func New(opts Options) (*Gateway, error) {
 	transport := newTransport(opts.Config)
 	for i := range opts.Routes {
 		rt := &opts.Routes[i]
+		if rt.Class == "" {
+			rt.Class = ClassDefault
+		}
 		if _, dup := g.routes[rt.Path]; dup {
 			return nil, fmt.Errorf("gateway: route %s listed twice", rt.Path)
 		}
@@ -164,7 +165,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.local.ServeHTTP(w, r)
 		return
 	}
-	if !g.permit(w, r, rt.access(r.Method), p, ok) {
+	if !g.permit(w, r, rt.Rule(r.Method), p, ok) {
 		return
 	}
 	if ok {

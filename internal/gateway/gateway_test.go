@@ -20,6 +20,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
+	"github.com/cdlc/cdlc/internal/app"
 	"github.com/cdlc/cdlc/internal/gateway"
 	"github.com/cdlc/cdlc/internal/platform/auth"
 	"github.com/cdlc/cdlc/internal/platform/auth/authtest"
@@ -77,7 +78,7 @@ func inProcess(t *testing.T, cfg gateway.Config) *fixture {
 	v, err := auth.NewJWTVerifier(auth.JWTOptions{Issuer: f.iss.URL, Keys: f.iss})
 	require.NoError(t, err)
 	chain.Use(v)
-	f.gw, err = gateway.New(gateway.Options{Config: cfg, Verifier: &chain, Local: f.up.handler("local", nil),
+	f.gw, err = gateway.New(gateway.Options{Routes: app.Routes(), Config: cfg, Verifier: &chain, Local: f.up.handler("local", nil),
 		InProcess: func(string) bool { return true }})
 	require.NoError(t, err)
 	return f
@@ -326,7 +327,7 @@ func TestRateLimitSharedInRedis(t *testing.T) {
 		// Each replica has its own client, as two processes would.
 		c := redis.NewClient(&redis.Options{Addr: addr})
 		t.Cleanup(func() { c.Close() })
-		g, err := gateway.New(gateway.Options{Config: cfg, Verifier: &auth.Chain{}, Local: up.handler("local", nil),
+		g, err := gateway.New(gateway.Options{Routes: app.Routes(), Config: cfg, Verifier: &auth.Chain{}, Local: up.handler("local", nil),
 			InProcess: func(string) bool { return true }, Limiter: gateway.NewRedisLimiter(c, prefix)})
 		require.NoError(t, err)
 		replicas = append(replicas, g)
@@ -364,7 +365,7 @@ func remote(t *testing.T, cfg gateway.Config, h http.Handler) (*gateway.Gateway,
 	for _, s := range []string{"auth", "customer", "inventory", "actor", "config"} {
 		peers[s] = srv.URL
 	}
-	g, err := gateway.New(gateway.Options{Config: cfg, Verifier: v, Local: http.NotFoundHandler(), Peers: peers})
+	g, err := gateway.New(gateway.Options{Routes: app.Routes(), Config: cfg, Verifier: v, Local: http.NotFoundHandler(), Peers: peers})
 	require.NoError(t, err)
 	return g, iss
 }
@@ -487,7 +488,7 @@ func TestBreakerInProcess(t *testing.T) {
 	cfg := testConfig()
 	cfg.Breaker = gateway.BreakerConfig{FailureThreshold: 2, OpenTimeout: time.Minute}
 	up := &seen{}
-	g, err := gateway.New(gateway.Options{Config: cfg, Verifier: &auth.Chain{}, InProcess: func(string) bool { return true },
+	g, err := gateway.New(gateway.Options{Routes: app.Routes(), Config: cfg, Verifier: &auth.Chain{}, InProcess: func(string) bool { return true },
 		Local: up.handler("local", func(int64) int { return 503 })})
 	require.NoError(t, err)
 	require.Equal(t, 503, serve(g, "GET", "/api/v1/genres").Code)
@@ -517,7 +518,7 @@ func TestUpstreamTimeout(t *testing.T) {
 
 // A service neither here nor configured as a peer answers 503.
 func TestUnknownUpstream(t *testing.T) {
-	g, err := gateway.New(gateway.Options{Config: testConfig(), Verifier: &auth.Chain{}, Local: http.NotFoundHandler()})
+	g, err := gateway.New(gateway.Options{Routes: app.Routes(), Config: testConfig(), Verifier: &auth.Chain{}, Local: http.NotFoundHandler()})
 	require.NoError(t, err)
 	w := serve(g, "GET", "/api/v1/titles/tt1")
 	require.Equal(t, 503, w.Code)

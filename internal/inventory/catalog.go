@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"hash/fnv"
 	"slices"
 	"strconv"
@@ -244,8 +245,14 @@ func (c *Catalog) Title(ctx context.Context, id string, a Append) (v TitleView, 
 		v.Credits = &Credits{Cast: []actor.Credit{}, Crew: []actor.Credit{}}
 		if as := c.credits(); as != nil {
 			cs, err := as.CreditsOfTitle(ctx, id)
-			if err != nil {
-				return v, false, errs.Unavailable(err, "credits of title %s", id)
+			switch {
+			case errs.Is(err, errs.KindUnavailable) && ctx.Err() == nil:
+				// The actor service is down or not configured here: the
+				// title without its credits, saying so, rather than no
+				// title at all (and not cached: unavailable is set).
+				return v, true, nil
+			case err != nil:
+				return v, false, fmt.Errorf("credits of title %s: %w", id, err)
 			}
 			v.Credits.Available = true
 			for _, cr := range cs {

@@ -14,6 +14,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"reflect"
 	"regexp"
@@ -58,35 +59,87 @@ type Field struct {
 	Map bool
 }
 
-// Fields lists the leaf settings of the struct type of v, sorted by key.
+// Sections are configuration sections declared at run time rather than in
+// the configuration struct: one per service of the service table, keyed by
+// its top-level key, each a pointer to a struct holding its settings. A
+// field of this type (tagged `koanf:"-"`) inlines its sections at the
+// level of the struct it is in: the section "customer" with a field
+// `koanf:"max_profiles"` is the setting customer.max_profiles, read from
+// the file, CDLC_CUSTOMER_MAX_PROFILES and --set like any other.
+//
+// Sections are treated as values: Load and ApplyReloadable copy them, so
+// two configurations never share a section.
+type Sections map[string]any
+
+// Clone copies every section (a new struct behind each pointer).
+func (s Sections) Clone() Sections {
+	if s == nil {
+		return nil
+	}
+	out := make(Sections, len(s))
+	for k, v := range s {
+		rv := reflect.ValueOf(v)
+		if rv.Kind() != reflect.Pointer || rv.Elem().Kind() != reflect.Struct {
+			panic(fmt.Sprintf("config: section %q must be a pointer to a struct, got %T", k, v))
+		}
+		c := reflect.New(rv.Elem().Type())
+		c.Elem().Set(rv.Elem())
+		out[k] = c.Interface()
+	}
+	return out
+}
+
+var sectionsType = reflect.TypeOf(Sections(nil))
+
+// Fields lists the leaf settings of v, sorted by key.
 func Fields(v any) []Field {
 	var out []Field
-	walk(reflect.TypeOf(v), "", false, false, &out)
+	walk(reflect.ValueOf(v), "", false, false, &out)
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
 	return out
 }
 
 var durationType = reflect.TypeOf(time.Duration(0))
 
-func walk(t reflect.Type, prefix string, secret, reload bool, out *[]Field) {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
+func join(prefix, name string) string {
+	if prefix == "" {
+		return name
 	}
+	return prefix + "." + name
+}
+
+// walk lists the leaves of v. It reads values, not only types, because a
+// Sections field holds its sections' types in its entries.
+func walk(v reflect.Value, prefix string, secret, reload bool, out *[]Field) {
+	for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
+		if v.IsNil() {
+			return
+		}
+		v = v.Elem()
+	}
+	t := v.Type()
 	for i := range t.NumField() {
 		f := t.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("koanf"), ",")
-		if name == "" || name == "-" || !f.IsExported() {
+		if !f.IsExported() {
 			continue
 		}
-		key := name
-		if prefix != "" {
-			key = prefix + "." + name
+		if f.Type == sectionsType {
+			secs := v.Field(i).Interface().(Sections)
+			for _, name := range slices.Sorted(maps.Keys(secs)) {
+				walk(reflect.ValueOf(secs[name]), join(prefix, name), secret, reload, out)
+			}
+			continue
 		}
+		name, _, _ := strings.Cut(f.Tag.Get("koanf"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		key := join(prefix, name)
 		s := secret || f.Tag.Get("secret") == "true"
 		r := reload || f.Tag.Get("reload") == "true"
 		ft := f.Type
 		if ft.Kind() == reflect.Struct && ft != durationType && ft != reflect.TypeOf(time.Time{}) {
-			walk(ft, key, s, r, out)
+			walk(v.Field(i), key, s, r, out)
 			continue
 		}
 		*out = append(*out, Field{Key: key, Type: ft, Secret: s, Reloadable: r, Map: ft.Kind() == reflect.Map})
@@ -162,8 +215,14 @@ func Load[T any](defaults T, src Sources) (T, error) {
 	}
 
 	out := defaults
+	secs := cloneSections(reflect.ValueOf(&out).Elem())
 	if err := decode(k, &out); err != nil {
 		return zero, err
+	}
+	for _, sec := range secs {
+		if err := decodeSection(k, sec); err != nil {
+			return zero, err
+		}
 	}
 	if v, ok := any(&out).(interface{ Validate() error }); ok {
 		if err := v.Validate(); err != nil {
@@ -193,6 +252,71 @@ func decode(k *koanf.Koanf, out any) error {
 		return decodeError(err)
 	}
 	return nil
+}
+
+// section is one run-time section being loaded: its key and the pointer
+// its settings are decoded into.
+type section struct {
+	key string
+	ptr any
+}
+
+// cloneSections replaces every Sections field reachable from v (a struct
+// value that can be set) by a copy, so that loading never writes into the
+// defaults' sections, and returns the copied sections with their keys.
+func cloneSections(v reflect.Value) []section {
+	var out []section
+	var visit func(v reflect.Value, prefix string)
+	visit = func(v reflect.Value, prefix string) {
+		t := v.Type()
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			fv := v.Field(i)
+			if f.Type == sectionsType {
+				c := fv.Interface().(Sections).Clone()
+				fv.Set(reflect.ValueOf(c))
+				for _, name := range slices.Sorted(maps.Keys(c)) {
+					out = append(out, section{key: join(prefix, name), ptr: c[name]})
+				}
+				continue
+			}
+			name, _, _ := strings.Cut(f.Tag.Get("koanf"), ",")
+			if name == "" || name == "-" || f.Type.Kind() != reflect.Struct || f.Type == durationType {
+				continue
+			}
+			visit(fv, join(prefix, name))
+		}
+	}
+	visit(v, "")
+	return out
+}
+
+// decodeSection fills a run-time section from its keys and validates it
+// when it has a Validate method; its errors name the whole key.
+func decodeSection(k *koanf.Koanf, sec section) error {
+	if err := decode(k.Cut(sec.key), sec.ptr); err != nil {
+		return prefixField(err, sec.key)
+	}
+	if v, ok := sec.ptr.(interface{ Validate() error }); ok {
+		if err := v.Validate(); err != nil {
+			return prefixField(err, sec.key)
+		}
+	}
+	return nil
+}
+
+// prefixField makes an Invalid error's field the whole key.
+func prefixField(err error, prefix string) error {
+	var e *errs.Error
+	if errors.As(err, &e) && e.Field != "" && !strings.HasPrefix(e.Field, prefix+".") {
+		c := *e
+		c.Field = prefix + "." + e.Field
+		return &c
+	}
+	return err
 }
 
 // stringToSlice splits comma-separated strings from the environment and
@@ -284,14 +408,28 @@ func flatten(v any, fields []Field) map[string]any {
 
 func lookup(v reflect.Value, key string) reflect.Value {
 	for _, part := range strings.Split(key, ".") {
-		for v.Kind() == reflect.Pointer {
+		for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
 			v = v.Elem()
 		}
 		t := v.Type()
+		found := false
 		for i := range t.NumField() {
 			name, _, _ := strings.Cut(t.Field(i).Tag.Get("koanf"), ",")
-			if name == part {
-				v = v.Field(i)
+			if name == part && name != "-" {
+				v, found = v.Field(i), true
+				break
+			}
+		}
+		if found {
+			continue
+		}
+		// A run-time section inlined at this level.
+		for i := range t.NumField() {
+			if t.Field(i).Type != sectionsType {
+				continue
+			}
+			if sec, ok := v.Field(i).Interface().(Sections)[part]; ok {
+				v = reflect.ValueOf(sec)
 				break
 			}
 		}
@@ -368,6 +506,10 @@ func ApplyReloadable[T any](cur, next T) (T, []Change) {
 	out := cur
 	var pending []Change
 	ov, nv := reflect.ValueOf(&out).Elem(), reflect.ValueOf(next)
+	if ov.Kind() == reflect.Struct {
+		// Sections are pointers: copy them before setting, so cur keeps its own.
+		cloneSections(ov)
+	}
 	for _, c := range Diff(cur, next) {
 		if !c.Reloadable {
 			pending = append(pending, c)
