@@ -26,7 +26,7 @@ var demoCatalog []byte
 
 // demoFile is the layout of demo/catalog.yaml (its header explains it).
 type demoFile struct {
-	Titles []demoTitle            `yaml:"titles"`
+	Titles []demoTitle           `yaml:"titles"`
 	People map[string]demoPerson `yaml:"people"`
 }
 

@@ -50,8 +50,8 @@ var (
 	bumpVersions = inShape("UPDATE titles SET version = version + 1, updated_at = ? WHERE id IN (%s)")
 	readTitles   = inShape("SELECT id, kind, title, original_title, adult, start_year, end_year, runtime_minutes, " +
 		strings.Join(detailCols, ", ") + " FROM titles WHERE id IN (%s)")
-	readGenres   = inShape("SELECT title_id, genre FROM title_genres WHERE title_id IN (%s)")
-	readAkas     = inShape("SELECT t.id, a.ordering, a.title, a.region, a.language, a.types, a.attributes, a.is_original " +
+	readGenres = inShape("SELECT title_id, genre FROM title_genres WHERE title_id IN (%s)")
+	readAkas   = inShape("SELECT t.id, a.ordering, a.title, a.region, a.language, a.types, a.attributes, a.is_original " +
 		"FROM titles t LEFT JOIN title_akas a ON a.title_id = t.id WHERE t.id IN (%s)")
 	// ratingsUpdate and episodesUpdate set columns of existing titles
 	// from rows of (id, values...), where they differ, with version+1.
