@@ -84,6 +84,10 @@ type AkaRow struct {
 type RatingRow struct {
 	TitleID string
 	Rating
+	// Popularity, when not zero, is the title's popularity; zero derives
+	// it from the rating (PopularityFromRating), since IMDb's files carry
+	// none.
+	Popularity float64
 }
 
 // EpisodeRow links an episode to its series (IMDb's title.episode).

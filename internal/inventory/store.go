@@ -192,22 +192,25 @@ type Store interface {
 // version; a title that changed gets version+1). Bulk calls write only
 // what the dataset supplies: the fields it has no column for (overview,
 // tagline, status, original language, release date, spoken languages,
-// countries, images...) are written when a title is created and left
-// alone afterwards, so an operator's edits survive a re-import. Bulk
+// countries, images...) are written when a title is created, and later
+// only where they are still empty (the scalar ones), so an operator's
+// edits survive a re-import. Bulk
 // writes enqueue no events; the store's FinishImport, called when the
 // import ends, enqueues one title.updated with key AllTitles, which drops
 // every cached title.
 type BulkStore interface {
 	// UpsertTitles inserts titles, or updates the dataset's columns of
 	// those that exist (kind, titles, adult, years, runtime) and their
-	// genres; not the rating, popularity and episode links, which have
-	// their own calls.
+	// genres, and fills in their release date, overview, tagline, status
+	// and original language where those are empty; not the rating,
+	// popularity and episode links, which have their own calls.
 	UpsertTitles(ctx context.Context, titles []Title) error
 	// UpsertAkas inserts or updates akas by (TitleID, Ordering). Rows of
 	// titles that do not exist are skipped.
 	UpsertAkas(ctx context.Context, rows []AkaRow) error
-	// UpsertRatings sets the rating (and the popularity derived from it,
-	// PopularityFromRating) of existing titles; unknown ids are skipped.
+	// UpsertRatings sets the rating and popularity of existing titles
+	// (the row's Popularity, or when it is zero the one derived from the
+	// rating, PopularityFromRating); unknown ids are skipped.
 	UpsertRatings(ctx context.Context, rows []RatingRow) error
 	// UpsertEpisodes links existing episodes to their series with their
 	// numbers; unknown ids are skipped. Load the titles first.

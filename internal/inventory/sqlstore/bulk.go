@@ -22,8 +22,9 @@ import (
 // re-import of the same files writes nothing and bumps no version; fields
 // the dataset does not have (overview, tagline, status, original
 // language, release date, spoken languages, countries, images, ...) are
-// written when a title is created and never overwritten by a bulk call,
-// so an operator's edits survive a re-import. No bulk call enqueues an
+// written when a title is created, filled in later only where they are
+// still empty, and never overwritten by a bulk call, so an operator's
+// edits survive a re-import. No bulk call enqueues an
 // event: FinishImport enqueues one for the whole load.
 
 // bulkCols are the columns of titles the dataset supplies (and the
@@ -47,9 +48,10 @@ var (
 		return "DELETE FROM title_genres WHERE " + strings.TrimSuffix(strings.Repeat("(title_id = ? AND genre = ?) OR ", n), " OR ")
 	})
 	bumpVersions = inShape("UPDATE titles SET version = version + 1, updated_at = ? WHERE id IN (%s)")
-	readTitles   = inShape("SELECT id, kind, title, original_title, adult, start_year, end_year, runtime_minutes FROM titles WHERE id IN (%s)")
-	readGenres   = inShape("SELECT title_id, genre FROM title_genres WHERE title_id IN (%s)")
-	readAkas     = inShape("SELECT t.id, a.ordering, a.title, a.region, a.language, a.types, a.attributes, a.is_original " +
+	readTitles   = inShape("SELECT id, kind, title, original_title, adult, start_year, end_year, runtime_minutes, " +
+		strings.Join(detailCols, ", ") + " FROM titles WHERE id IN (%s)")
+	readGenres = inShape("SELECT title_id, genre FROM title_genres WHERE title_id IN (%s)")
+	readAkas   = inShape("SELECT t.id, a.ordering, a.title, a.region, a.language, a.types, a.attributes, a.is_original " +
 		"FROM titles t LEFT JOIN title_akas a ON a.title_id = t.id WHERE t.id IN (%s)")
 	// ratingsUpdate and episodesUpdate set columns of existing titles
 	// from rows of (id, values...), where they differ, with version+1.
@@ -57,9 +59,12 @@ var (
 	episodesUpdate = newShape(func(d db.Dialect, n int) string {
 		return updateFrom(d, n, "parent_id", "season_number", "episode_number")
 	})
+	// detailsFill sets the detailCols of existing titles (the stored
+	// value where there is one, see UpsertTitles).
+	detailsFill = newShape(func(d db.Dialect, n int) string { return updateFrom(d, n, detailCols...) })
 
 	bulkShapes = []*shape{titleInsert, genreInsert, languageInsert, countryInsert, akaWrite, genreDelete,
-		bumpVersions, readTitles, readGenres, readAkas, ratingsUpdate, episodesUpdate}
+		bumpVersions, readTitles, readGenres, readAkas, ratingsUpdate, episodesUpdate, detailsFill}
 )
 
 // versioned is the upsert of n rows of cols into table, keyed by id:
@@ -139,10 +144,33 @@ func updateFrom(d db.Dialect, n int, cols ...string) string {
 
 func (s *Store) prepareBulk(ctx context.Context) { s.stmts.Prepare(ctx, s.db, bulkShapes) }
 
+// detailCols are the scalar columns of titles that IMDb's dataset has no
+// column for; a bulk write fills them in where they are empty.
+var detailCols = []string{"release_date", "overview", "tagline", "status", "original_language"}
+
 // storedTitle is what a bulk write compares: the dataset's columns.
 type storedTitle struct {
 	kind, title, original      string
 	adult, start, end, runtime int
+}
+
+// details are a title's detailCols, in that order.
+type details [5]string
+
+func titleDetails(t inventory.Title) details {
+	return details{t.ReleaseDate, t.Overview, t.Tagline, t.Status, t.OriginalLang}
+}
+
+// fill returns stored with its empty fields taken from given, and whether
+// that changed anything.
+func (stored details) fill(given details) (details, bool) {
+	changed := false
+	for i, v := range given {
+		if stored[i] == "" && v != "" {
+			stored[i], changed = v, true
+		}
+	}
+	return stored, changed
 }
 
 func bulkRow(t inventory.Title) storedTitle {
@@ -170,11 +198,13 @@ func (s *Store) UpsertTitles(ctx context.Context, titles []inventory.Title) erro
 	dl := s.db.Dialect()
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
 		stored := make(map[string]storedTitle, len(ids))
+		storedDetails := make(map[string]details, len(ids))
 		err := s.stmts.Scan(ctx, tx, dl, readTitles, ids, func(r scanner) error {
 			var id string
 			var t storedTitle
-			err := r.Scan(&id, &t.kind, &t.title, &t.original, &t.adult, &t.start, &t.end, &t.runtime)
-			stored[id] = t
+			var d details
+			err := r.Scan(&id, &t.kind, &t.title, &t.original, &t.adult, &t.start, &t.end, &t.runtime, &d[0], &d[1], &d[2], &d[3], &d[4])
+			stored[id], storedDetails[id] = t, d
 			return err
 		})
 		if err != nil {
@@ -190,7 +220,7 @@ func (s *Store) UpsertTitles(ctx context.Context, titles []inventory.Title) erro
 		if err != nil {
 			return err
 		}
-		var inserts, updates, addGenres, dropGenres, langs, countries [][]any
+		var inserts, updates, fills, addGenres, dropGenres, langs, countries [][]any
 		var bump []string
 		for _, t := range batch {
 			old, exists := stored[t.ID]
@@ -222,6 +252,11 @@ func (s *Store) UpsertTitles(ctx context.Context, titles []inventory.Title) erro
 					genresChanged = true
 				}
 			}
+			if exists {
+				if d, ok := storedDetails[t.ID].fill(titleDetails(t)); ok {
+					fills = append(fills, []any{t.ID, d[0], d[1], d[2], d[3], d[4], now})
+				}
+			}
 			switch {
 			case !exists:
 			case old != bulkRow(t):
@@ -235,7 +270,7 @@ func (s *Store) UpsertTitles(ctx context.Context, titles []inventory.Title) erro
 			s    *shape
 			rows [][]any
 		}{{titleInsert, inserts}, {titleInsert, updates}, {genreDelete, dropGenres}, {genreInsert, addGenres},
-			{languageInsert, langs}, {countryInsert, countries}} {
+			{languageInsert, langs}, {countryInsert, countries}, {detailsFill, fills}} {
 			if err := s.stmts.Rows(ctx, tx, dl, w.s, w.rows); err != nil {
 				return err
 			}
@@ -351,7 +386,11 @@ func (s *Store) UpsertRatings(ctx context.Context, rows []inventory.RatingRow) e
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	out := make([][]any, len(rows))
 	for i, r := range rows {
-		out[i] = []any{r.TitleID, r.Average, r.Votes, inventory.PopularityFromRating(r.Rating), now}
+		pop := r.Popularity
+		if pop == 0 {
+			pop = inventory.PopularityFromRating(r.Rating)
+		}
+		out[i] = []any{r.TitleID, r.Average, r.Votes, pop, now}
 	}
 	return s.updateTitles(ctx, ratingsUpdate, out)
 }

@@ -142,6 +142,8 @@ export interface DiscoverParams {
   limit?: number
   cursor?: string
   votes_min?: number
+  /** release_to keeps titles released on or before this date (YYYY-MM-DD). */
+  release_to?: string
 }
 
 /** imageURL is a usable URL for an image path, or undefined. */

@@ -1,6 +1,6 @@
 import { screen, waitFor } from '@testing-library/react'
 import { describe, expect, it } from 'vitest'
-import Home, { HOME_ROWS } from './Home'
+import Home, { HOME_ROWS, TOP_RATED_VOTES, homeRows } from './Home'
 import { mockFetch, renderAt } from '../test/render'
 
 describe('Home', () => {
@@ -36,5 +36,26 @@ describe('Home', () => {
     renderAt(<Home />)
     expect(await screen.findByText('query.sort: not supported')).toBeInTheDocument()
     expect(screen.getAllByTestId('title-card').length).toBeGreaterThan(1)
+  })
+
+  it('asks each of the first rows for what its heading says', async () => {
+    const calls = mockFetch(() => ({ json: { results: [], limit: 20 } }))
+    renderAt(<Home />)
+    await waitFor(() => expect(calls).toHaveLength(HOME_ROWS.length))
+    const params = (sort: string) => {
+      const c = calls.find((c) => new URL(c.url, 'http://x').searchParams.get('sort') === sort && !c.url.includes('genre='))
+      return new URL(c!.url, 'http://x').searchParams
+    }
+    // Top rated: a rating needs enough votes to count.
+    expect(params('rating.desc').get('votes_min')).toBe(String(TOP_RATED_VOTES))
+    // New releases: newest first, but only what is already out.
+    expect(params('release_date.desc').get('release_to')).toMatch(/^\d{4}-\d{2}-\d{2}$/)
+    expect(params('popularity.desc').get('votes_min')).toBeNull()
+  })
+
+  it('dates New releases by the local day', () => {
+    const rows = homeRows(new Date(2024, 2, 1, 23, 30))
+    expect(rows.find((r) => r.heading === 'New releases')?.params.release_to).toBe('2024-03-01')
+    expect(rows.map((r) => r.params.sort).slice(0, 3)).toEqual(['popularity.desc', 'rating.desc', 'release_date.desc'])
   })
 })

@@ -1,21 +1,38 @@
 import { Box, Heading, Text } from '@chakra-ui/react'
-import { useEffect } from 'react'
+import { useEffect, useMemo } from 'react'
 import { discover, type DiscoverParams } from '../api/catalog'
 import { useAsync } from '../hooks/useAsync'
 import { TitleRow } from '../components/TitleRow'
 
 const FEATURES = 'movie,series,mini_series,tv_movie'
 
-export const HOME_ROWS: { heading: string; params: DiscoverParams; hideEmpty?: boolean }[] = [
-  { heading: 'Popular', params: { kind: FEATURES, sort: 'popularity.desc', limit: 20 } },
-  { heading: 'Top rated', params: { kind: FEATURES, sort: 'rating.desc', limit: 20 } },
-  { heading: 'New releases', params: { kind: FEATURES, sort: 'release_date.desc', limit: 20 } },
-  ...['Drama', 'Crime', 'Sci-Fi', 'Action', 'Comedy', 'Animation'].map((g) => ({
-    heading: g,
-    params: { kind: FEATURES, genre: g, sort: 'popularity.desc', limit: 20 },
-    hideEmpty: true,
-  })),
-]
+/** TOP_RATED_VOTES is the fewest votes a title needs for the Top rated row
+ * (IMDb's Top 250 asks 25,000): without it a title rated 10 by one voter
+ * would lead the row. */
+export const TOP_RATED_VOTES = 25000
+
+/** today is the local date, YYYY-MM-DD. */
+function today(now = new Date()) {
+  const pad = (n: number) => String(n).padStart(2, '0')
+  return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`
+}
+
+/** homeRows are the home page's rows as of now: New releases are titles
+ * already out (an announced film dated next year is not new), newest first. */
+export function homeRows(now = new Date()): { heading: string; params: DiscoverParams; hideEmpty?: boolean }[] {
+  return [
+    { heading: 'Popular', params: { kind: FEATURES, sort: 'popularity.desc', limit: 20 } },
+    { heading: 'Top rated', params: { kind: FEATURES, sort: 'rating.desc', votes_min: TOP_RATED_VOTES, limit: 20 } },
+    { heading: 'New releases', params: { kind: FEATURES, sort: 'release_date.desc', release_to: today(now), limit: 20 } },
+    ...['Drama', 'Crime', 'Sci-Fi', 'Action', 'Comedy', 'Animation'].map((g) => ({
+      heading: g,
+      params: { kind: FEATURES, genre: g, sort: 'popularity.desc', limit: 20 },
+      hideEmpty: true,
+    })),
+  ]
+}
+
+export const HOME_ROWS = homeRows()
 
 function DiscoverRow({ heading, params, hideEmpty, eager }: { heading: string; params: DiscoverParams; hideEmpty?: boolean; eager?: boolean }) {
   const key = JSON.stringify(params)
@@ -25,6 +42,7 @@ function DiscoverRow({ heading, params, hideEmpty, eager }: { heading: string; p
 }
 
 export default function Home() {
+  const rows = useMemo(() => homeRows(), [])
   useEffect(() => {
     document.title = 'cdlc — films, series and the people who make them'
   }, [])
@@ -36,7 +54,7 @@ export default function Home() {
         </Heading>
         <Text color="fg.muted">Films, series and the people who make them.</Text>
       </Box>
-      {HOME_ROWS.map((r, i) => (
+      {rows.map((r, i) => (
         <DiscoverRow key={r.heading} heading={r.heading} params={r.params} hideEmpty={r.hideEmpty} eager={i === 0} />
       ))}
     </Box>
