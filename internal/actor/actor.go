@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/cdlc/cdlc/internal/platform/errs"
+	"github.com/cdlc/cdlc/internal/platform/events"
 )
 
 // PersonID is a person's id: the IMDb id for people that came from IMDb
@@ -127,13 +128,13 @@ type Service interface {
 }
 
 // Events published by the actor service (outbox), keyed by person id
-// (credits: by title id).
-const (
-	TopicPersonCreated  = "person.created"
-	TopicPersonUpdated  = "person.updated"
-	TopicPersonDeleted  = "person.deleted"
-	TopicPersonMerged   = "person.merged"
-	TopicCreditsChanged = "credits.changed"
+// (credits: by title id): its event contract, which consumers import.
+var (
+	PersonCreated  = events.Define[PersonEvent]("person.created", "A person was created.", 1)
+	PersonUpdated  = events.Define[PersonEvent]("person.updated", "A person changed.", 1)
+	PersonDeleted  = events.Define[PersonEvent]("person.deleted", "A person was deleted.", 1)
+	PersonMerged   = events.Define[PersonEvent]("person.merged", "Duplicates (ids) were merged into a survivor (merged_into).", 1)
+	CreditsChanged = events.Define[CreditsEvent]("credits.changed", "A title's credits changed (key * after a bulk import).", 1)
 )
 
 // AllPeople is the key of an event that concerns every person and credit
@@ -142,7 +143,7 @@ const (
 const AllPeople = "*"
 
 // Topics lists every topic the service publishes.
-var Topics = []string{TopicPersonCreated, TopicPersonUpdated, TopicPersonDeleted, TopicPersonMerged, TopicCreditsChanged}
+var Topics = []string{PersonCreated.Name, PersonUpdated.Name, PersonDeleted.Name, PersonMerged.Name, CreditsChanged.Name}
 
 // PersonEvent is the payload of the person.* topics.
 type PersonEvent struct {

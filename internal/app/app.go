@@ -273,6 +273,7 @@ func (a *App) handler() http.Handler {
 	a.Health.Register(a.Mux)
 	a.Mux.Handle("GET /metrics", promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{}))
 	a.Mux.Handle("GET /admin/config", http.HandlerFunc(a.adminConfig))
+	a.Mux.Handle("GET /admin/events/topics", http.HandlerFunc(a.adminTopics))
 	// Everything no service answered: the web app (SPA fallback), except
 	// the platform's own path prefixes, which stay problem+json 404s.
 	a.Mux.Handle("/", web.Handler(httpx.NotFound()))
@@ -420,6 +421,18 @@ func (a *App) adminConfig(w http.ResponseWriter, r *http.Request) {
 		"remote_revision": a.remoteRev.Load(),
 	}
 	writeJSON(w, body)
+}
+
+// adminTopics lists every event topic this binary declares, with its
+// payload's version and JSON Schema: what a consumer of every topic (the
+// analytics and datalake services, an operator with a broker client)
+// reads to know what flows on the bus.
+func (a *App) adminTopics(w http.ResponseWriter, r *http.Request) {
+	if _, err := auth.Require(r.Context(), "admin"); err != nil {
+		httpx.WriteProblem(w, r, err)
+		return
+	}
+	writeJSON(w, map[string]any{"topics": events.Topics()})
 }
 
 // modules is the module graph: the shared modules, then one module per

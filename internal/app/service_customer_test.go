@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cdlc/cdlc/internal/app/apptest"
+	"github.com/cdlc/cdlc/internal/authserver/authevents"
 	"github.com/cdlc/cdlc/internal/customer"
 	"github.com/cdlc/cdlc/internal/platform/errs"
 	"github.com/cdlc/cdlc/internal/platform/events"
@@ -78,7 +79,7 @@ func TestCustomerAPI(t *testing.T) {
 
 func testCustomerAPI(t *testing.T, i *apptest.Instance) {
 	deleted := &received{}
-	sub, err := i.App.Bus().Subscribe(context.Background(), customer.TopicAccountDeleted, "test-account-deleted", deleted.handle)
+	sub, err := i.App.Bus().Subscribe(context.Background(), customer.AccountDeleted.Name, "test-account-deleted", deleted.handle)
 	require.NoError(t, err)
 	t.Cleanup(func() { sub.Close() })
 
@@ -218,8 +219,8 @@ func testCustomerAPI(t *testing.T, i *apptest.Instance) {
 	// The auth service's user.deleted deletes Bob's account too.
 	bob.do("GET", "/api/v1/account", nil).JSON(t, &acct)
 	bobProfile := acct.Profiles[0].ID
-	payload, _ := json.Marshal(customer.AccountEvent{Subject: "user-bob"})
-	msg := events.Message{ID: events.NewID(), Topic: customer.TopicUserDeleted, Key: "user-bob", Payload: payload}
+	msg := authevents.UserDeleted.MustMessage("user-bob", authevents.User{Subject: "user-bob"})
+	msg.ID = events.NewID()
 	require.NoError(t, i.App.Bus().Publish(context.Background(), msg, msg))
 	require.Eventually(t, func() bool {
 		_, err := handle[customer.Service](t, i, "customer").PreferencesOf(context.Background(), bobProfile)

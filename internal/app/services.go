@@ -9,10 +9,12 @@ import (
 	actorsql "github.com/cdlc/cdlc/internal/actor/sqlstore"
 	actorwiring "github.com/cdlc/cdlc/internal/actor/wiring"
 	"github.com/cdlc/cdlc/internal/authserver"
+	"github.com/cdlc/cdlc/internal/authserver/authevents"
 	"github.com/cdlc/cdlc/internal/configserver"
 	confighttp "github.com/cdlc/cdlc/internal/configserver/httpapi"
 	configsql "github.com/cdlc/cdlc/internal/configserver/sqlstore"
 	configwiring "github.com/cdlc/cdlc/internal/configserver/wiring"
+	"github.com/cdlc/cdlc/internal/customer"
 	customergrpc "github.com/cdlc/cdlc/internal/customer/grpcapi"
 	customerhttp "github.com/cdlc/cdlc/internal/customer/httpapi"
 	customersql "github.com/cdlc/cdlc/internal/customer/sqlstore"
@@ -44,8 +46,8 @@ func table(a *App) []*kit.Service {
 			Migrations: []db.Migrations{authserver.Migrations},
 			Routes:     authRoutes,
 			Consumes: []kit.Consumer{
-				{Topic: authserver.TopicAccountDeleted, Group: groupAuthAccountDeleted},
-				{Topic: authserver.TopicEmail, Group: groupAuthEmailLog},
+				{Topic: customer.AccountDeleted.Name, Group: groupAuthAccountDeleted},
+				{Topic: authevents.Email.Name, Group: groupAuthEmailLog},
 			},
 			Start: a.startAuth,
 		},
@@ -56,7 +58,7 @@ func table(a *App) []*kit.Service {
 			Routes:     confighttp.Routes,
 			Config:     configserver.DefaultConfig(), ConfigKey: configwiring.SectionKey,
 			Consumes: []kit.Consumer{
-				{Topic: configserver.TopicChanged, Group: configwiring.GroupWatchers, PerInstance: true},
+				{Topic: configserver.Changed.Name, Group: configwiring.GroupWatchers, PerInstance: true},
 			},
 			Start: configwiring.Start,
 		},
@@ -66,7 +68,7 @@ func table(a *App) []*kit.Service {
 			Migrations: []db.Migrations{customersql.Migrations},
 			Routes:     customerhttp.Routes,
 			Consumes: []kit.Consumer{
-				{Topic: authserver.TopicUserDeleted, Group: customerwiring.GroupAccounts},
+				{Topic: authevents.UserDeleted.Name, Group: customerwiring.GroupAccounts},
 			},
 			Remote: remote(customergrpc.NewClient),
 			Start:  customerwiring.Start,
@@ -78,7 +80,7 @@ func table(a *App) []*kit.Service {
 			Migrations: []db.Migrations{inventorysql.Migrations},
 			Routes:     inventoryhttp.Routes,
 			Consumes: append(
-				consume(inventorywiring.GroupCache, true, append(inventoryTopics, actor.TopicCreditsChanged)...),
+				consume(inventorywiring.GroupCache, true, append(inventoryTopics, actor.CreditsChanged.Name)...),
 				consume(inventorywiring.GroupSearch, true, inventoryTopics...)...),
 			Remote: remote(inventorygrpc.NewClient),
 			Start:  inventorywiring.Start,
@@ -105,7 +107,7 @@ func table(a *App) []*kit.Service {
 // The topics whose changes make the catalog's cached renderings and
 // indexes stale.
 var (
-	inventoryTopics = []string{inventory.TopicTitleCreated, inventory.TopicTitleUpdated, inventory.TopicTitleDeleted}
+	inventoryTopics = []string{inventory.TitleCreated.Name, inventory.TitleUpdated.Name, inventory.TitleDeleted.Name}
 	actorTopics     = actor.Topics
 )
 

@@ -19,6 +19,8 @@ import (
 
 	"github.com/cdlc/cdlc/internal/app/apptest"
 	"github.com/cdlc/cdlc/internal/authserver"
+	"github.com/cdlc/cdlc/internal/authserver/authevents"
+	"github.com/cdlc/cdlc/internal/customer"
 	"github.com/cdlc/cdlc/internal/platform/events"
 )
 
@@ -70,14 +72,14 @@ func TestAccountLifecycle(t *testing.T) {
 			registered := map[string]bool{}
 			deleted := map[string]bool{}
 			for topic, h := range map[string]events.Handler{
-				authserver.TopicEmail: box.handle,
-				authserver.TopicUserRegistered: func(_ context.Context, m events.Message) error {
+				authevents.Email.Name: box.handle,
+				authevents.UserRegistered.Name: func(_ context.Context, m events.Message) error {
 					regMu.Lock()
 					registered[m.Key] = true
 					regMu.Unlock()
 					return nil
 				},
-				authserver.TopicUserDeleted: func(_ context.Context, m events.Message) error {
+				authevents.UserDeleted.Name: func(_ context.Context, m events.Message) error {
 					regMu.Lock()
 					deleted[m.Key] = true
 					regMu.Unlock()
@@ -184,9 +186,10 @@ func TestAccountLifecycle(t *testing.T) {
 			require.NoError(t, err)
 
 			// account.deleted {subject}: the user goes and their tokens stop; twice is once.
+			// A payload as written before versions were recorded.
 			payload, _ := json.Marshal(map[string]string{"subject": sub})
 			for range 2 {
-				require.NoError(t, bus.Publish(ctx, events.Message{Topic: authserver.TopicAccountDeleted, Key: sub, Payload: payload}))
+				require.NoError(t, bus.Publish(ctx, events.Message{Topic: customer.AccountDeleted.Name, Key: sub, Payload: payload}))
 			}
 			require.Eventually(t, func() bool {
 				return r.inst.Do("GET", "/api/v1/auth/users/"+sub, nil).Status == http.StatusNotFound

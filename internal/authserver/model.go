@@ -35,13 +35,8 @@ var roleScopes = map[string][]string{
 // WebClientID is the platform's own web app, a public client ensured at start.
 const WebClientID = "cdlc-web"
 
-// Topics the service publishes and consumes.
-const (
-	TopicUserRegistered = "user.registered"
-	TopicUserDeleted    = "user.deleted"
-	TopicAccountDeleted = "account.deleted"
-	TopicEmail          = "notification.email"
-)
+// The topics the service publishes are declared in authevents (its event
+// contract); it consumes the customer service's customer.AccountDeleted.
 
 // User is an account holder.
 type User struct {

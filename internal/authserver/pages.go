@@ -5,7 +5,6 @@ import (
 	"crypto/subtle"
 	"database/sql"
 	"embed"
-	"encoding/json"
 	"errors"
 	"html/template"
 	"net/http"
@@ -16,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cdlc/cdlc/internal/authserver/authevents"
 	"github.com/cdlc/cdlc/internal/platform/errs"
 	"github.com/cdlc/cdlc/internal/platform/events"
 )
@@ -491,8 +491,7 @@ func (s *Service) mailToken(ctx context.Context, tx *sql.Tx, u User, purpose str
 		return err
 	}
 	link := s.issuer + path + "?token=" + t
-	payload, _ := json.Marshal(Email{To: u.Email, Subject: subject, Text: text + link, Template: "auth." + purpose, Link: link})
-	return events.Enqueue(ctx, tx, events.Message{Topic: TopicEmail, Key: u.ID, Payload: payload})
+	return events.Enqueue(ctx, tx, authevents.Email.MustMessage(u.ID, Email{To: u.Email, Subject: subject, Text: text + link, Template: "auth." + purpose, Link: link}))
 }
 
 // consumeToken spends a single-use token; NotFound when it is unknown,

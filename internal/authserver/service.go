@@ -19,7 +19,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net"
@@ -30,6 +29,8 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 	"golang.org/x/text/language"
 
+	"github.com/cdlc/cdlc/internal/authserver/authevents"
+	"github.com/cdlc/cdlc/internal/customer"
 	"github.com/cdlc/cdlc/internal/platform/db"
 	"github.com/cdlc/cdlc/internal/platform/errs"
 	"github.com/cdlc/cdlc/internal/platform/events"
@@ -145,14 +146,12 @@ func (s *Service) Register(mux *http.ServeMux) {
 // a subject that is not ours, changes nothing).
 func (s *Service) HandleAccountDeleted(d *db.DB) events.Handler {
 	return events.Idempotent(d, "auth.delete-user", func(ctx context.Context, tx *sql.Tx, m events.Message) error {
-		var p struct {
-			Subject string `json:"subject"`
-		}
-		if err := json.Unmarshal(m.Payload, &p); err != nil || p.Subject == "" {
+		p, err := customer.AccountDeleted.Decode(m)
+		if err != nil || p.Subject == "" {
 			s.log.Warn("account.deleted without a subject; skipped", "message", m.ID)
 			return nil
 		}
-		_, err := s.store.DeleteUser(ctx, tx, p.Subject)
+		_, err = s.store.DeleteUser(ctx, tx, p.Subject)
 		return err
 	})
 }
@@ -160,22 +159,16 @@ func (s *Service) HandleAccountDeleted(d *db.DB) events.Handler {
 // LogEmail is the log sink of notification.email until the dispatch
 // service delivers mail: it writes the message to the log.
 func (s *Service) LogEmail(_ context.Context, m events.Message) error {
-	var e Email
-	if err := json.Unmarshal(m.Payload, &e); err != nil {
+	e, err := authevents.Email.Decode(m)
+	if err != nil {
 		return nil
 	}
 	s.log.Info("e-mail (log sink)", "to", e.To, "subject", e.Subject, "link", e.Link)
 	return nil
 }
 
-// Email is the payload of notification.email.
-type Email struct {
-	To       string `json:"to"`
-	Subject  string `json:"subject"`
-	Text     string `json:"text"`
-	Template string `json:"template"`
-	Link     string `json:"link,omitempty"`
-}
+// Email is the payload of notification.email (authevents.Message).
+type Email = authevents.Message
 
 // Maintain prunes expired rows and refreshes the keys until ctx ends.
 func (s *Service) Maintain(ctx context.Context, every time.Duration) {

@@ -4,12 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/cdlc/cdlc/internal/authserver/authevents"
 	"github.com/cdlc/cdlc/internal/platform/db"
 	"github.com/cdlc/cdlc/internal/platform/errs"
 	"github.com/cdlc/cdlc/internal/platform/events"
@@ -97,8 +97,7 @@ func (s *Store) CreateUser(ctx context.Context, in NewUserInput, hash string, ex
 		if err != nil {
 			return fmt.Errorf("insert user: %w", err)
 		}
-		payload, _ := json.Marshal(map[string]any{"subject": u.ID, "email": u.Email, "roles": u.Roles})
-		if err := events.Enqueue(ctx, tx, events.Message{Topic: TopicUserRegistered, Key: u.ID, Payload: payload}); err != nil {
+		if err := events.Enqueue(ctx, tx, authevents.UserRegistered.MustMessage(u.ID, authevents.User{Subject: u.ID, Email: u.Email, Roles: u.Roles})); err != nil {
 			return err
 		}
 		if extra != nil {
@@ -172,8 +171,7 @@ func (s *Store) DeleteUser(ctx context.Context, tx *sql.Tx, id string) (bool, er
 	if n == 0 {
 		return false, nil
 	}
-	payload, _ := json.Marshal(map[string]any{"subject": id})
-	return true, events.Enqueue(ctx, tx, events.Message{Topic: TopicUserDeleted, Key: id, Payload: payload})
+	return true, events.Enqueue(ctx, tx, authevents.UserDeleted.MustMessage(id, authevents.User{Subject: id}))
 }
 
 // SetPassword replaces a user's password hash and ends their sessions and grants.

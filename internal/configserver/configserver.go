@@ -35,8 +35,9 @@ const (
 	ScopeSecrets = "config:secrets"
 )
 
-// TopicChanged is the event published for every new version.
-const TopicChanged = "config.changed"
+// Changed is the event published for every new version (keyed by
+// application): every instance wakes its watchers.
+var Changed = events.Define[ChangedEvent]("config.changed", "A configuration document changed.", 1)
 
 // Version is one version of one document.
 type Version struct {

@@ -201,8 +201,7 @@ func (s *Service) append(ctx context.Context, w Write, rollbackOf int64, next fu
 }
 
 func changedEvent(v Version) events.Message {
-	b, _ := json.Marshal(ChangedEvent{App: v.App, Profile: v.Profile, Version: v.Version, Revision: v.Revision})
-	return events.Message{Topic: TopicChanged, Key: v.App, Payload: b}
+	return Changed.MustMessage(v.App, ChangedEvent{App: v.App, Profile: v.Profile, Version: v.Version, Revision: v.Revision})
 }
 
 // sealNew replaces {"$secret": plain} leaves by sealed ones.

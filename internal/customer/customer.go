@@ -16,30 +16,13 @@ package customer
 
 import (
 	"context"
-	"encoding/json"
 	"time"
+
+	"github.com/cdlc/cdlc/internal/platform/events"
 )
 
 // MaxProfiles is how many profiles an account may have.
 const MaxProfiles = 5
-
-// Topics of the events the service publishes. Payloads: ProfileEvent,
-// PreferencesEvent, AccountEvent; the key is the account's subject, so one
-// account's events arrive in order.
-const (
-	TopicProfileCreated     = "profile.created"
-	TopicProfileUpdated     = "profile.updated"
-	TopicProfileDeleted     = "profile.deleted"
-	TopicPreferencesUpdated = "preferences.updated"
-	TopicAccountDeleted     = "account.deleted"
-)
-
-// TopicUserDeleted is the auth service's event (payload AccountEvent) the
-// customer service consumes to delete the user's account.
-const TopicUserDeleted = "user.deleted"
-
-// Topics lists every topic the service publishes.
-var Topics = []string{TopicProfileCreated, TopicProfileUpdated, TopicProfileDeleted, TopicPreferencesUpdated, TopicAccountDeleted}
 
 // Owner is who an account belongs to, from the caller's token. Name and
 // Email, when the token carries them, name the first profile.
@@ -136,20 +119,27 @@ type PreferencesEvent struct {
 	Preferences Preferences `json:"preferences"`
 }
 
-// AccountEvent is the payload of account.deleted (and of the auth
-// service's user.deleted).
+// Events published by the customer service (outbox), keyed by the
+// account's subject so that one account's events arrive in order: its
+// event contract, which consumers import.
+var (
+	ProfileCreated     = events.Define[ProfileEvent]("profile.created", "A profile was created.", 1)
+	ProfileUpdated     = events.Define[ProfileEvent]("profile.updated", "A profile changed.", 1)
+	ProfileDeleted     = events.Define[ProfileEvent]("profile.deleted", "A profile was deleted: everything it owned goes.", 1)
+	PreferencesUpdated = events.Define[PreferencesEvent]("preferences.updated", "A profile's preferences changed.", 1)
+	AccountDeleted     = events.Define[AccountEvent]("account.deleted", "An account was deleted with its profiles: everything they owned goes.", 1)
+)
+
+// Topics lists every topic the service publishes.
+var Topics = []string{ProfileCreated.Name, ProfileUpdated.Name, ProfileDeleted.Name, PreferencesUpdated.Name, AccountDeleted.Name}
+
+// AccountEvent is the payload of account.deleted.
 type AccountEvent struct {
 	Subject string `json:"subject"`
 }
 
-// ParseAccountEvent decodes an account.deleted or user.deleted payload.
-func ParseAccountEvent(payload []byte) (AccountEvent, error) {
-	var e AccountEvent
-	if err := json.Unmarshal(payload, &e); err != nil {
-		return e, err
-	}
-	return e, validSubject(e.Subject)
-}
+// ValidSubject checks a subject received in an event.
+func ValidSubject(subject string) error { return validSubject(subject) }
 
 // Service is what other services ask of the customer service, in process
 // or over gRPC (grpcapi.Client).

@@ -138,13 +138,3 @@ func TestPreferencesRules(t *testing.T) {
 	require.True(t, customer.ClampRating(kids, &p))
 	require.Equal(t, customer.Maturity7, p.MaturityRating)
 }
-
-func TestParseAccountEvent(t *testing.T) {
-	e, err := customer.ParseAccountEvent([]byte(`{"subject":"u-42"}`))
-	require.NoError(t, err)
-	require.Equal(t, "u-42", e.Subject)
-	_, err = customer.ParseAccountEvent([]byte(`{"subject":""}`))
-	require.Error(t, err)
-	_, err = customer.ParseAccountEvent([]byte(`nope`))
-	require.Error(t, err)
-}

@@ -209,5 +209,5 @@ func TestDemoFillsWhatAnEarlierLoadLeftEmpty(t *testing.T) {
 }
 
 func noEvent(d inventory.Details) events.Message {
-	return events.Message{Topic: inventory.TopicTitleUpdated, Key: d.ID, Payload: []byte(`{}`)}
+	return events.Message{Topic: inventory.TitleUpdated.Name, Key: d.ID, Payload: []byte(`{}`)}
 }

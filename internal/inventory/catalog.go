@@ -437,7 +437,7 @@ func (c *Catalog) Create(ctx context.Context, f TitleFields) (Details, error) {
 	if err := c.checkParent(ctx, d.Title); err != nil {
 		return Details{}, err
 	}
-	d, err := c.store.Create(ctx, d, titleEvent(TopicTitleCreated))
+	d, err := c.store.Create(ctx, d, titleEvent(TitleCreated))
 	if err != nil {
 		return Details{}, err
 	}
@@ -464,7 +464,7 @@ func (c *Catalog) Update(ctx context.Context, id string, ifVersion int64, f Titl
 		oldParent = d.ParentID
 		f.Apply(d)
 		return Validate(d)
-	}, titleEvent(TopicTitleUpdated))
+	}, titleEvent(TitleUpdated))
 	if err != nil {
 		return Details{}, err
 	}
@@ -485,7 +485,7 @@ func (c *Catalog) Delete(ctx context.Context, id string, ifVersion int64) error 
 	var parent string
 	err := c.store.Delete(ctx, id, ifVersion, func(d Details) events.Message {
 		parent = d.ParentID
-		return titleEvent(TopicTitleDeleted)(d)
+		return titleEvent(TitleDeleted)(d)
 	})
 	if err != nil {
 		return err
@@ -521,15 +521,14 @@ func (c *Catalog) changed(id string) {
 	c.kick()
 }
 
-func titleEvent(topic string) func(Details) events.Message {
+func titleEvent(topic events.Topic[TitleEvent]) func(Details) events.Message {
 	return func(d Details) events.Message {
 		s := d.Summary()
 		e := TitleEvent{ID: d.ID, Version: d.Version, ParentID: d.ParentID, Summary: &s}
-		if topic == TopicTitleDeleted {
+		if topic.Name == TitleDeleted.Name {
 			e.Summary = nil
 		}
-		payload, _ := json.Marshal(e)
-		return events.Message{Topic: topic, Key: d.ID, Payload: payload}
+		return topic.MustMessage(d.ID, e)
 	}
 }
 

@@ -77,7 +77,7 @@ func TestCatalogCachesRenderingsUntilAnEvent(t *testing.T) {
 
 	// The actor service says the credits changed: the rendering goes.
 	fa.credits = fa.credits[:1]
-	require.NoError(t, cat.HandleChanged(ctx, events.Message{Topic: actor.TopicCreditsChanged, Key: d.ID}))
+	require.NoError(t, cat.HandleChanged(ctx, events.Message{Topic: actor.CreditsChanged.Name, Key: d.ID}))
 	r2, err := cat.TitleJSON(ctx, d.ID, inventory.AppendCredits)
 	require.NoError(t, err)
 	require.NotEqual(t, r1.ETag, r2.ETag)
@@ -85,7 +85,7 @@ func TestCatalogCachesRenderingsUntilAnEvent(t *testing.T) {
 	require.EqualValues(t, 2, store.gets.Load())
 
 	// An import's "*" event drops everything.
-	require.NoError(t, cat.HandleChanged(ctx, events.Message{Topic: inventory.TopicTitleUpdated, Key: inventory.AllTitles}))
+	require.NoError(t, cat.HandleChanged(ctx, events.Message{Topic: inventory.TitleUpdated.Name, Key: inventory.AllTitles}))
 	_, err = cat.TitleJSON(ctx, d.ID, inventory.AppendCredits)
 	require.NoError(t, err)
 	require.EqualValues(t, 3, store.gets.Load())

@@ -9,6 +9,8 @@ import (
 	"context"
 	"regexp"
 	"time"
+
+	"github.com/cdlc/cdlc/internal/platform/events"
 )
 
 // Kind is the kind of a title.
@@ -168,9 +170,13 @@ type Service interface {
 	Summaries(ctx context.Context, ids []string) ([]Summary, error)
 }
 
-// Events published by the inventory (outbox), keyed by title id.
-const (
-	TopicTitleCreated = "title.created"
-	TopicTitleUpdated = "title.updated"
-	TopicTitleDeleted = "title.deleted"
+// Events published by the inventory (outbox), keyed by title id (AllTitles
+// after a bulk import): its event contract, which consumers import.
+var (
+	TitleCreated = events.Define[TitleEvent]("title.created", "A title was created.", 1)
+	TitleUpdated = events.Define[TitleEvent]("title.updated", "A title changed (key * after a bulk import: every title may have).", 1)
+	TitleDeleted = events.Define[TitleEvent]("title.deleted", "A title was deleted.", 1)
 )
+
+// Topics lists every topic the inventory publishes.
+var Topics = []string{TitleCreated.Name, TitleUpdated.Name, TitleDeleted.Name}

@@ -110,7 +110,7 @@ func (x *Index) Handle(ctx context.Context, m events.Message) error {
 		x.Keeper.RebuildAsync()
 		return nil
 	}
-	if m.Topic == actor.TopicCreditsChanged {
+	if m.Topic == actor.CreditsChanged.Name {
 		return nil
 	}
 	var ev actor.PersonEvent

@@ -51,7 +51,7 @@ func TestEventsKeepTheIndexCurrent(t *testing.T) {
 		b, err := store.CreatePerson(ctx, actor.Record{Person: actor.Person{ID: "nm9999999", Name: "Alfredo Pacino", Popularity: 1}})
 		require.NoError(t, err)
 		for _, p := range []actor.Person{a, b} {
-			require.NoError(t, x.Handle(ctx, msg(t, actor.TopicPersonCreated, p.ID, actor.PersonEvent{ID: p.ID})))
+			require.NoError(t, x.Handle(ctx, msg(t, actor.PersonCreated.Name, p.ID, actor.PersonEvent{ID: p.ID})))
 		}
 		hits, err := x.SearchPeople(ctx, actor.SearchQuery{Text: "pacnio", Limit: 10})
 		require.NoError(t, err)
@@ -63,21 +63,21 @@ func TestEventsKeepTheIndexCurrent(t *testing.T) {
 
 		_, err = store.Merge(ctx, a.ID, b.ID, -1)
 		require.NoError(t, err)
-		require.NoError(t, x.Handle(ctx, msg(t, actor.TopicPersonMerged, b.ID, actor.PersonEvent{ID: b.ID, MergedInto: a.ID})))
+		require.NoError(t, x.Handle(ctx, msg(t, actor.PersonMerged.Name, b.ID, actor.PersonEvent{ID: b.ID, MergedInto: a.ID})))
 		hits, err = x.SearchPeople(ctx, actor.SearchQuery{Text: "alfredo", Limit: 10})
 		require.NoError(t, err)
 		require.NotContains(t, ids(hits), b.ID)
 
 		// A bulk import writes without events, then ends with one "*".
 		require.NoError(t, store.UpsertPeople(ctx, []actor.Record{{Person: actor.Person{ID: "nm0000008", Name: "Marlon Brando", Popularity: 30}}}))
-		require.NoError(t, x.Handle(ctx, msg(t, actor.TopicCreditsChanged, actor.AllPeople, actor.CreditsEvent{TitleID: actor.AllPeople})))
+		require.NoError(t, x.Handle(ctx, msg(t, actor.CreditsChanged.Name, actor.AllPeople, actor.CreditsEvent{TitleID: actor.AllPeople})))
 		require.Eventually(t, func() bool {
 			hits, err := x.SearchPeople(ctx, actor.SearchQuery{Text: "marl", Autocomplete: true, Limit: 10})
 			return err == nil && len(hits) == 1 && hits[0].ID == "nm0000008"
 		}, 30*time.Second, 10*time.Millisecond)
 
 		require.NoError(t, store.DeletePerson(ctx, a.ID, -1))
-		require.NoError(t, x.Handle(ctx, msg(t, actor.TopicPersonDeleted, a.ID, actor.PersonEvent{ID: a.ID})))
+		require.NoError(t, x.Handle(ctx, msg(t, actor.PersonDeleted.Name, a.ID, actor.PersonEvent{ID: a.ID})))
 		hits, err = x.SearchPeople(ctx, actor.SearchQuery{Text: "pacino", Limit: 10})
 		require.NoError(t, err)
 		require.Empty(t, hits)

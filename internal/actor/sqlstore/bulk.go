@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -299,8 +298,7 @@ func (s *Store) UpsertCredits(ctx context.Context, set, add []actor.Credit) erro
 // credit may have changed (the actor's and the inventory's caches drop
 // everything), instead of one event per row or title.
 func (s *Store) FinishImport(ctx context.Context) error {
-	b, _ := json.Marshal(actor.CreditsEvent{TitleID: actor.AllPeople})
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
-		return events.Enqueue(ctx, tx, events.Message{Topic: actor.TopicCreditsChanged, Key: actor.AllPeople, Payload: b})
+		return events.Enqueue(ctx, tx, actor.CreditsChanged.MustMessage(actor.AllPeople, actor.CreditsEvent{TitleID: actor.AllPeople}))
 	})
 }

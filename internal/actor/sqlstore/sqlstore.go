@@ -520,9 +520,8 @@ func (s *Store) setExternal(ctx context.Context, tx *sql.Tx, r actor.Record) err
 	return nil
 }
 
-func personEvent(topic string, p actor.Person) events.Message {
-	b, _ := json.Marshal(actor.PersonEvent{ID: p.ID, Version: p.Version})
-	return events.Message{Topic: topic, Key: p.ID, Payload: b}
+func personEvent(topic events.Topic[actor.PersonEvent], p actor.Person) events.Message {
+	return topic.MustMessage(p.ID, actor.PersonEvent{ID: p.ID, Version: p.Version})
 }
 
 func creditsEvents(titleIDs []string) []events.Message {
@@ -530,8 +529,7 @@ func creditsEvents(titleIDs []string) []events.Message {
 	titleIDs = slices.Compact(titleIDs)
 	out := make([]events.Message, len(titleIDs))
 	for i, t := range titleIDs {
-		b, _ := json.Marshal(actor.CreditsEvent{TitleID: t})
-		out[i] = events.Message{Topic: actor.TopicCreditsChanged, Key: t, Payload: b}
+		out[i] = actor.CreditsChanged.MustMessage(t, actor.CreditsEvent{TitleID: t})
 	}
 	return out
 }
@@ -575,7 +573,7 @@ func (s *Store) CreatePerson(ctx context.Context, r actor.Record) (actor.Person,
 		if err := s.writePerson(ctx, tx, r); err != nil {
 			return err
 		}
-		return events.Enqueue(ctx, tx, personEvent(actor.TopicPersonCreated, r.Person))
+		return events.Enqueue(ctx, tx, personEvent(actor.PersonCreated, r.Person))
 	})
 	return r.Person, err
 }
@@ -595,7 +593,7 @@ func (s *Store) UpdatePerson(ctx context.Context, r actor.Record, expect int64) 
 		if err := s.writePerson(ctx, tx, r); err != nil {
 			return err
 		}
-		return events.Enqueue(ctx, tx, personEvent(actor.TopicPersonUpdated, r.Person))
+		return events.Enqueue(ctx, tx, personEvent(actor.PersonUpdated, r.Person))
 	})
 	return r.Person, err
 }
@@ -638,7 +636,7 @@ func (s *Store) DeletePerson(ctx context.Context, id string, expect int64) error
 				return err
 			}
 		}
-		return events.Enqueue(ctx, tx, append([]events.Message{personEvent(actor.TopicPersonDeleted, actor.Person{ID: id, Version: v})}, creditsEvents(titles)...)...)
+		return events.Enqueue(ctx, tx, append([]events.Message{personEvent(actor.PersonDeleted, actor.Person{ID: id, Version: v})}, creditsEvents(titles)...)...)
 	})
 }
 
@@ -880,8 +878,7 @@ func (s *Store) Merge(ctx context.Context, into, from string, expect int64) (act
 		if err := s.writeLists(ctx, tx, []actor.Record{{Person: a}}, false); err != nil {
 			return err
 		}
-		mb, _ := json.Marshal(actor.PersonEvent{ID: from, MergedInto: into, Version: a.Version})
-		msgs := []events.Message{{Topic: actor.TopicPersonMerged, Key: from, Payload: mb}, personEvent(actor.TopicPersonUpdated, a)}
+		msgs := []events.Message{actor.PersonMerged.MustMessage(from, actor.PersonEvent{ID: from, MergedInto: into, Version: a.Version}), personEvent(actor.PersonUpdated, a)}
 		out = a
 		return events.Enqueue(ctx, tx, append(msgs, creditsEvents(titles)...)...)
 	})

@@ -183,7 +183,7 @@ func TestMergeMovesEverything(t *testing.T) {
 
 		_, err = s.Merge(ctx, nm(1), nm(2), -1)
 		require.True(t, errs.Is(err, errs.KindConflict), "%v", err)
-		require.Equal(t, 1, count(t, d, "SELECT COUNT(*) FROM outbox WHERE topic = ?", actor.TopicPersonMerged))
+		require.Equal(t, 1, count(t, d, "SELECT COUNT(*) FROM outbox WHERE topic = ?", actor.PersonMerged.Name))
 	})
 }
 
@@ -267,7 +267,7 @@ func TestBulkKeepsOperatorFieldsAndVersions(t *testing.T) {
 
 		require.Equal(t, 1, count(t, d, "SELECT COUNT(*) FROM outbox"), "bulk writes enqueue no events")
 		require.NoError(t, s.FinishImport(ctx))
-		require.Equal(t, 1, count(t, d, "SELECT COUNT(*) FROM outbox WHERE topic = ? AND msg_key = ?", actor.TopicCreditsChanged, actor.AllPeople))
+		require.Equal(t, 1, count(t, d, "SELECT COUNT(*) FROM outbox WHERE topic = ? AND msg_key = ?", actor.CreditsChanged.Name, actor.AllPeople))
 		require.Equal(t, 2, count(t, d, "SELECT COUNT(*) FROM outbox"))
 	})
 }

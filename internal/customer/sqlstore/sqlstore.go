@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cdlc/cdlc/internal/authserver/authevents"
 	"github.com/cdlc/cdlc/internal/customer"
 	"github.com/cdlc/cdlc/internal/platform/db"
 	"github.com/cdlc/cdlc/internal/platform/errs"
@@ -99,16 +100,9 @@ func list(ss []string) string {
 	return string(b)
 }
 
-func event(topic, subject string, payload any) (events.Message, error) {
-	b, err := json.Marshal(payload)
-	if err != nil {
-		return events.Message{}, fmt.Errorf("encode %s: %w", topic, err)
-	}
-	return events.Message{Topic: topic, Key: subject, Payload: b}, nil
-}
-
-func enqueue(ctx context.Context, tx *sql.Tx, topic, subject string, payload any) error {
-	m, err := event(topic, subject, payload)
+// enqueue records an event of the account subject in tx's outbox.
+func enqueue[T any](ctx context.Context, tx *sql.Tx, topic events.Topic[T], subject string, payload T) error {
+	m, err := topic.Message(subject, payload)
 	if err != nil {
 		return err
 	}
@@ -146,7 +140,7 @@ func (s *Store) insertProfile(ctx context.Context, tx *sql.Tx, subject string, p
 	if err != nil {
 		return fmt.Errorf("insert preferences: %w", err)
 	}
-	return enqueue(ctx, tx, customer.TopicProfileCreated, subject, customer.ProfileEvent{Subject: subject, Profile: p})
+	return enqueue(ctx, tx, customer.ProfileCreated, subject, customer.ProfileEvent{Subject: subject, Profile: p})
 }
 
 // EnsureAccount implements customer.Store. Of concurrent creations, the
@@ -270,7 +264,7 @@ func (s *Store) writePrefs(ctx context.Context, tx *sql.Tx, subject, id string, 
 	if err != nil {
 		return fmt.Errorf("update preferences of %s: %w", id, err)
 	}
-	return enqueue(ctx, tx, customer.TopicPreferencesUpdated, subject, customer.PreferencesEvent{Subject: subject, ProfileID: id, Preferences: *prefs})
+	return enqueue(ctx, tx, customer.PreferencesUpdated, subject, customer.PreferencesEvent{Subject: subject, ProfileID: id, Preferences: *prefs})
 }
 
 // UpdateProfile implements customer.Store.
@@ -309,7 +303,7 @@ func (s *Store) UpdateProfile(ctx context.Context, subject, id string, expect *i
 		if err != nil {
 			return fmt.Errorf("update profile %s: %w", id, err)
 		}
-		if err := enqueue(ctx, tx, customer.TopicProfileUpdated, subject, customer.ProfileEvent{Subject: subject, Profile: p}); err != nil {
+		if err := enqueue(ctx, tx, customer.ProfileUpdated, subject, customer.ProfileEvent{Subject: subject, Profile: p}); err != nil {
 			return err
 		}
 		if prefs.MaturityRating != beforePrefs.MaturityRating {
@@ -347,7 +341,7 @@ func (s *Store) DeleteProfile(ctx context.Context, subject, id string, expect *i
 		if _, err := tx.ExecContext(ctx, `DELETE FROM profiles WHERE id = ?`, id); err != nil {
 			return fmt.Errorf("delete profile %s: %w", id, err)
 		}
-		return enqueue(ctx, tx, customer.TopicProfileDeleted, subject, customer.ProfileEvent{Subject: subject, Profile: customer.Profile{ID: id, Version: p.Version}})
+		return enqueue(ctx, tx, customer.ProfileDeleted, subject, customer.ProfileEvent{Subject: subject, Profile: customer.Profile{ID: id, Version: p.Version}})
 	})
 }
 
@@ -440,7 +434,7 @@ func (s *Store) DeleteAccountTx(ctx context.Context, tx *sql.Tx, subject string)
 	if _, err := tx.ExecContext(ctx, `DELETE FROM accounts WHERE subject = ?`, subject); err != nil {
 		return false, fmt.Errorf("delete account: %w", err)
 	}
-	return true, enqueue(ctx, tx, customer.TopicAccountDeleted, subject, customer.AccountEvent{Subject: subject})
+	return true, enqueue(ctx, tx, customer.AccountDeleted, subject, customer.AccountEvent{Subject: subject})
 }
 
 // UserDeletedHandler consumes the auth service's user.deleted: it deletes
@@ -449,7 +443,10 @@ func (s *Store) DeleteAccountTx(ctx context.Context, tx *sql.Tx, subject string)
 // had no account.
 func (s *Store) UserDeletedHandler() events.Handler {
 	return events.Idempotent(s.db, "customer.delete-account", func(ctx context.Context, tx *sql.Tx, m events.Message) error {
-		e, err := customer.ParseAccountEvent(m.Payload)
+		e, err := authevents.UserDeleted.Decode(m)
+		if err == nil {
+			err = customer.ValidSubject(e.Subject)
+		}
 		if err != nil {
 			// A malformed message cannot succeed on a retry: acknowledge it.
 			return nil

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/cdlc/cdlc/internal/authserver/authevents"
 	"github.com/cdlc/cdlc/internal/customer"
 	"github.com/cdlc/cdlc/internal/customer/sqlstore"
 	"github.com/cdlc/cdlc/internal/platform/db"
@@ -79,7 +80,7 @@ func TestFirstUseIsIdempotentUnderConcurrency(t *testing.T) {
 		require.Equal(t, "Grace Hopper", accounts[0].Profiles[0].Name)
 		require.Equal(t, 1, count(t, d, `SELECT COUNT(*) FROM accounts WHERE subject = ?`, owner.Subject))
 		require.Equal(t, 1, count(t, d, `SELECT COUNT(*) FROM profiles WHERE subject = ?`, owner.Subject))
-		require.Equal(t, []string{customer.TopicProfileCreated}, outbox(t, d, owner.Subject))
+		require.Equal(t, []string{customer.ProfileCreated.Name}, outbox(t, d, owner.Subject))
 	})
 }
 
@@ -190,10 +191,10 @@ func TestUpdatesVersionsAndEvents(t *testing.T) {
 		require.True(t, errs.Is(err, errs.KindNotFound), "%v", err)
 
 		require.Equal(t, []string{
-			customer.TopicProfileCreated, // the first profile
-			customer.TopicProfileCreated, // Sam
-			customer.TopicPreferencesUpdated,
-			customer.TopicProfileUpdated, customer.TopicPreferencesUpdated, // kids, and the clamped rating
+			customer.ProfileCreated.Name, // the first profile
+			customer.ProfileCreated.Name, // Sam
+			customer.PreferencesUpdated.Name,
+			customer.ProfileUpdated.Name, customer.PreferencesUpdated.Name, // kids, and the clamped rating
 		}, outbox(t, d, owner.Subject))
 	})
 }
@@ -236,28 +237,28 @@ func TestDeleteAccountAndUserDeletedConsumer(t *testing.T) {
 		require.Equal(t, 0, count(t, d, `SELECT COUNT(*) FROM profiles WHERE subject = ?`, alice.Subject))
 		require.Equal(t, 0, count(t, d, `SELECT COUNT(*) FROM preferences WHERE profile_id = ?`, p.ID))
 		topics := outbox(t, d, alice.Subject)
-		require.Equal(t, customer.TopicAccountDeleted, topics[len(topics)-1])
-		require.Equal(t, 1, count(t, d, `SELECT COUNT(*) FROM outbox WHERE topic = ? AND msg_key = ?`, customer.TopicAccountDeleted, alice.Subject))
+		require.Equal(t, customer.AccountDeleted.Name, topics[len(topics)-1])
+		require.Equal(t, 1, count(t, d, `SELECT COUNT(*) FROM outbox WHERE topic = ? AND msg_key = ?`, customer.AccountDeleted.Name, alice.Subject))
 		err = svc.DeleteAccount(ctx, alice.Subject)
 		require.True(t, errs.Is(err, errs.KindNotFound), "%v", err)
 		var payload []byte
-		require.NoError(t, d.Writer().QueryRow(`SELECT payload FROM outbox WHERE topic = ?`, customer.TopicAccountDeleted).Scan(&payload))
-		require.JSONEq(t, `{"subject":"user-alice"}`, string(payload))
+		require.NoError(t, d.Writer().QueryRow(`SELECT payload FROM outbox WHERE topic = ?`, customer.AccountDeleted.Name).Scan(&payload))
+		require.JSONEq(t, `{"v":1,"subject":"user-alice"}`, string(payload))
 
 		bob := customer.Owner{Subject: "user-bob"}
 		_, err = svc.Account(ctx, bob)
 		require.NoError(t, err)
 		h := store.UserDeletedHandler()
 		body, _ := json.Marshal(customer.AccountEvent{Subject: bob.Subject})
-		msg := events.Message{ID: events.NewID(), Topic: customer.TopicUserDeleted, Key: bob.Subject, Payload: body}
+		msg := events.Message{ID: events.NewID(), Topic: authevents.UserDeleted.Name, Key: bob.Subject, Payload: body}
 		require.NoError(t, h(ctx, msg))
 		require.NoError(t, h(ctx, msg), "a redelivery is acknowledged")
 		require.Equal(t, 0, count(t, d, `SELECT COUNT(*) FROM accounts WHERE subject = ?`, bob.Subject))
-		require.Equal(t, 1, count(t, d, `SELECT COUNT(*) FROM outbox WHERE topic = ? AND msg_key = ?`, customer.TopicAccountDeleted, bob.Subject))
+		require.Equal(t, 1, count(t, d, `SELECT COUNT(*) FROM outbox WHERE topic = ? AND msg_key = ?`, customer.AccountDeleted.Name, bob.Subject))
 
 		// A user who never used the service: acknowledged, no event.
 		body, _ = json.Marshal(customer.AccountEvent{Subject: "user-never"})
-		require.NoError(t, h(ctx, events.Message{ID: events.NewID(), Topic: customer.TopicUserDeleted, Payload: body}))
+		require.NoError(t, h(ctx, events.Message{ID: events.NewID(), Topic: authevents.UserDeleted.Name, Payload: body}))
 		require.Equal(t, 0, count(t, d, `SELECT COUNT(*) FROM outbox WHERE msg_key = ?`, "user-never"))
 	})
 }

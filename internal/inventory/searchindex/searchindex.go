@@ -116,7 +116,7 @@ func (x *Index) Handle(ctx context.Context, m events.Message) error {
 		return nil
 	}
 	return x.Keeper.Locked(func() error {
-		if m.Topic == inventory.TopicTitleDeleted {
+		if m.Topic == inventory.TitleDeleted.Name {
 			return x.Keeper.Index().Delete(ctx, ev.ID)
 		}
 		d, err := x.store.Get(ctx, ev.ID)

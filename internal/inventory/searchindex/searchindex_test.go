@@ -67,7 +67,7 @@ func TestRebuilds(t *testing.T) {
 
 		// A bulk import, then its one "every title" event.
 		require.NoError(t, store.UpsertTitles(ctx, titles(9001, 3, "Casablanca")))
-		require.NoError(t, x.Handle(ctx, events.Message{Topic: inventory.TopicTitleUpdated, Key: inventory.AllTitles, Payload: []byte(`{"id":"*"}`)}))
+		require.NoError(t, x.Handle(ctx, events.Message{Topic: inventory.TitleUpdated.Name, Key: inventory.AllTitles, Payload: []byte(`{"id":"*"}`)}))
 		require.Eventually(t, func() bool {
 			hits, err := x.Search(ctx, inventory.SearchQuery{Text: "casablanka", Limit: 5})
 			return err == nil && len(hits) == 3
@@ -100,7 +100,7 @@ func TestStartSweepsTitlesDeletedMeanwhile(t *testing.T) {
 		// of the sweep.
 		for _, id := range []string{"tt0000007", "tt0002222"} {
 			require.NoError(t, store.Delete(ctx, id, 0, func(inventory.Details) events.Message {
-				return events.Message{Topic: inventory.TopicTitleDeleted, Key: id}
+				return events.Message{Topic: inventory.TitleDeleted.Name, Key: id}
 			}))
 		}
 		x, err = searchindex.Open(ctx, dir, store, store, slog.Default())

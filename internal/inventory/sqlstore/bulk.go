@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -413,8 +412,7 @@ func (s *Store) UpsertEpisodes(ctx context.Context, rows []inventory.EpisodeRow)
 // inventory.AllTitles, which tells every consumer that any title may have
 // changed (caches drop everything), instead of one event per row.
 func (s *Store) FinishImport(ctx context.Context) error {
-	b, _ := json.Marshal(inventory.TitleEvent{ID: inventory.AllTitles})
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
-		return events.Enqueue(ctx, tx, events.Message{Topic: inventory.TopicTitleUpdated, Key: inventory.AllTitles, Payload: b})
+		return events.Enqueue(ctx, tx, inventory.TitleUpdated.MustMessage(inventory.AllTitles, inventory.TitleEvent{ID: inventory.AllTitles}))
 	})
 }

@@ -60,7 +60,7 @@ func TestWritesAndReads(t *testing.T) {
 		require.True(t, errs.Is(err, errs.KindNotFound), "%v", err)
 
 		g := godfather()
-		created, err := s.Create(ctx, g, event(inventory.TopicTitleCreated))
+		created, err := s.Create(ctx, g, event(inventory.TitleCreated.Name))
 		require.NoError(t, err)
 		require.EqualValues(t, 1, created.Version)
 		require.Equal(t, 1, outboxCount(t, d), "the event is in the outbox with the write")
@@ -77,7 +77,7 @@ func TestWritesAndReads(t *testing.T) {
 		require.Equal(t, *g.ExternalIDs, *got.ExternalIDs)
 		require.Equal(t, 9.2, got.Rating.Average)
 
-		_, err = s.Create(ctx, g, event(inventory.TopicTitleCreated))
+		_, err = s.Create(ctx, g, event(inventory.TitleCreated.Name))
 		require.True(t, errs.Is(err, errs.KindConflict), "%v", err)
 
 		id, err := s.FindExternal(ctx, "tmdb", "238")
@@ -92,19 +92,19 @@ func TestWritesAndReads(t *testing.T) {
 		// A second title may not take the first one's external id; nothing is written.
 		other := godfather()
 		other.ID = "ct0000000000000002"
-		_, err = s.Create(ctx, other, event(inventory.TopicTitleCreated))
+		_, err = s.Create(ctx, other, event(inventory.TitleCreated.Name))
 		require.True(t, errs.Is(err, errs.KindInvalid), "%v", err)
 		_, err = s.Get(ctx, other.ID)
 		require.True(t, errs.Is(err, errs.KindNotFound), "the failed create left nothing behind")
 		require.Equal(t, 1, outboxCount(t, d))
 
 		// A stale version and a failing change change nothing.
-		_, err = s.Update(ctx, g.ID, 7, func(d *inventory.Details) error { d.Title.Title = "x"; return nil }, event(inventory.TopicTitleUpdated))
+		_, err = s.Update(ctx, g.ID, 7, func(d *inventory.Details) error { d.Title.Title = "x"; return nil }, event(inventory.TitleUpdated.Name))
 		require.True(t, errs.Is(err, errs.KindConflict), "%v", err)
 		_, err = s.Update(ctx, g.ID, 1, func(d *inventory.Details) error {
 			d.Genres = []string{"comedy"}
 			return errs.Invalid("body.title", "no")
-		}, event(inventory.TopicTitleUpdated))
+		}, event(inventory.TitleUpdated.Name))
 		require.True(t, errs.Is(err, errs.KindInvalid))
 		got, err = s.Get(ctx, g.ID)
 		require.NoError(t, err)
@@ -112,7 +112,7 @@ func TestWritesAndReads(t *testing.T) {
 		require.EqualValues(t, 1, got.Version)
 		require.Equal(t, 1, outboxCount(t, d))
 
-		up, err := s.Update(ctx, g.ID, 1, func(d *inventory.Details) error { d.Genres = []string{"drama"}; d.Akas = nil; return nil }, event(inventory.TopicTitleUpdated))
+		up, err := s.Update(ctx, g.ID, 1, func(d *inventory.Details) error { d.Genres = []string{"drama"}; d.Akas = nil; return nil }, event(inventory.TitleUpdated.Name))
 		require.NoError(t, err)
 		require.EqualValues(t, 2, up.Version)
 		got, err = s.Get(ctx, g.ID)
@@ -126,7 +126,7 @@ func TestWritesAndReads(t *testing.T) {
 		require.Len(t, sums, 1)
 		require.Equal(t, "/p/godfather.jpg", sums[0].Poster)
 
-		require.NoError(t, s.Delete(ctx, g.ID, 2, event(inventory.TopicTitleDeleted)))
+		require.NoError(t, s.Delete(ctx, g.ID, 2, event(inventory.TitleDeleted.Name)))
 		_, err = s.Get(ctx, g.ID)
 		require.True(t, errs.Is(err, errs.KindNotFound))
 		require.Zero(t, count(t, d, "title_genres"))
@@ -294,7 +294,7 @@ func TestBulkKeepsOperatorFieldsAndVersions(t *testing.T) {
 		s := open(t, d)
 		_, err := s.Create(ctx, inventory.Details{Title: inventory.Title{ID: "tt0000001", Kind: inventory.KindMovie, Title: "Old Name",
 			Overview: "An operator's overview.", Tagline: "A tagline.", Status: "released", OriginalLang: "it", ReleaseDate: "1972-03-24",
-			SpokenLangs: []string{"en", "it"}, Countries: []string{"US"}, Genres: []string{"crime"}}}, event(inventory.TopicTitleCreated))
+			SpokenLangs: []string{"en", "it"}, Countries: []string{"US"}, Genres: []string{"crime"}}}, event(inventory.TitleCreated.Name))
 		require.NoError(t, err)
 		require.Equal(t, 1, outboxCount(t, d))
 
@@ -354,8 +354,8 @@ func TestBulkKeepsOperatorFieldsAndVersions(t *testing.T) {
 		require.NoError(t, s.FinishImport(ctx))
 		require.Equal(t, 2, outboxCount(t, d))
 		var topic, key string
-		require.NoError(t, d.Writer().QueryRow("SELECT topic, msg_key FROM outbox WHERE topic <> ?", inventory.TopicTitleCreated).Scan(&topic, &key))
-		require.Equal(t, inventory.TopicTitleUpdated, topic)
+		require.NoError(t, d.Writer().QueryRow("SELECT topic, msg_key FROM outbox WHERE topic <> ?", inventory.TitleCreated.Name).Scan(&topic, &key))
+		require.Equal(t, inventory.TitleUpdated.Name, topic)
 		require.Equal(t, inventory.AllTitles, key)
 	})
 }
