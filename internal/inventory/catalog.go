@@ -390,8 +390,12 @@ func (c *Catalog) Find(ctx context.Context, imdbID, tmdbID string) (string, erro
 	return "", errs.Invalid("query.imdb_id", "give imdb_id or tmdb_id")
 }
 
-// Summaries implements Service: the titles that exist among ids, in the order asked.
+// Summaries implements Service: the titles that exist among ids (at most
+// MaxBatch), in the order asked.
 func (c *Catalog) Summaries(ctx context.Context, ids []string) ([]Summary, error) {
+	if len(ids) > MaxBatch {
+		return nil, errs.Invalid("ids", "at most %d ids per call, got %d", MaxBatch, len(ids))
+	}
 	valid := make([]string, 0, len(ids))
 	for _, id := range ids {
 		if TitleID.MatchString(id) {
