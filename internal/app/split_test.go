@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -35,6 +36,7 @@ func TestSplitServicesCallEachOtherOverGRPC(t *testing.T) {
 			Available bool `json:"available"`
 			Cast      []struct {
 				PersonID   string   `json:"person_id"`
+				Name       string   `json:"name"`
 				Characters []string `json:"characters"`
 			} `json:"cast"`
 		} `json:"credits"`
@@ -45,6 +47,7 @@ func TestSplitServicesCallEachOtherOverGRPC(t *testing.T) {
 	}, 10*time.Second, 50*time.Millisecond, "credits reach the inventory over gRPC")
 	require.True(t, got.Credits.Available)
 	require.Equal(t, brando.ID, got.Credits.Cast[0].PersonID)
+	require.Equal(t, "Marlon Brando", got.Credits.Cast[0].Name, "the title page shows names, not ids, in split mode too")
 	require.Equal(t, []string{"Don Vito Corleone"}, got.Credits.Cast[0].Characters)
 
 	var ready struct{ Checks map[string]string }
@@ -58,7 +61,9 @@ func TestSplitServicesCallEachOtherOverGRPC(t *testing.T) {
 
 // A peer that fails costs its callers little: reads are retried a few
 // times, then the peer's circuit breaker opens and calls fail at once,
-// without reaching the peer, as a 503 problem whose Retry-After says when
+// without reaching the peer. A title read does without the credits (200,
+// credits.available false, as when no actor service is configured); a
+// person filter cannot, and is a 503 problem whose Retry-After says when
 // the breaker lets a call through again.
 func TestFailingPeerTripsItsBreaker(t *testing.T) {
 	var calls atomic.Int64
@@ -78,32 +83,33 @@ func TestFailingPeerTripsItsBreaker(t *testing.T) {
 	godfather := createTitle(t, titles, map[string]any{"kind": "movie", "title": "The Godfather", "start_year": 1972})
 
 	res := titles.Do("GET", "/api/v1/titles/"+godfather.ID+"?append=credits", nil)
-	require.Equal(t, http.StatusServiceUnavailable, res.Status, string(res.Body))
+	require.Equal(t, http.StatusOK, res.Status, string(res.Body))
 	require.EqualValues(t, 3, calls.Load(), "a read is retried")
-	require.Equal(t, "1", res.Header.Get("Retry-After"))
+	require.Contains(t, res.Header.Get("X-Credits-Unavailable"), "unavailable")
+	requireNoCredits(t, res)
 
 	res = titles.Do("GET", "/api/v1/titles/"+godfather.ID+"?append=credits", nil)
+	require.Equal(t, http.StatusOK, res.Status, string(res.Body))
+	require.Contains(t, res.Header.Get("X-Credits-Unavailable"), "circuit breaker")
+	require.EqualValues(t, 3, calls.Load(), "an open breaker does not call the peer")
+
+	res = titles.Do("GET", "/api/v1/discover/titles?with_person=nm0000008", nil)
 	require.Equal(t, http.StatusServiceUnavailable, res.Status, string(res.Body))
 	p := problemOf(t, res)
 	require.Contains(t, p.Detail, "circuit breaker")
-	require.EqualValues(t, 3, calls.Load(), "an open breaker does not call the peer")
+	require.EqualValues(t, 3, calls.Load())
 	after, err := strconv.Atoi(res.Header.Get("Retry-After"))
 	require.NoError(t, err)
 	require.Greater(t, after, 1, "Retry-After is the breaker's time left")
 	require.LessOrEqual(t, after, 60)
-
-	res = titles.Do("GET", "/api/v1/discover/titles?with_person=nm0000008", nil)
-	require.Equal(t, http.StatusServiceUnavailable, res.Status, string(res.Body))
-	require.EqualValues(t, 3, calls.Load())
-	// The title itself does not need the peer.
-	require.Equal(t, http.StatusOK, titles.Do("GET", "/api/v1/titles/"+godfather.ID, nil).Status)
 
 	var metrics strings.Builder
 	metrics.Write(titles.Do("GET", "/metrics", nil).Body)
 	require.Contains(t, metrics.String(), `cdlc_circuit_breaker_state{name="peer:actor",state="open"} 1`)
 }
 
-// A peer that is down (nothing listens) is a 503 too, and readiness says so.
+// A peer that is down (nothing listens) degrades a title read as a peer
+// not configured does, and readiness says so.
 func TestDownPeerIsUnavailable(t *testing.T) {
 	gone := httptest.NewServer(http.NotFoundHandler())
 	url := gone.URL
@@ -112,8 +118,28 @@ func TestDownPeerIsUnavailable(t *testing.T) {
 		"rpc.backoff_initial": "1ms", "rpc.backoff_max": "2ms"})
 	godfather := createTitle(t, titles, map[string]any{"kind": "movie", "title": "The Godfather", "start_year": 1972})
 	res := titles.Do("GET", "/api/v1/titles/"+godfather.ID+"?append=credits", nil)
-	require.Equal(t, http.StatusServiceUnavailable, res.Status, string(res.Body))
+	require.Equal(t, http.StatusOK, res.Status, string(res.Body))
+	requireNoCredits(t, res)
 	var ready struct{ Checks map[string]string }
 	titles.Do("GET", "/readyz", nil).JSON(t, &ready)
 	require.Contains(t, ready.Checks["peer:actor"], "unreachable")
+}
+
+// requireNoCredits checks a title read answered without its credits,
+// saying why.
+func requireNoCredits(t *testing.T, res apptest.Response) {
+	t.Helper()
+	var got struct {
+		Title   string `json:"title"`
+		Credits struct {
+			Available bool              `json:"available"`
+			Reason    string            `json:"reason"`
+			Cast      []json.RawMessage `json:"cast"`
+		} `json:"credits"`
+	}
+	res.JSON(t, &got)
+	require.Equal(t, "The Godfather", got.Title)
+	require.False(t, got.Credits.Available)
+	require.Contains(t, got.Credits.Reason, "the actor service is unavailable")
+	require.Empty(t, got.Credits.Cast)
 }
