@@ -147,7 +147,7 @@ func Run(t *testing.T, newSubject func(t *testing.T, wrap Wrap) Subject) {
 
 		for _, id := range []string{"", "bogus", brando} {
 			_, err = sub.Service.CreditsOfTitle(ctx, id)
-			requireInvalid(t, err, "title_id")
+			rpctest.RequireInvalid(t, err, "title_id")
 		}
 	})
 
@@ -175,15 +175,15 @@ func Run(t *testing.T, newSubject func(t *testing.T, wrap Wrap) Subject) {
 		require.Equal(t, actor.Batch{People: []actor.Person{}, Missing: []string{nobody}}, got)
 
 		_, err = sub.Service.People(ctx, nil)
-		requireInvalid(t, err, "query.ids")
+		rpctest.RequireInvalid(t, err, "query.ids")
 		_, err = sub.Service.People(ctx, []string{brando, "bogus"})
-		requireInvalid(t, err, "query.ids")
+		rpctest.RequireInvalid(t, err, "query.ids")
 		many := make([]string, actor.MaxBatch+1)
 		for i := range many {
 			many[i] = fmt.Sprintf("nm%07d", i+1)
 		}
 		_, err = sub.Service.People(ctx, many)
-		requireInvalid(t, err, "query.ids")
+		rpctest.RequireInvalid(t, err, "query.ids")
 	})
 
 	t.Run("TitlesOfPerson", func(t *testing.T) {
@@ -196,7 +196,7 @@ func Run(t *testing.T, newSubject func(t *testing.T, wrap Wrap) Subject) {
 		require.NoError(t, err)
 		require.Equal(t, []string{}, got, "a person without credits has an empty list")
 		_, err = sub.Service.TitlesOfPerson(ctx, "bogus")
-		requireInvalid(t, err, "person_id")
+		rpctest.RequireInvalid(t, err, "person_id")
 	})
 
 	t.Run("Search", func(t *testing.T) {
@@ -231,7 +231,7 @@ func Run(t *testing.T, newSubject func(t *testing.T, wrap Wrap) Subject) {
 			{actor.SearchQuery{Text: "brando", Limit: actor.MaxSearchLimit + 1}, "query.limit"},
 		} {
 			_, err := sub.Service.Search(ctx, c.q)
-			requireInvalid(t, err, c.field)
+			rpctest.RequireInvalid(t, err, c.field)
 		}
 	})
 
@@ -250,13 +250,6 @@ func Run(t *testing.T, newSubject func(t *testing.T, wrap Wrap) Subject) {
 			})
 		}
 	})
-}
-
-func requireInvalid(t *testing.T, err error, field string) {
-	t.Helper()
-	require.Error(t, err)
-	require.Equal(t, errs.KindInvalid, errs.KindOf(err), "%v", err)
-	require.Equal(t, field, errs.FieldOf(err), "%v", err)
 }
 
 // failing is a service whose every call fails with err.

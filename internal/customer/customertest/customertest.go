@@ -108,7 +108,7 @@ func Run(t *testing.T, newSubject func(t *testing.T, wrap Wrap) Subject) {
 		require.True(t, errs.Is(err, errs.KindNotFound), "%v", err)
 		for _, id := range []string{"", "bogus", subject} {
 			_, err = sub.Service.PreferencesOf(ctx, id)
-			requireInvalid(t, err, "profile_id")
+			rpctest.RequireInvalid(t, err, "profile_id")
 		}
 	})
 
@@ -132,7 +132,7 @@ func Run(t *testing.T, newSubject func(t *testing.T, wrap Wrap) Subject) {
 			many[i] = fmt.Sprintf("pf%026d", i)
 		}
 		_, err = sub.Service.PreferencesOfMany(ctx, many)
-		requireInvalid(t, err, "profile_ids")
+		rpctest.RequireInvalid(t, err, "profile_ids")
 	})
 
 	t.Run("Errors", func(t *testing.T) {
@@ -146,13 +146,6 @@ func Run(t *testing.T, newSubject func(t *testing.T, wrap Wrap) Subject) {
 			})
 		}
 	})
-}
-
-func requireInvalid(t *testing.T, err error, field string) {
-	t.Helper()
-	require.Error(t, err)
-	require.Equal(t, errs.KindInvalid, errs.KindOf(err), "%v", err)
-	require.Equal(t, field, errs.FieldOf(err), "%v", err)
 }
 
 // failing is a service whose every call fails with err.

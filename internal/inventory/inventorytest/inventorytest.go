@@ -129,9 +129,7 @@ func Run(t *testing.T, newSubject func(t *testing.T, wrap Wrap) Subject) {
 			many[i] = fmt.Sprintf("tt%07d", i+1)
 		}
 		_, err = sub.Service.Summaries(ctx, many)
-		require.Error(t, err)
-		require.Equal(t, errs.KindInvalid, errs.KindOf(err), "%v", err)
-		require.Equal(t, "ids", errs.FieldOf(err), "%v", err)
+		rpctest.RequireInvalid(t, err, "ids")
 	})
 
 	t.Run("Errors", func(t *testing.T) {

@@ -185,3 +185,14 @@ func RequireSameError(t testing.TB, want, got error) {
 		t.Fatalf("want the message %q, got %q", want.Error(), got.Error())
 	}
 }
+
+// RequireInvalid fails t unless err is Invalid and names field.
+func RequireInvalid(t testing.TB, err error, field string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("want an invalid error naming %q, got none", field)
+	}
+	if errs.KindOf(err) != errs.KindInvalid || errs.FieldOf(err) != field {
+		t.Fatalf("want an invalid error naming %q, got kind %s naming %q: %v", field, errs.KindOf(err), errs.FieldOf(err), err)
+	}
+}
