@@ -29,7 +29,8 @@ func full() outer {
 	return outer{
 		Name: "x", On: true, At: time.Unix(1, 0), Inner: inner{Tags: []string{"a"}, Score: 1},
 		Ptr: &inner{Tags: []string{"b"}, Score: 2}, List: []inner{{Tags: []string{"c"}, Score: 3}},
-		Map: map[string]inner{"k": {Tags: []string{"d"}, Score: 4}},
+		Map:     map[string]inner{"k": {Tags: []string{"d"}, Score: 4}},
+		private: "", // zero, and no part of a contract
 	}
 }
 
