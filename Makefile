@@ -104,13 +104,14 @@ clean: ## remove what the build made (not ./data)
 	rm -rf $(BIN) dist
 	find web/dist -mindepth 1 ! -name placeholder.html -delete 2>/dev/null || true
 
-# gRPC contracts: protoc from Debian's protobuf-compiler, the Go plugins
+# gRPC contracts: protoc from Debian's protobuf-compiler (the well-known
+# types, google/protobuf/*.proto, from libprotobuf-dev), the Go plugins
 # pinned here; the generated code is committed, so only changing a .proto
 # needs this.
 PROTOC_GEN_GO_VERSION      ?= v1.36.11
 PROTOC_GEN_CONNECT_VERSION ?= v1.21.1
 proto: ## regenerate api/gen from api/proto
-	@command -v protoc >/dev/null || scripts/apt-install protobuf-compiler
+	@scripts/apt-install protobuf-compiler libprotobuf-dev
 	GOBIN=$(BIN)/tools $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
 	GOBIN=$(BIN)/tools $(GO) install connectrpc.com/connect/cmd/protoc-gen-connect-go@$(PROTOC_GEN_CONNECT_VERSION)
 	PATH=$(BIN)/tools:$$PATH protoc -I api/proto --go_out=. --go_opt=module=github.com/cdlc/cdlc \

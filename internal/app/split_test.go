@@ -135,11 +135,14 @@ func requireDegradedCredits(t *testing.T, res apptest.Response) {
 	require.Equal(t, http.StatusOK, res.Status, string(res.Body))
 	var got struct {
 		Credits struct {
-			Available bool  `json:"available"`
-			Cast      []any `json:"cast"`
+			Available bool   `json:"available"`
+			Reason    string `json:"reason"`
+			Cast      []any  `json:"cast"`
 		} `json:"credits"`
 	}
 	res.JSON(t, &got)
 	require.False(t, got.Credits.Available, string(res.Body))
+	require.Contains(t, got.Credits.Reason, "actor service", "the answer says what is missing")
+	require.NotEmpty(t, res.Header.Get("X-Credits-Unavailable"))
 	require.Empty(t, got.Credits.Cast)
 }

@@ -6,8 +6,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/fnv"
+	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
@@ -115,9 +117,11 @@ func AppendOf(names []string) Append {
 
 // Credits are a title's credits as the actor service gives them.
 type Credits struct {
-	Available bool           `json:"available" doc:"False when the actor service cannot be reached from this process; cast and crew are then empty"`
-	Cast      []actor.Credit `json:"cast"`
-	Crew      []actor.Credit `json:"crew"`
+	Available bool `json:"available" doc:"False when the actor service is not configured for this process or is unavailable; cast and crew are then empty"`
+	// Reason says what is missing and why, when not Available.
+	Reason string         `json:"reason,omitempty" doc:"When available is false: what is missing and why"`
+	Cast   []actor.Credit `json:"cast"`
+	Crew   []actor.Credit `json:"crew"`
 }
 
 // TitleView is a title as the API renders it, with what was appended.
@@ -137,10 +141,22 @@ type TitleView struct {
 type Rendered struct {
 	ETag string
 	Body []byte
-	// CreditsUnavailable is set when credits were asked for and the actor
-	// service could not be reached.
-	CreditsUnavailable bool
+	// CreditsUnavailable says why, when credits were asked for and the
+	// actor service is not configured or is unavailable (Credits.Reason).
+	// Such a degraded rendering is not cached.
+	CreditsUnavailable string
 }
+
+// degraded carries a rendering out of the cache's load without caching it
+// (the cache keeps what a load returns, never what it fails with): a
+// title whose credits are missing is answered, but the next read asks the
+// actor service again.
+type degraded struct {
+	body   []byte
+	reason string
+}
+
+func (d *degraded) Error() string { return "degraded rendering: " + d.reason }
 
 func (c *Catalog) shard(id string) *atomic.Int64 {
 	h := fnv.New32a()
@@ -153,8 +169,9 @@ func (c *Catalog) key(kind, id, rest string) string {
 }
 
 // cached returns the rendering of key, or renders it: the first line of
-// the cached value is the ETag, then a flag byte, then the body.
-func (c *Catalog) cached(ctx context.Context, key string, render func(ctx context.Context) (body []byte, version int64, unavailable bool, err error)) (Rendered, error) {
+// the cached value is the ETag, then a flag byte (always '0': degraded
+// renderings, whose credits are missing, are not cached), then the body.
+func (c *Catalog) cached(ctx context.Context, key string, render func(ctx context.Context) (body []byte, version int64, unavailable string, err error)) (Rendered, error) {
 	b, err := c.cache.Get(ctx, key, c.ttl, func(ctx context.Context) ([]byte, error) {
 		body, version, unavailable, err := render(ctx)
 		if err != nil {
@@ -162,14 +179,17 @@ func (c *Catalog) cached(ctx context.Context, key string, render func(ctx contex
 		}
 		sum := sha256.Sum256(body)
 		etag := `"` + strconv.FormatInt(version, 10) + "-" + hex.EncodeToString(sum[:6]) + `"`
-		flag := byte('0')
-		if unavailable {
-			flag = '1'
-		}
 		out := make([]byte, 0, len(etag)+2+len(body))
-		out = append(append(append(out, etag...), '\n', flag), body...)
+		out = append(append(append(out, etag...), '\n', '0'), body...)
+		if unavailable != "" {
+			return nil, &degraded{body: out, reason: unavailable}
+		}
 		return out, nil
 	})
+	var d *degraded
+	if errors.As(err, &d) {
+		b, err = d.body, nil
+	}
 	if err != nil {
 		return Rendered{}, err
 	}
@@ -177,7 +197,11 @@ func (c *Catalog) cached(ctx context.Context, key string, render func(ctx contex
 	if len(rest) == 0 {
 		return Rendered{}, errs.E(errs.KindInternal, "corrupt cache entry %s", key)
 	}
-	return Rendered{ETag: string(etag), CreditsUnavailable: rest[0] == '1', Body: rest[1:]}, nil
+	r := Rendered{ETag: string(etag), Body: rest[1:]}
+	if d != nil {
+		r.CreditsUnavailable = d.reason
+	}
+	return r, nil
 }
 
 // checkID answers NotFound for ids that cannot exist.
@@ -194,25 +218,31 @@ func (c *Catalog) TitleJSON(ctx context.Context, id string, a Append) (Rendered,
 	if err := checkID(id); err != nil {
 		return Rendered{}, err
 	}
-	return c.cached(ctx, c.key("t", id, strconv.Itoa(int(a))), func(ctx context.Context) ([]byte, int64, bool, error) {
-		v, unavailable, err := c.Title(ctx, id, a)
+	return c.cached(ctx, c.key("t", id, strconv.Itoa(int(a))), func(ctx context.Context) ([]byte, int64, string, error) {
+		v, err := c.Title(ctx, id, a)
 		if err != nil {
-			return nil, 0, false, err
+			return nil, 0, "", err
 		}
 		body, err := json.Marshal(v)
+		unavailable := ""
+		if v.Credits != nil && !v.Credits.Available {
+			unavailable = v.Credits.Reason
+		}
 		return body, v.Version, unavailable, err
 	})
 }
 
-// Title builds the view of a title with what a appends; unavailable
-// reports credits asked for and not reachable.
-func (c *Catalog) Title(ctx context.Context, id string, a Append) (v TitleView, unavailable bool, err error) {
+// Title builds the view of a title with what a appends. Credits that
+// cannot be had (the actor service is not configured, or is unavailable)
+// make a degraded view, not an error: Credits.Available is false and
+// Credits.Reason says why.
+func (c *Catalog) Title(ctx context.Context, id string, a Append) (v TitleView, err error) {
 	if err := checkID(id); err != nil {
-		return v, false, err
+		return v, err
 	}
 	d, err := c.store.Get(ctx, id)
 	if err != nil {
-		return v, false, err
+		return v, err
 	}
 	v = TitleView{Title: d.Title, Releases: d.Releases, Certifications: d.Certifications}
 	if a&AppendAkas != 0 {
@@ -230,43 +260,65 @@ func (c *Catalog) Title(ctx context.Context, id string, a Append) (v TitleView, 
 	if a&AppendSeasons != 0 {
 		ss, err := c.store.Seasons(ctx, id)
 		if err != nil {
-			return v, false, err
+			return v, err
 		}
 		v.Seasons = &ss
 	}
 	if a&AppendSimilar != 0 {
 		ss, err := c.store.Similar(ctx, id, 10)
 		if err != nil {
-			return v, false, err
+			return v, err
 		}
 		v.Similar = &ss
 	}
 	if a&AppendCredits != 0 {
-		v.Credits = &Credits{Cast: []actor.Credit{}, Crew: []actor.Credit{}}
-		if as := c.credits(); as != nil {
-			cs, err := as.CreditsOfTitle(ctx, id)
-			switch {
-			case errs.Is(err, errs.KindUnavailable) && ctx.Err() == nil:
-				// The actor service is down or not configured here: the
-				// title without its credits, saying so, rather than no
-				// title at all (and not cached: unavailable is set).
-				return v, true, nil
-			case err != nil:
-				return v, false, fmt.Errorf("credits of title %s: %w", id, err)
-			}
-			v.Credits.Available = true
-			for _, cr := range cs {
-				if cr.Department == actor.DeptActing {
-					v.Credits.Cast = append(v.Credits.Cast, cr)
-				} else {
-					v.Credits.Crew = append(v.Credits.Crew, cr)
-				}
-			}
-		} else {
-			unavailable = true
+		if v.Credits, err = c.titleCredits(ctx, id); err != nil {
+			return v, err
 		}
 	}
-	return v, unavailable, nil
+	return v, nil
+}
+
+// CreditsNotConfigured is the reason given for missing credits when no
+// actor service is configured for this process.
+const CreditsNotConfigured = "cast and crew are missing: the actor service is not configured for this process"
+
+// titleCredits asks the actor service for a title's credits. A peer that
+// is not configured and one that is unavailable (down, timing out, its
+// circuit breaker open, or a stub standing for a peer not configured)
+// look the same to the reader: the title without its credits, and a
+// reason. A peer that fails otherwise (a bug there) degrades the title
+// the same way, since the title itself is fine; only the caller giving
+// up fails the read.
+func (c *Catalog) titleCredits(ctx context.Context, id string) (*Credits, error) {
+	out := &Credits{Cast: []actor.Credit{}, Crew: []actor.Credit{}}
+	as := c.credits()
+	if as == nil {
+		out.Reason = CreditsNotConfigured
+		return out, nil
+	}
+	cs, err := as.CreditsOfTitle(ctx, id)
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return nil, fmt.Errorf("credits of title %s: %w", id, err)
+	case errs.Is(err, errs.KindUnavailable):
+		slog.WarnContext(ctx, "title without its credits: actor service unavailable", "title", id, "err", err)
+		out.Reason = "cast and crew are missing: the actor service is unavailable (" + err.Error() + ")"
+		return out, nil
+	case err != nil:
+		slog.ErrorContext(ctx, "title without its credits: actor service failed", "title", id, "err", err)
+		out.Reason = "cast and crew are missing: the actor service failed (" + err.Error() + ")"
+		return out, nil
+	}
+	out.Available = true
+	for _, cr := range cs {
+		if cr.Department == actor.DeptActing {
+			out.Cast = append(out.Cast, cr)
+		} else {
+			out.Crew = append(out.Crew, cr)
+		}
+	}
+	return out, nil
 }
 
 // ViewOf is the full view of a stored title (what writes answer with):
@@ -343,17 +395,17 @@ func (c *Catalog) SeasonJSON(ctx context.Context, seriesID string, n int) (Rende
 	if err := checkID(seriesID); err != nil {
 		return Rendered{}, err
 	}
-	return c.cached(ctx, c.key("s", seriesID, strconv.Itoa(n)), func(ctx context.Context) ([]byte, int64, bool, error) {
+	return c.cached(ctx, c.key("s", seriesID, strconv.Itoa(n)), func(ctx context.Context) ([]byte, int64, string, error) {
 		d, err := c.store.Get(ctx, seriesID)
 		if err != nil {
-			return nil, 0, false, err
+			return nil, 0, "", err
 		}
 		eps, err := c.store.Episodes(ctx, seriesID, n)
 		if err != nil {
-			return nil, 0, false, err
+			return nil, 0, "", err
 		}
 		if len(eps) == 0 {
-			return nil, 0, false, errs.NotFound("season %d of title %s", n, seriesID)
+			return nil, 0, "", errs.NotFound("season %d of title %s", n, seriesID)
 		}
 		s := SeasonDetails{Season: Season{SeriesID: seriesID, SeasonNumber: n, EpisodeCount: len(eps)}, Episodes: eps}
 		for _, e := range eps {
@@ -365,7 +417,7 @@ func (c *Catalog) SeasonJSON(ctx context.Context, seriesID string, n int) (Rende
 			}
 		}
 		body, err := json.Marshal(s)
-		return body, d.Version, false, err
+		return body, d.Version, "", err
 	})
 }
 
@@ -397,8 +449,12 @@ func (c *Catalog) Find(ctx context.Context, imdbID, tmdbID string) (string, erro
 	return "", errs.Invalid("query.imdb_id", "give imdb_id or tmdb_id")
 }
 
-// Summaries implements Service: the titles that exist among ids, in the order asked.
+// Summaries implements Service: the titles that exist among ids (at most
+// MaxBatch), in the order asked.
 func (c *Catalog) Summaries(ctx context.Context, ids []string) ([]Summary, error) {
+	if len(ids) > MaxBatch {
+		return nil, errs.Invalid("ids", "at most %d ids per call, got %d", MaxBatch, len(ids))
+	}
 	valid := make([]string, 0, len(ids))
 	for _, id := range ids {
 		if TitleID.MatchString(id) {

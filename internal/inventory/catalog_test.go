@@ -65,7 +65,7 @@ func TestCatalogCachesRenderingsUntilAnEvent(t *testing.T) {
 
 	r1, err := cat.TitleJSON(ctx, d.ID, inventory.AppendCredits)
 	require.NoError(t, err)
-	require.False(t, r1.CreditsUnavailable)
+	require.Empty(t, r1.CreditsUnavailable)
 	require.Contains(t, string(r1.Body), "Don Vito Corleone")
 	require.Contains(t, string(r1.Body), `"crew":[{`)
 	for range 10 {
@@ -100,8 +100,8 @@ func TestCatalogWithoutActorAndSummaries(t *testing.T) {
 	require.NoError(t, err)
 	r, err := cat.TitleJSON(ctx, a.ID, inventory.AppendCredits)
 	require.NoError(t, err)
-	require.True(t, r.CreditsUnavailable)
-	require.Contains(t, string(r.Body), `"credits":{"available":false,"cast":[],"crew":[]}`)
+	require.Equal(t, inventory.CreditsNotConfigured, r.CreditsUnavailable)
+	require.Contains(t, string(r.Body), `"credits":{"available":false,"reason":"`+inventory.CreditsNotConfigured+`","cast":[],"crew":[]}`)
 
 	var svc inventory.Service = cat
 	got, err := svc.Summaries(ctx, []string{b.ID, "bogus", "ct0000000000000000", a.ID})

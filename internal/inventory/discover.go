@@ -247,7 +247,10 @@ func decodeCursor(s string) (Position, error) {
 
 // Discover lists titles by filters in a stable order, a page at a time.
 // with_person and without_person need the actor service (PersonTitles):
-// without it they answer Unavailable (503).
+// a page filtered without them would be wrong, not degraded, so when the
+// service is not configured (people is nil) or is unavailable, they answer
+// Unavailable (503) alike, naming the parameter (and keeping the cause,
+// an open breaker's Retry-After with it).
 func (c *Catalog) Discover(ctx context.Context, p DiscoverParams, people PersonTitles) (DiscoverPage, error) {
 	q, err := ParseDiscover(p)
 	if err != nil {
@@ -263,12 +266,16 @@ func (c *Catalog) Discover(ctx context.Context, p DiscoverParams, people PersonT
 				return nil, errs.Invalid(field, "%q is not a person id", id)
 			}
 		}
+		name := strings.TrimPrefix(field, "query.")
 		if people == nil {
-			return nil, errs.Unavailable(nil, "%s needs the actor service, which this process cannot reach", strings.TrimPrefix(field, "query."))
+			return nil, errs.Unavailable(nil, "%s needs the actor service, which is not configured for this process", name)
 		}
 		var out []string
 		for i, id := range ids {
 			ts, err := people.TitlesOfPerson(ctx, id)
+			if errs.Is(err, errs.KindUnavailable) {
+				return nil, errs.Unavailable(err, "%s needs the actor service, which is unavailable", name)
+			}
 			if err != nil {
 				return nil, err
 			}

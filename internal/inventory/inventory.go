@@ -164,9 +164,11 @@ type Summary struct {
 }
 
 // Service is the inventory as other services see it, in process or over
-// gRPC. Errors are of the errs vocabulary: NotFound for unknown ids.
+// gRPC (inventorytest is its contract). Errors are of the errs vocabulary.
 type Service interface {
-	// Summaries returns the titles that exist among ids, in the order asked.
+	// Summaries returns the titles that exist among ids, in the order
+	// asked, each once; unknown ids are left out. Invalid (field "ids")
+	// for more than MaxBatch ids.
 	Summaries(ctx context.Context, ids []string) ([]Summary, error)
 }
 

@@ -5,20 +5,24 @@ package grpcapi
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"connectrpc.com/connect"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	catalogv1 "github.com/cdlc/cdlc/api/gen/cdlc/catalog/v1"
 	"github.com/cdlc/cdlc/api/gen/cdlc/catalog/v1/catalogv1connect"
 	"github.com/cdlc/cdlc/internal/actor"
-	"github.com/cdlc/cdlc/internal/platform/errs"
 	"github.com/cdlc/cdlc/internal/platform/rpc"
 )
 
-// MaxIDs bounds one batch lookup.
-const MaxIDs = 100
+// MaxIDs bounds one batch lookup (the service's own bound: it answers
+// Invalid past it, in process and over the wire alike).
+const MaxIDs = actor.MaxBatch
 
-// Server adapts an actor.Service to the gRPC handler.
+// Server adapts an actor.Service to the gRPC handler. It checks nothing
+// itself: the service validates, so a caller gets the same answer, and
+// the same errors, in process and over gRPC.
 type Server struct {
 	svc actor.Service
 }
@@ -32,35 +36,40 @@ func Handler(svc actor.Service) (string, http.Handler) {
 
 // GetPeople implements the RPC.
 func (s *Server) GetPeople(ctx context.Context, req *connect.Request[catalogv1.GetPeopleRequest]) (*connect.Response[catalogv1.GetPeopleResponse], error) {
-	ids := req.Msg.GetIds()
-	if len(ids) > MaxIDs {
-		return nil, errs.Invalid("ids", "at most %d ids per call, got %d", MaxIDs, len(ids))
-	}
-	b, err := s.svc.People(ctx, ids)
+	b, err := s.svc.People(ctx, req.Msg.GetIds())
 	if err != nil {
 		return nil, err
 	}
-	out := &catalogv1.GetPeopleResponse{Missing: b.Missing}
+	out := &catalogv1.GetPeopleResponse{Missing: b.Missing, MergedInto: b.MergedInto, People: make([]*catalogv1.Person, 0, len(b.People))}
 	for _, p := range b.People {
-		out.People = append(out.People, &catalogv1.PersonSummary{Id: p.ID, Name: p.Name, Professions: p.Professions, Popularity: p.Popularity})
+		out.People = append(out.People, &catalogv1.Person{
+			Id: p.ID, Name: p.Name, AlsoKnownAs: p.AlsoKnownAs, BirthDate: p.BirthDate, DeathDate: p.DeathDate,
+			BirthPlace: p.BirthPlace, DeathPlace: p.DeathPlace, Professions: p.Professions, Biography: p.Biography,
+			KnownFor: p.KnownFor, Popularity: p.Popularity, UpdatedAt: timestamp(p.UpdatedAt), Version: p.Version,
+		})
 	}
 	return connect.NewResponse(out), nil
 }
 
+// timestamp encodes t, the zero time as no timestamp.
+func timestamp(t time.Time) *timestamppb.Timestamp {
+	if t.IsZero() {
+		return nil
+	}
+	return timestamppb.New(t)
+}
+
 // GetTitleCredits implements the RPC.
 func (s *Server) GetTitleCredits(ctx context.Context, req *connect.Request[catalogv1.GetTitleCreditsRequest]) (*connect.Response[catalogv1.GetTitleCreditsResponse], error) {
-	if req.Msg.GetTitleId() == "" {
-		return nil, errs.Invalid("title_id", "is required")
-	}
 	credits, err := s.svc.CreditsOfTitle(ctx, req.Msg.GetTitleId())
 	if err != nil {
 		return nil, err
 	}
-	out := &catalogv1.GetTitleCreditsResponse{}
+	out := &catalogv1.GetTitleCreditsResponse{Credits: make([]*catalogv1.Credit, 0, len(credits))}
 	for _, c := range credits {
 		out.Credits = append(out.Credits, &catalogv1.Credit{
 			TitleId: c.TitleID, PersonId: c.PersonID, Department: string(c.Department), Job: c.Job,
-			Characters: c.Characters, Order: int32(c.Order),
+			Characters: c.Characters, Order: int32(c.Order), Name: c.Name,
 		})
 	}
 	return connect.NewResponse(out), nil
@@ -114,7 +123,7 @@ func (c *Client) CreditsOfTitle(ctx context.Context, titleID string) ([]actor.Cr
 	for _, m := range res.Msg.GetCredits() {
 		out = append(out, actor.Credit{
 			TitleID: m.GetTitleId(), PersonID: m.GetPersonId(), Department: actor.Department(m.GetDepartment()),
-			Job: m.GetJob(), Characters: m.GetCharacters(), Order: int(m.GetOrder()),
+			Job: m.GetJob(), Characters: m.GetCharacters(), Order: int(m.GetOrder()), Name: m.GetName(),
 		})
 	}
 	return out, nil
@@ -126,22 +135,29 @@ func (c *Client) TitlesOfPerson(ctx context.Context, personID string) ([]string,
 	if err != nil {
 		return nil, rpc.FromConnect(err)
 	}
-	return res.Msg.GetTitleIds(), nil
+	return nonNil(res.Msg.GetTitleIds()), nil
 }
 
-// People implements actor.Service. The people carry the summary fields
-// (id, name, professions, popularity).
+// People implements actor.Service.
 func (c *Client) People(ctx context.Context, ids []string) (actor.Batch, error) {
 	res, err := c.c.GetPeople(ctx, connect.NewRequest(&catalogv1.GetPeopleRequest{Ids: ids}))
 	if err != nil {
 		return actor.Batch{}, rpc.FromConnect(err)
 	}
-	out := actor.Batch{People: []actor.Person{}, Missing: res.Msg.GetMissing()}
-	for _, p := range res.Msg.GetPeople() {
-		out.People = append(out.People, actor.Person{ID: p.GetId(), Name: p.GetName(), Professions: p.GetProfessions(), Popularity: p.GetPopularity()})
+	out := actor.Batch{People: make([]actor.Person, 0, len(res.Msg.GetPeople())), Missing: nonNil(res.Msg.GetMissing())}
+	if m := res.Msg.GetMergedInto(); len(m) > 0 {
+		out.MergedInto = m
 	}
-	if out.Missing == nil {
-		out.Missing = []string{}
+	for _, p := range res.Msg.GetPeople() {
+		person := actor.Person{
+			ID: p.GetId(), Name: p.GetName(), AlsoKnownAs: nonNil(p.GetAlsoKnownAs()), BirthDate: p.GetBirthDate(), DeathDate: p.GetDeathDate(),
+			BirthPlace: p.GetBirthPlace(), DeathPlace: p.GetDeathPlace(), Professions: nonNil(p.GetProfessions()), Biography: p.GetBiography(),
+			KnownFor: nonNil(p.GetKnownFor()), Popularity: p.GetPopularity(), Version: p.GetVersion(),
+		}
+		if p.GetUpdatedAt() != nil {
+			person.UpdatedAt = p.GetUpdatedAt().AsTime()
+		}
+		out.People = append(out.People, person)
 	}
 	return out, nil
 }

@@ -12,14 +12,16 @@ import (
 	catalogv1 "github.com/cdlc/cdlc/api/gen/cdlc/catalog/v1"
 	"github.com/cdlc/cdlc/api/gen/cdlc/catalog/v1/catalogv1connect"
 	"github.com/cdlc/cdlc/internal/inventory"
-	"github.com/cdlc/cdlc/internal/platform/errs"
 	"github.com/cdlc/cdlc/internal/platform/rpc"
 )
 
-// MaxIDs bounds one batch lookup.
-const MaxIDs = 100
+// MaxIDs bounds one batch lookup (the service's own bound: it answers
+// Invalid past it, in process and over the wire alike).
+const MaxIDs = inventory.MaxBatch
 
-// Server adapts an inventory.Service to the gRPC handler.
+// Server adapts an inventory.Service to the gRPC handler. It checks
+// nothing itself: the service validates, so a caller gets the same
+// answer, and the same errors, in process and over gRPC.
 type Server struct {
 	svc inventory.Service
 }
@@ -34,9 +36,6 @@ func Handler(svc inventory.Service) (string, http.Handler) {
 // GetTitles implements the RPC.
 func (s *Server) GetTitles(ctx context.Context, req *connect.Request[catalogv1.GetTitlesRequest]) (*connect.Response[catalogv1.GetTitlesResponse], error) {
 	ids := req.Msg.GetIds()
-	if len(ids) > MaxIDs {
-		return nil, errs.Invalid("ids", "at most %d ids per call, got %d", MaxIDs, len(ids))
-	}
 	sums, err := s.svc.Summaries(ctx, ids)
 	if err != nil {
 		return nil, err

@@ -26,6 +26,9 @@ const (
 	// readCache lets browsers and proxies keep a read a minute and serve
 	// it stale while they revalidate (the ETag makes that cheap).
 	readCache = "public, max-age=60, stale-while-revalidate=300"
+	// degradedCache is a read without its credits: kept, but checked
+	// again on every use (the ETag changes once the credits are back).
+	degradedCache = "max-age=0, must-revalidate"
 )
 
 // Handler holds what the operations need.
@@ -52,14 +55,15 @@ type rawOut struct {
 	CacheControl       string `header:"Cache-Control"`
 	ContentType        string `header:"Content-Type"`
 	Location           string `header:"Content-Location"`
-	CreditsUnavailable string `header:"X-Credits-Unavailable" doc:"Set when credits were appended and the actor service could not be reached"`
+	CreditsUnavailable string `header:"X-Credits-Unavailable" doc:"Set when credits were appended and the actor service is not configured or is unavailable: what is missing and why (credits.reason)"`
 	Body               []byte
 }
 
 func raw(r inventory.Rendered, ifNoneMatch string) *rawOut {
 	out := &rawOut{Status: http.StatusOK, ETag: r.ETag, CacheControl: readCache, ContentType: "application/json"}
-	if r.CreditsUnavailable {
-		out.CreditsUnavailable = "actor service not reachable from this process"
+	if r.CreditsUnavailable != "" {
+		out.CreditsUnavailable = headerSafe(r.CreditsUnavailable)
+		out.CacheControl = degradedCache
 	}
 	if httpx.ETagMatches(ifNoneMatch, r.ETag) {
 		out.Status = http.StatusNotModified
@@ -538,4 +542,16 @@ func (h *Handler) registerMulti(api huma.API) {
 		Summary:     "Complete a title or a person's name from its first letters",
 		Description: "As /search/multi, with the last word taken as a prefix (search as you type).",
 	}, multi(true))
+}
+
+// headerSafe keeps s to the visible ASCII a header value may hold (the
+// reason may quote a peer's error message).
+func headerSafe(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c < 0x20 || c > 0x7e {
+			b[i] = ' '
+		}
+	}
+	return string(b)
 }

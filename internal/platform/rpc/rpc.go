@@ -8,8 +8,12 @@ package rpc
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"connectrpc.com/connect"
+	// errdetails.BadRequest is gRPC's standard error detail for a bad
+	// field: any gRPC client (grpcurl, another language) reads it.
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 
 	"github.com/cdlc/cdlc/internal/platform/errs"
 )
@@ -58,7 +62,9 @@ func kind(c connect.Code) errs.Kind {
 }
 
 // ToConnect turns a service error into a connect error with the matching
-// code. Internal errors keep their cause out of the message.
+// code. Internal errors keep their cause out of the message. The field an
+// Invalid error names travels as a google.rpc.BadRequest detail, so the
+// caller's error names it too.
 func ToConnect(err error) error {
 	if err == nil {
 		return nil
@@ -71,7 +77,18 @@ func ToConnect(err error) error {
 	if k == errs.KindInternal {
 		return connect.NewError(connect.CodeInternal, errors.New("internal error"))
 	}
-	return connect.NewError(code(k), err)
+	out := connect.NewError(code(k), err)
+	if field := errs.FieldOf(err); field != "" {
+		var e *errs.Error
+		errors.As(err, &e)
+		d, derr := connect.NewErrorDetail(&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{
+			{Field: field, Description: e.Detail},
+		}})
+		if derr == nil {
+			out.AddDetail(d)
+		}
+	}
+	return out
 }
 
 // FromConnect turns an error from a connect client back into the
@@ -86,7 +103,20 @@ func FromConnect(err error) error {
 	if !errors.As(err, &ce) {
 		return errs.Unavailable(err, "remote call")
 	}
-	return &errs.Error{Kind: kind(ce.Code()), Detail: ce.Message()}
+	out := &errs.Error{Kind: kind(ce.Code()), Detail: ce.Message()}
+	for _, d := range ce.Details() {
+		v, derr := d.Value()
+		br, ok := v.(*errdetails.BadRequest)
+		if derr != nil || !ok || len(br.GetFieldViolations()) == 0 {
+			continue
+		}
+		// The message is the server's "field: detail"; the field goes
+		// back where it came from.
+		out.Field = br.GetFieldViolations()[0].GetField()
+		out.Detail = strings.TrimPrefix(out.Detail, out.Field+": ")
+		break
+	}
+	return out
 }
 
 // ErrorInterceptor maps every handler's error with ToConnect, so service

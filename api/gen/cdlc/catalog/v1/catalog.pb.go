@@ -14,6 +14,7 @@ package catalogv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -270,9 +271,13 @@ func (x *GetPeopleRequest) GetIds() []string {
 }
 
 type GetPeopleResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	People        []*PersonSummary       `protobuf:"bytes,1,rep,name=people,proto3" json:"people,omitempty"`
-	Missing       []string               `protobuf:"bytes,2,rep,name=missing,proto3" json:"missing,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// In the order asked; an id merged into another answers with the survivor.
+	People []*Person `protobuf:"bytes,1,rep,name=people,proto3" json:"people,omitempty"`
+	// The ids asked for that name nobody.
+	Missing []string `protobuf:"bytes,2,rep,name=missing,proto3" json:"missing,omitempty"`
+	// The ids asked for that were merged, to their survivors.
+	MergedInto    map[string]string `protobuf:"bytes,3,rep,name=merged_into,json=mergedInto,proto3" json:"merged_into,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -307,7 +312,7 @@ func (*GetPeopleResponse) Descriptor() ([]byte, []int) {
 	return file_cdlc_catalog_v1_catalog_proto_rawDescGZIP(), []int{4}
 }
 
-func (x *GetPeopleResponse) GetPeople() []*PersonSummary {
+func (x *GetPeopleResponse) GetPeople() []*Person {
 	if x != nil {
 		return x.People
 	}
@@ -321,31 +326,49 @@ func (x *GetPeopleResponse) GetMissing() []string {
 	return nil
 }
 
-type PersonSummary struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	Professions   []string               `protobuf:"bytes,3,rep,name=professions,proto3" json:"professions,omitempty"`
-	Popularity    float64                `protobuf:"fixed64,4,opt,name=popularity,proto3" json:"popularity,omitempty"`
-	ProfileImage  string                 `protobuf:"bytes,5,opt,name=profile_image,json=profileImage,proto3" json:"profile_image,omitempty"`
+func (x *GetPeopleResponse) GetMergedInto() map[string]string {
+	if x != nil {
+		return x.MergedInto
+	}
+	return nil
+}
+
+// Person is everything actor.Person holds.
+type Person struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Id          string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Name        string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Professions []string               `protobuf:"bytes,3,rep,name=professions,proto3" json:"professions,omitempty"`
+	Popularity  float64                `protobuf:"fixed64,4,opt,name=popularity,proto3" json:"popularity,omitempty"`
+	AlsoKnownAs []string               `protobuf:"bytes,6,rep,name=also_known_as,json=alsoKnownAs,proto3" json:"also_known_as,omitempty"`
+	// YYYY-MM-DD, or YYYY when only the year is known.
+	BirthDate  string `protobuf:"bytes,7,opt,name=birth_date,json=birthDate,proto3" json:"birth_date,omitempty"`
+	DeathDate  string `protobuf:"bytes,8,opt,name=death_date,json=deathDate,proto3" json:"death_date,omitempty"`
+	BirthPlace string `protobuf:"bytes,9,opt,name=birth_place,json=birthPlace,proto3" json:"birth_place,omitempty"`
+	DeathPlace string `protobuf:"bytes,10,opt,name=death_place,json=deathPlace,proto3" json:"death_place,omitempty"`
+	Biography  string `protobuf:"bytes,11,opt,name=biography,proto3" json:"biography,omitempty"`
+	// Title ids.
+	KnownFor      []string               `protobuf:"bytes,12,rep,name=known_for,json=knownFor,proto3" json:"known_for,omitempty"`
+	UpdatedAt     *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	Version       int64                  `protobuf:"varint,14,opt,name=version,proto3" json:"version,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
-func (x *PersonSummary) Reset() {
-	*x = PersonSummary{}
+func (x *Person) Reset() {
+	*x = Person{}
 	mi := &file_cdlc_catalog_v1_catalog_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
 
-func (x *PersonSummary) String() string {
+func (x *Person) String() string {
 	return protoimpl.X.MessageStringOf(x)
 }
 
-func (*PersonSummary) ProtoMessage() {}
+func (*Person) ProtoMessage() {}
 
-func (x *PersonSummary) ProtoReflect() protoreflect.Message {
+func (x *Person) ProtoReflect() protoreflect.Message {
 	mi := &file_cdlc_catalog_v1_catalog_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
@@ -357,44 +380,100 @@ func (x *PersonSummary) ProtoReflect() protoreflect.Message {
 	return mi.MessageOf(x)
 }
 
-// Deprecated: Use PersonSummary.ProtoReflect.Descriptor instead.
-func (*PersonSummary) Descriptor() ([]byte, []int) {
+// Deprecated: Use Person.ProtoReflect.Descriptor instead.
+func (*Person) Descriptor() ([]byte, []int) {
 	return file_cdlc_catalog_v1_catalog_proto_rawDescGZIP(), []int{5}
 }
 
-func (x *PersonSummary) GetId() string {
+func (x *Person) GetId() string {
 	if x != nil {
 		return x.Id
 	}
 	return ""
 }
 
-func (x *PersonSummary) GetName() string {
+func (x *Person) GetName() string {
 	if x != nil {
 		return x.Name
 	}
 	return ""
 }
 
-func (x *PersonSummary) GetProfessions() []string {
+func (x *Person) GetProfessions() []string {
 	if x != nil {
 		return x.Professions
 	}
 	return nil
 }
 
-func (x *PersonSummary) GetPopularity() float64 {
+func (x *Person) GetPopularity() float64 {
 	if x != nil {
 		return x.Popularity
 	}
 	return 0
 }
 
-func (x *PersonSummary) GetProfileImage() string {
+func (x *Person) GetAlsoKnownAs() []string {
 	if x != nil {
-		return x.ProfileImage
+		return x.AlsoKnownAs
+	}
+	return nil
+}
+
+func (x *Person) GetBirthDate() string {
+	if x != nil {
+		return x.BirthDate
 	}
 	return ""
+}
+
+func (x *Person) GetDeathDate() string {
+	if x != nil {
+		return x.DeathDate
+	}
+	return ""
+}
+
+func (x *Person) GetBirthPlace() string {
+	if x != nil {
+		return x.BirthPlace
+	}
+	return ""
+}
+
+func (x *Person) GetDeathPlace() string {
+	if x != nil {
+		return x.DeathPlace
+	}
+	return ""
+}
+
+func (x *Person) GetBiography() string {
+	if x != nil {
+		return x.Biography
+	}
+	return ""
+}
+
+func (x *Person) GetKnownFor() []string {
+	if x != nil {
+		return x.KnownFor
+	}
+	return nil
+}
+
+func (x *Person) GetUpdatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdatedAt
+	}
+	return nil
+}
+
+func (x *Person) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
 }
 
 type GetTitleCreditsRequest struct {
@@ -486,13 +565,15 @@ func (x *GetTitleCreditsResponse) GetCredits() []*Credit {
 }
 
 type Credit struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	TitleId       string                 `protobuf:"bytes,1,opt,name=title_id,json=titleId,proto3" json:"title_id,omitempty"`
-	PersonId      string                 `protobuf:"bytes,2,opt,name=person_id,json=personId,proto3" json:"person_id,omitempty"`
-	Department    string                 `protobuf:"bytes,3,opt,name=department,proto3" json:"department,omitempty"`
-	Job           string                 `protobuf:"bytes,4,opt,name=job,proto3" json:"job,omitempty"`
-	Characters    []string               `protobuf:"bytes,5,rep,name=characters,proto3" json:"characters,omitempty"`
-	Order         int32                  `protobuf:"varint,6,opt,name=order,proto3" json:"order,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	TitleId    string                 `protobuf:"bytes,1,opt,name=title_id,json=titleId,proto3" json:"title_id,omitempty"`
+	PersonId   string                 `protobuf:"bytes,2,opt,name=person_id,json=personId,proto3" json:"person_id,omitempty"`
+	Department string                 `protobuf:"bytes,3,opt,name=department,proto3" json:"department,omitempty"`
+	Job        string                 `protobuf:"bytes,4,opt,name=job,proto3" json:"job,omitempty"`
+	Characters []string               `protobuf:"bytes,5,rep,name=characters,proto3" json:"characters,omitempty"`
+	Order      int32                  `protobuf:"varint,6,opt,name=order,proto3" json:"order,omitempty"`
+	// The person's name.
+	Name          string `protobuf:"bytes,7,opt,name=name,proto3" json:"name,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -567,6 +648,13 @@ func (x *Credit) GetOrder() int32 {
 		return x.Order
 	}
 	return 0
+}
+
+func (x *Credit) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
 }
 
 type GetPersonTitlesRequest struct {
@@ -863,7 +951,7 @@ var File_cdlc_catalog_v1_catalog_proto protoreflect.FileDescriptor
 
 const file_cdlc_catalog_v1_catalog_proto_rawDesc = "" +
 	"\n" +
-	"\x1dcdlc/catalog/v1/catalog.proto\x12\x0fcdlc.catalog.v1\"$\n" +
+	"\x1dcdlc/catalog/v1/catalog.proto\x12\x0fcdlc.catalog.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"$\n" +
 	"\x10GetTitlesRequest\x12\x10\n" +
 	"\x03ids\x18\x01 \x03(\tR\x03ids\"d\n" +
 	"\x11GetTitlesResponse\x125\n" +
@@ -882,22 +970,41 @@ const file_cdlc_catalog_v1_catalog_proto_rawDesc = "" +
 	"popularity\x12\x16\n" +
 	"\x06poster\x18\b \x01(\tR\x06poster\"$\n" +
 	"\x10GetPeopleRequest\x12\x10\n" +
-	"\x03ids\x18\x01 \x03(\tR\x03ids\"e\n" +
-	"\x11GetPeopleResponse\x126\n" +
-	"\x06people\x18\x01 \x03(\v2\x1e.cdlc.catalog.v1.PersonSummaryR\x06people\x12\x18\n" +
-	"\amissing\x18\x02 \x03(\tR\amissing\"\x9a\x01\n" +
-	"\rPersonSummary\x12\x0e\n" +
+	"\x03ids\x18\x01 \x03(\tR\x03ids\"\xf2\x01\n" +
+	"\x11GetPeopleResponse\x12/\n" +
+	"\x06people\x18\x01 \x03(\v2\x17.cdlc.catalog.v1.PersonR\x06people\x12\x18\n" +
+	"\amissing\x18\x02 \x03(\tR\amissing\x12S\n" +
+	"\vmerged_into\x18\x03 \x03(\v22.cdlc.catalog.v1.GetPeopleResponse.MergedIntoEntryR\n" +
+	"mergedInto\x1a=\n" +
+	"\x0fMergedIntoEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb7\x03\n" +
+	"\x06Person\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12 \n" +
 	"\vprofessions\x18\x03 \x03(\tR\vprofessions\x12\x1e\n" +
 	"\n" +
 	"popularity\x18\x04 \x01(\x01R\n" +
-	"popularity\x12#\n" +
-	"\rprofile_image\x18\x05 \x01(\tR\fprofileImage\"3\n" +
+	"popularity\x12\"\n" +
+	"\ralso_known_as\x18\x06 \x03(\tR\valsoKnownAs\x12\x1d\n" +
+	"\n" +
+	"birth_date\x18\a \x01(\tR\tbirthDate\x12\x1d\n" +
+	"\n" +
+	"death_date\x18\b \x01(\tR\tdeathDate\x12\x1f\n" +
+	"\vbirth_place\x18\t \x01(\tR\n" +
+	"birthPlace\x12\x1f\n" +
+	"\vdeath_place\x18\n" +
+	" \x01(\tR\n" +
+	"deathPlace\x12\x1c\n" +
+	"\tbiography\x18\v \x01(\tR\tbiography\x12\x1b\n" +
+	"\tknown_for\x18\f \x03(\tR\bknownFor\x129\n" +
+	"\n" +
+	"updated_at\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12\x18\n" +
+	"\aversion\x18\x0e \x01(\x03R\aversionJ\x04\b\x05\x10\x06R\rprofile_image\"3\n" +
 	"\x16GetTitleCreditsRequest\x12\x19\n" +
 	"\btitle_id\x18\x01 \x01(\tR\atitleId\"L\n" +
 	"\x17GetTitleCreditsResponse\x121\n" +
-	"\acredits\x18\x01 \x03(\v2\x17.cdlc.catalog.v1.CreditR\acredits\"\xa8\x01\n" +
+	"\acredits\x18\x01 \x03(\v2\x17.cdlc.catalog.v1.CreditR\acredits\"\xbc\x01\n" +
 	"\x06Credit\x12\x19\n" +
 	"\btitle_id\x18\x01 \x01(\tR\atitleId\x12\x1b\n" +
 	"\tperson_id\x18\x02 \x01(\tR\bpersonId\x12\x1e\n" +
@@ -908,7 +1015,8 @@ const file_cdlc_catalog_v1_catalog_proto_rawDesc = "" +
 	"\n" +
 	"characters\x18\x05 \x03(\tR\n" +
 	"characters\x12\x14\n" +
-	"\x05order\x18\x06 \x01(\x05R\x05order\"5\n" +
+	"\x05order\x18\x06 \x01(\x05R\x05order\x12\x12\n" +
+	"\x04name\x18\a \x01(\tR\x04name\"5\n" +
 	"\x16GetPersonTitlesRequest\x12\x1b\n" +
 	"\tperson_id\x18\x01 \x01(\tR\bpersonId\"6\n" +
 	"\x17GetPersonTitlesResponse\x12\x1b\n" +
@@ -951,14 +1059,14 @@ func file_cdlc_catalog_v1_catalog_proto_rawDescGZIP() []byte {
 	return file_cdlc_catalog_v1_catalog_proto_rawDescData
 }
 
-var file_cdlc_catalog_v1_catalog_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_cdlc_catalog_v1_catalog_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_cdlc_catalog_v1_catalog_proto_goTypes = []any{
 	(*GetTitlesRequest)(nil),        // 0: cdlc.catalog.v1.GetTitlesRequest
 	(*GetTitlesResponse)(nil),       // 1: cdlc.catalog.v1.GetTitlesResponse
 	(*TitleSummary)(nil),            // 2: cdlc.catalog.v1.TitleSummary
 	(*GetPeopleRequest)(nil),        // 3: cdlc.catalog.v1.GetPeopleRequest
 	(*GetPeopleResponse)(nil),       // 4: cdlc.catalog.v1.GetPeopleResponse
-	(*PersonSummary)(nil),           // 5: cdlc.catalog.v1.PersonSummary
+	(*Person)(nil),                  // 5: cdlc.catalog.v1.Person
 	(*GetTitleCreditsRequest)(nil),  // 6: cdlc.catalog.v1.GetTitleCreditsRequest
 	(*GetTitleCreditsResponse)(nil), // 7: cdlc.catalog.v1.GetTitleCreditsResponse
 	(*Credit)(nil),                  // 8: cdlc.catalog.v1.Credit
@@ -967,27 +1075,31 @@ var file_cdlc_catalog_v1_catalog_proto_goTypes = []any{
 	(*SearchPeopleRequest)(nil),     // 11: cdlc.catalog.v1.SearchPeopleRequest
 	(*SearchPeopleResponse)(nil),    // 12: cdlc.catalog.v1.SearchPeopleResponse
 	(*PersonHit)(nil),               // 13: cdlc.catalog.v1.PersonHit
+	nil,                             // 14: cdlc.catalog.v1.GetPeopleResponse.MergedIntoEntry
+	(*timestamppb.Timestamp)(nil),   // 15: google.protobuf.Timestamp
 }
 var file_cdlc_catalog_v1_catalog_proto_depIdxs = []int32{
 	2,  // 0: cdlc.catalog.v1.GetTitlesResponse.titles:type_name -> cdlc.catalog.v1.TitleSummary
-	5,  // 1: cdlc.catalog.v1.GetPeopleResponse.people:type_name -> cdlc.catalog.v1.PersonSummary
-	8,  // 2: cdlc.catalog.v1.GetTitleCreditsResponse.credits:type_name -> cdlc.catalog.v1.Credit
-	13, // 3: cdlc.catalog.v1.SearchPeopleResponse.hits:type_name -> cdlc.catalog.v1.PersonHit
-	0,  // 4: cdlc.catalog.v1.InventoryService.GetTitles:input_type -> cdlc.catalog.v1.GetTitlesRequest
-	3,  // 5: cdlc.catalog.v1.ActorService.GetPeople:input_type -> cdlc.catalog.v1.GetPeopleRequest
-	6,  // 6: cdlc.catalog.v1.ActorService.GetTitleCredits:input_type -> cdlc.catalog.v1.GetTitleCreditsRequest
-	9,  // 7: cdlc.catalog.v1.ActorService.GetPersonTitles:input_type -> cdlc.catalog.v1.GetPersonTitlesRequest
-	11, // 8: cdlc.catalog.v1.ActorService.SearchPeople:input_type -> cdlc.catalog.v1.SearchPeopleRequest
-	1,  // 9: cdlc.catalog.v1.InventoryService.GetTitles:output_type -> cdlc.catalog.v1.GetTitlesResponse
-	4,  // 10: cdlc.catalog.v1.ActorService.GetPeople:output_type -> cdlc.catalog.v1.GetPeopleResponse
-	7,  // 11: cdlc.catalog.v1.ActorService.GetTitleCredits:output_type -> cdlc.catalog.v1.GetTitleCreditsResponse
-	10, // 12: cdlc.catalog.v1.ActorService.GetPersonTitles:output_type -> cdlc.catalog.v1.GetPersonTitlesResponse
-	12, // 13: cdlc.catalog.v1.ActorService.SearchPeople:output_type -> cdlc.catalog.v1.SearchPeopleResponse
-	9,  // [9:14] is the sub-list for method output_type
-	4,  // [4:9] is the sub-list for method input_type
-	4,  // [4:4] is the sub-list for extension type_name
-	4,  // [4:4] is the sub-list for extension extendee
-	0,  // [0:4] is the sub-list for field type_name
+	5,  // 1: cdlc.catalog.v1.GetPeopleResponse.people:type_name -> cdlc.catalog.v1.Person
+	14, // 2: cdlc.catalog.v1.GetPeopleResponse.merged_into:type_name -> cdlc.catalog.v1.GetPeopleResponse.MergedIntoEntry
+	15, // 3: cdlc.catalog.v1.Person.updated_at:type_name -> google.protobuf.Timestamp
+	8,  // 4: cdlc.catalog.v1.GetTitleCreditsResponse.credits:type_name -> cdlc.catalog.v1.Credit
+	13, // 5: cdlc.catalog.v1.SearchPeopleResponse.hits:type_name -> cdlc.catalog.v1.PersonHit
+	0,  // 6: cdlc.catalog.v1.InventoryService.GetTitles:input_type -> cdlc.catalog.v1.GetTitlesRequest
+	3,  // 7: cdlc.catalog.v1.ActorService.GetPeople:input_type -> cdlc.catalog.v1.GetPeopleRequest
+	6,  // 8: cdlc.catalog.v1.ActorService.GetTitleCredits:input_type -> cdlc.catalog.v1.GetTitleCreditsRequest
+	9,  // 9: cdlc.catalog.v1.ActorService.GetPersonTitles:input_type -> cdlc.catalog.v1.GetPersonTitlesRequest
+	11, // 10: cdlc.catalog.v1.ActorService.SearchPeople:input_type -> cdlc.catalog.v1.SearchPeopleRequest
+	1,  // 11: cdlc.catalog.v1.InventoryService.GetTitles:output_type -> cdlc.catalog.v1.GetTitlesResponse
+	4,  // 12: cdlc.catalog.v1.ActorService.GetPeople:output_type -> cdlc.catalog.v1.GetPeopleResponse
+	7,  // 13: cdlc.catalog.v1.ActorService.GetTitleCredits:output_type -> cdlc.catalog.v1.GetTitleCreditsResponse
+	10, // 14: cdlc.catalog.v1.ActorService.GetPersonTitles:output_type -> cdlc.catalog.v1.GetPersonTitlesResponse
+	12, // 15: cdlc.catalog.v1.ActorService.SearchPeople:output_type -> cdlc.catalog.v1.SearchPeopleResponse
+	11, // [11:16] is the sub-list for method output_type
+	6,  // [6:11] is the sub-list for method input_type
+	6,  // [6:6] is the sub-list for extension type_name
+	6,  // [6:6] is the sub-list for extension extendee
+	0,  // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_cdlc_catalog_v1_catalog_proto_init() }
@@ -1001,7 +1113,7 @@ func file_cdlc_catalog_v1_catalog_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cdlc_catalog_v1_catalog_proto_rawDesc), len(file_cdlc_catalog_v1_catalog_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   14,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   2,
 		},
