@@ -359,7 +359,9 @@ func (u *upstream) serve(w http.ResponseWriter, r *http.Request, timeout time.Du
 	case u.inProcess:
 		u.serveInProcess(w, r)
 	case u.proxy != nil:
-		u.proxy.ServeHTTP(w, r)
+		// The response's headers so far are the edge's (request id, CORS,
+		// security, rate limits): the proxy drops the upstream's copies.
+		u.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), edgeHeaderKey{}, w.Header())))
 	default:
 		httpx.WriteProblem(w, r, errs.Unavailable(nil, "the %s service is not deployed behind this gateway (set peers.%s)", u.name, u.name))
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/cdlc/cdlc/internal/gateway"
 	"github.com/cdlc/cdlc/internal/platform/auth"
 	"github.com/cdlc/cdlc/internal/platform/auth/authtest"
+	"github.com/cdlc/cdlc/internal/platform/httpx"
 	"github.com/cdlc/cdlc/internal/platform/testenv"
 )
 
@@ -550,4 +551,33 @@ func TestClientAddressForRateLimits(t *testing.T) {
 	require.Equal(t, 200, send("198.51.100.50", "192.0.2.1"))
 	require.Equal(t, 429, send("198.51.100.50", "192.0.2.2"), "an untrusted peer's X-Forwarded-For does not count")
 	require.Empty(t, f.up.header.Get("X-Forwarded-For"), "and is not passed on")
+}
+
+// A proxied answer carries each edge header once: the upstream, a cdlc
+// process with the same middleware, sets its own request id (the one the
+// gateway sent), Vary: Origin and CORS headers, which the edge has already
+// set on the response.
+func TestProxiedResponseHasEdgeHeadersOnce(t *testing.T) {
+	cors := httpx.NewCORS([]string{"*"})
+	edge := func(h http.Handler) http.Handler { return httpx.Chain(h, httpx.RequestID(), cors.Middleware()) }
+	up := &seen{}
+	service := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Add("Vary", "Accept-Encoding")
+		w.Header().Set("Content-Type", "application/json")
+		up.handler("remote", nil).ServeHTTP(w, r)
+	})
+	g, _ := remote(t, testConfig(), edge(service))
+	w := serve(edge(g), "GET", "/api/v1/titles/tt1", "Origin", "https://app.example", "X-Request-ID", "req-123")
+	require.Equal(t, 200, w.Code, w.Body.String())
+	require.Equal(t, "req-123", up.header.Get("X-Request-Id"), "the upstream got the edge's request id")
+	require.Equal(t, []string{"req-123"}, w.Header().Values("X-Request-Id"))
+	require.Equal(t, []string{"*"}, w.Header().Values("Access-Control-Allow-Origin"))
+	var vary []string
+	for _, v := range w.Header().Values("Vary") {
+		for _, tok := range strings.Split(v, ",") {
+			vary = append(vary, strings.TrimSpace(tok))
+		}
+	}
+	require.ElementsMatch(t, []string{"Origin", "Accept-Encoding"}, vary, "the upstream's other Vary tokens stay")
+	require.Equal(t, []string{"application/json"}, w.Header().Values("Content-Type"), "the upstream's own headers pass")
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -65,11 +66,70 @@ func newProxy(base string, u *upstream, t http.RoundTripper, cfg Config) (http.H
 		Transport: &retryTransport{base: t, breaker: u.breaker, policy: resilience.RetryPolicy{
 			Initial: cfg.RetryInitial, Max: 2 * time.Second, MaxAttempts: cfg.RetryAttempts, Retryable: retryableError,
 		}},
-		BufferPool: bufferPool{},
+		ModifyResponse: dropEdgeHeaders,
+		BufferPool:     bufferPool{},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			writeUpstreamError(w, r, u.name, err)
 		},
 	}, nil
+}
+
+// edgeHeaderKey holds, in a proxied request's context, the headers the
+// edge has already set on the response.
+type edgeHeaderKey struct{}
+
+// dropEdgeHeaders removes from an upstream's answer the headers the edge
+// has already set on the response, which the proxy would otherwise add a
+// second time: a cdlc service runs the same middleware as the gateway, so
+// it echoes the request id the gateway sent and answers CORS again (a
+// doubled Access-Control-Allow-Origin makes browsers refuse the answer).
+// The edge's copy wins; Vary keeps the upstream's tokens the edge did not
+// name.
+func dropEdgeHeaders(res *http.Response) error {
+	edge, _ := res.Request.Context().Value(edgeHeaderKey{}).(http.Header)
+	if len(edge) == 0 {
+		return nil
+	}
+	for k := range res.Header {
+		ev, ok := edge[k]
+		if !ok {
+			continue
+		}
+		if k == "Vary" {
+			if rest := varyWithout(res.Header[k], ev); len(rest) > 0 {
+				res.Header[k] = rest
+				continue
+			}
+		}
+		delete(res.Header, k)
+	}
+	return nil
+}
+
+// varyWithout returns the Vary values of up without the field names
+// already in edge.
+func varyWithout(up, edge []string) []string {
+	var out []string
+	for _, v := range up {
+		for tok := range strings.SplitSeq(v, ",") {
+			tok = strings.TrimSpace(tok)
+			if tok != "" && !varyHas(edge, tok) && !varyHas(out, tok) {
+				out = append(out, tok)
+			}
+		}
+	}
+	return out
+}
+
+func varyHas(values []string, name string) bool {
+	for _, v := range values {
+		for tok := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(tok), name) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // retryTransport puts each attempt through the upstream's breaker and
