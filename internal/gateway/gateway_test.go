@@ -581,3 +581,62 @@ func TestProxiedResponseHasEdgeHeadersOnce(t *testing.T) {
 	require.ElementsMatch(t, []string{"Origin", "Accept-Encoding"}, vary, "the upstream's other Vary tokens stay")
 	require.Equal(t, []string{"application/json"}, w.Header().Values("Content-Type"), "the upstream's own headers pass")
 }
+
+// An answer of unknown length (chunked, as huma writes bodies) reaches the
+// client whole and with its length; a longer one and server-sent events
+// pass as streams.
+func TestProxyAnswersOfUnknownLength(t *testing.T) {
+	big := strings.Repeat("b", 100<<10)
+	released := make(chan struct{})
+	up := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := http.NewResponseController(w)
+		switch r.URL.Path {
+		case "/api/v1/titles/small":
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, `{"a":"`+strings.Repeat("x", 3000))
+			_ = rc.Flush() // chunked from here
+			_, _ = io.WriteString(w, `"}`)
+		case "/api/v1/titles/big":
+			_, _ = io.WriteString(w, big[:10])
+			_ = rc.Flush()
+			_, _ = io.WriteString(w, big[10:])
+		case "/api/v1/config/events":
+			w.Header().Set("Content-Type", "text/event-stream")
+			_, _ = io.WriteString(w, ": watching\n\n")
+			_ = rc.Flush()
+			<-released
+			_, _ = io.WriteString(w, "data: done\n\n")
+		}
+	})
+	g, iss := remote(t, testConfig(), up)
+	front := httptest.NewServer(g)
+	defer front.Close()
+
+	res, err := http.Get(front.URL + "/api/v1/titles/small")
+	require.NoError(t, err)
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	require.Equal(t, int64(3008), res.ContentLength, "the length is known: no chunks")
+	require.Len(t, b, 3008)
+	require.True(t, strings.HasSuffix(string(b), `xx"}`))
+
+	res, err = http.Get(front.URL + "/api/v1/titles/big")
+	require.NoError(t, err)
+	b, _ = io.ReadAll(res.Body)
+	res.Body.Close()
+	require.Equal(t, big, string(b), "longer than the buffer: the whole answer, streamed")
+
+	req, _ := http.NewRequest("GET", front.URL+"/api/v1/config/events", nil)
+	req.Header.Set("Authorization", "Bearer "+iss.Mint(authtest.Claims{Subject: "u", Scope: "config:read"}))
+	res, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	require.Equal(t, 200, res.StatusCode)
+	first := make([]byte, len(": watching\n\n"))
+	_, err = io.ReadFull(res.Body, first)
+	require.NoError(t, err, "the first event arrives while the stream is still open")
+	require.Equal(t, ": watching\n\n", string(first))
+	close(released)
+	rest, _ := io.ReadAll(res.Body)
+	require.Equal(t, "data: done\n\n", string(rest))
+}
