@@ -78,7 +78,10 @@ chromium: ## make sure a Chromium for the e2e tests is there (Debian's package; 
 cc: ## make sure a C compiler is there (the race detector needs cgo)
 	@command -v "$$($(GO) env CC)" >/dev/null 2>&1 || scripts/apt-install gcc libc6-dev
 
+# The load comes from wrk and the gateway is compared with nginx: Debian's
+# packages, installed when missing (nothing is done when they are there).
 bench: build ## build, then run the benchmarks against bin/cdlc (BENCH_FLAGS=... passes flags)
+	@scripts/apt-install wrk nginx
 	$(GO) build -o $(BIN)/cdlc-bench ./bench/cmd/cdlc-bench
 	$(BIN)/cdlc-bench -bin=$(CDLC) -server-target=all $(BENCH_FLAGS)
 

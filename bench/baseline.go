@@ -41,6 +41,8 @@ func BaselineHandler(body []byte) http.Handler {
 type Baseline interface {
 	// URL is its base URL, scheme://host:port.
 	URL() string
+	// PID is the process it runs in.
+	PID() int
 	// Close stops it.
 	Close() error
 }
@@ -86,6 +88,7 @@ func startInProcess(body []byte) (*inProcess, error) {
 }
 
 func (b *inProcess) URL() string  { return b.url }
+func (b *inProcess) PID() int     { return os.Getpid() }
 func (b *inProcess) Close() error { return b.srv.Close() }
 
 // The child process learns its job from the environment rather than from
@@ -172,6 +175,7 @@ func startChild(ctx context.Context, size int) (*child, error) {
 }
 
 func (c *child) URL() string { return c.url }
+func (c *child) PID() int    { return c.cmd.Process.Pid }
 
 func (c *child) Close() error {
 	select {

@@ -63,6 +63,10 @@ type Env struct {
 	Token string
 	// Client is for Setup; the load itself uses its own clients.
 	Client *http.Client
+	// PIDs are the processes that serve BaseURL (the server; a gateway and
+	// the service behind it), whose CPU time the bench reads around each
+	// measured period. Empty when the bench did not start them.
+	PIDs []int
 }
 
 // Scenario is one endpoint under load.
@@ -98,6 +102,10 @@ type Scenario struct {
 	// P95Aim is the p95 latency the scenario aims at; zero means none.
 	// Reported, never enforced.
 	P95Aim time.Duration
+	// AimVsReference is the throughput the scenario aims at as a fraction
+	// of its reference server's (Pair.Reference); zero means none.
+	// Reported, never enforced.
+	AimVsReference float64
 	// Concurrency, when not zero, replaces the run's -concurrency for this
 	// scenario (both sides): a latency target means something at a load
 	// like the one it is set for.
@@ -109,6 +117,10 @@ type Pair struct {
 	Measured, Baseline Env
 	// BaselineName says in a few words what the baseline is.
 	BaselineName string
+	// Reference, when set, is a third server loaded in the same rounds
+	// (nginx in front of the same upstream), named ReferenceName.
+	Reference     *Env
+	ReferenceName string
 	// Stop stops what the scenario started.
 	Stop func() error
 }

@@ -33,12 +33,25 @@ type Load struct {
 	Rounds int
 	// MaxRequests, when positive, ends each measured period (each round)
 	// after that many requests instead of after its time. Tests use it to
-	// be deterministic.
+	// be deterministic. The Go driver only.
 	MaxRequests int64
+	// Driver is the load generator; empty means DriverWrk.
+	Driver Driver
+	// WrkThreads is wrk's -t (at most Concurrency); zero means 1, which
+	// on two cores leaves the other to the server.
+	WrkThreads int
 }
 
 // rounds is Rounds, at least 1.
 func (l Load) rounds() int { return max(l.Rounds, 1) }
+
+// driver is Driver, DriverWrk when empty.
+func (l Load) driver() Driver {
+	if l.Driver == "" {
+		return DriverWrk
+	}
+	return l.Driver
+}
 
 // NewClient returns the client every run uses: keep-alive, a connection
 // pool as large as the concurrency, no proxy, no HTTP/2 (the server speaks

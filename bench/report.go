@@ -22,6 +22,8 @@ type Report struct {
 	Warmup       time.Duration `json:"warmup_ns"`
 	Rounds       int           `json:"rounds"`
 	BaselineMode BaselineMode  `json:"baseline_mode"`
+	// Driver is the load generator (wrk or go).
+	Driver Driver `json:"driver"`
 	// Server is the command line of the server the bench started, or the
 	// URL it was pointed at.
 	Server  string       `json:"server"`
@@ -60,22 +62,29 @@ func (r *Report) WriteTable(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "cdlc bench  %s  %s %s, %d CPUs, host %s\n",
 		r.Started.Format(time.RFC3339), r.GoVersion, r.Platform, r.CPUs, r.Host)
-	fmt.Fprintf(&b, "load:     %d concurrent keep-alive connections, %s measured after %s warm-up, in %d rounds alternating with the baseline\n",
-		r.Concurrency, r.Duration, r.Warmup, max(r.Rounds, 1))
+	fmt.Fprintf(&b, "load:     %s, %d concurrent keep-alive connections, %s measured after %s warm-up, in %d rounds alternating with the baseline\n",
+		driverText(r.Driver), r.Concurrency, r.Duration, r.Warmup, max(r.Rounds, 1))
 	fmt.Fprintf(&b, "baseline: bare net/http handler on 127.0.0.1 (%s), same body size, same client and load\n",
 		baselineWhere(r.BaselineMode))
 	fmt.Fprintf(&b, "server:   %s\n\n", r.Server)
 
 	if len(r.Results) > 0 {
-		rows := [][]string{{"scenario", "run", "req/s", "p50", "p90", "p95", "p99", "max", "ok", "errors"}}
+		rows := [][]string{{"scenario", "run", "req/s", "p50", "p90", "p95", "p99", "max", "cpu/req", "ok", "errors"}}
 		for _, c := range r.Results {
 			rows = append(rows, row(c.Scenario, "baseline", c.Baseline), row(c.Scenario, "cdlc", c.Measured))
+			if c.Reference != nil {
+				rows = append(rows, row(c.Scenario, c.ReferenceName, *c.Reference))
+			}
 		}
 		writeColumns(&b, rows, 2)
 		b.WriteString("\n")
 		for _, c := range r.Results {
-			fmt.Fprintf(&b, "%s: %s of baseline throughput (%s); added latency p50 %s, p99 %s\n",
-				c.Scenario, percent(c.Ratio), aimText(c), signed(c.AddedP50), signed(c.AddedP99))
+			fmt.Fprintf(&b, "%s: %s of baseline throughput (%s); added latency p50 %s, p99 %s%s\n",
+				c.Scenario, percent(c.Ratio), aimText(c), signed(c.AddedP50), signed(c.AddedP99), cpuText(c))
+			if c.Reference != nil {
+				fmt.Fprintf(&b, "  (%s: %s of %s's throughput%s; added p50 %s against %s's %s)\n",
+					c.Scenario, percent(c.VsReference), c.ReferenceName, referenceAim(c), signed(c.AddedP50), c.ReferenceName, signed(c.ReferenceAddedP50))
+			}
 			if c.BaselineName != "" {
 				fmt.Fprintf(&b, "  (%s: the baseline is %s)\n", c.Scenario, c.BaselineName)
 			}
@@ -94,7 +103,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 		for _, run := range []struct {
 			name string
 			res  Result
-		}{{"cdlc", c.Measured}, {"baseline", c.Baseline}} {
+		}{{"cdlc", c.Measured}, {"baseline", c.Baseline}, {c.ReferenceName, deref(c.Reference)}} {
 			if n := run.res.Errors(); n > 0 {
 				msg := fmt.Sprintf("!!! %s (%s): %d of %d requests FAILED (%s); its figures do not mean much",
 					c.Scenario, run.name, n, run.res.Requests(), errorBreakdown(run.res))
@@ -120,9 +129,53 @@ func row(scenario, run string, r Result) []string {
 	return []string{
 		scenario, run, fmt.Sprintf("%.1f", r.Throughput),
 		Millis(r.Latency.P50), Millis(r.Latency.P90), Millis(r.Latency.P95),
-		Millis(r.Latency.P99), Millis(r.Latency.Max),
+		Millis(r.Latency.P99), Millis(r.Latency.Max), Micros(r),
 		fmt.Sprint(r.OK), fmt.Sprint(r.Errors()),
 	}
+}
+
+// Micros formats a result's server CPU per request in microseconds, "-"
+// when it was not measured.
+func Micros(r Result) string {
+	if !r.CPUMeasured {
+		return "-"
+	}
+	return fmt.Sprintf("%.1fµs", float64(r.CPUPerRequest)/float64(time.Microsecond))
+}
+
+func cpuText(c Comparison) string {
+	if c.CPURatio == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; server CPU per request %.2fx the baseline's", c.CPURatio)
+}
+
+func referenceAim(c Comparison) string {
+	if c.AimVsReference == 0 {
+		return ""
+	}
+	verdict := "met"
+	if c.VsReference < c.AimVsReference {
+		verdict = "NOT met"
+	}
+	return fmt.Sprintf(", target >= %s%%, %s", strconv.FormatFloat(c.AimVsReference*100, 'f', -1, 64), verdict)
+}
+
+func deref(r *Result) Result {
+	if r == nil {
+		return Result{}
+	}
+	return *r
+}
+
+func driverText(d Driver) string {
+	switch d {
+	case DriverGo:
+		return "the bench's own Go client"
+	case "":
+		return "load"
+	}
+	return string(d)
 }
 
 // writeColumns writes rows as a table: the first left columns aligned left
@@ -180,6 +233,9 @@ func errorBreakdown(r Result) string {
 	var parts []string
 	for _, code := range r.StatusCodes() {
 		parts = append(parts, fmt.Sprintf("status %d x%d", code, r.ErrorsByStatus[code]))
+	}
+	if r.BadStatus > 0 {
+		parts = append(parts, fmt.Sprintf("status not 2xx/3xx x%d", r.BadStatus))
 	}
 	if r.TransportErrors > 0 {
 		parts = append(parts, fmt.Sprintf("no response x%d", r.TransportErrors))

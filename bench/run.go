@@ -47,6 +47,7 @@ func Run(ctx context.Context, o Options, scenarios []Scenario) (*Report, error) 
 		Warmup:       o.Load.Warmup,
 		Rounds:       o.Load.rounds(),
 		BaselineMode: o.Baseline,
+		Driver:       o.Load.driver(),
 	}
 	if rep.BaselineMode == "" {
 		rep.BaselineMode = BaselineProcess
@@ -68,6 +69,7 @@ func Run(ctx context.Context, o Options, scenarios []Scenario) (*Report, error) 
 			return rep, fmt.Errorf("server failed to start: %w", err)
 		}
 		env.BaseURL = srv.URL()
+		env.PIDs = []int{srv.PID()}
 		rep.Server = srv.Command()
 		fmt.Fprintf(progress, "server ready at %s\n", env.BaseURL)
 	} else {
@@ -137,47 +139,125 @@ func runScenario(ctx context.Context, o Options, env Env, s Scenario, progress i
 		}
 		defer base.Close()
 		benv.BaseURL = base.URL()
+		benv.PIDs = nil
+		if pid := base.PID(); pid != os.Getpid() || o.Load.driver() != DriverGo {
+			// In process, the baseline's CPU is the bench's own: only
+			// meaningful when the load comes from another process.
+			benv.PIDs = []int{pid}
+		}
 	}
 
-	// Each side has a client of its own, so neither inherits the other's
-	// connections; each keeps its connections across the rounds.
 	load := o.Load
 	if s.Concurrency > 0 {
 		load.Concurrency = s.Concurrency
 	}
-	bclient, cclient := NewClient(load.Concurrency, load.Timeout), NewClient(load.Concurrency, load.Timeout)
-	defer bclient.CloseIdleConnections()
-	defer cclient.CloseIdleConnections()
-	bbuild := func() Request { return s.Build(benv) }
-	cbuild := func() Request { return s.Build(env) }
-	want := s.ExpectedStatus()
+	sides := []*side{{name: "baseline", env: benv}, {name: "cdlc", env: env}}
+	if pair != nil && pair.Reference != nil {
+		sides = append(sides, &side{name: pair.ReferenceName, env: *pair.Reference})
+	}
+	for _, sd := range sides {
+		if err := sd.prepare(s, load); err != nil {
+			return Comparison{}, err
+		}
+		defer sd.close()
+	}
 
 	rounds := load.rounds()
-	fmt.Fprintf(progress, "%s: baseline (%s) and cdlc, %s warm-up each, then %s each in %d alternating rounds\n",
-		s.Name, baselineName, load.Warmup, load.Duration, rounds)
+	fmt.Fprintf(progress, "%s: baseline (%s) and cdlc, %s warm-up each, then %s each in %d alternating rounds (load: %s)\n",
+		s.Name, baselineName, load.Warmup, load.Duration, rounds, load.driver())
 	if load.Warmup > 0 {
-		drive(ctx, bclient, bbuild, want, load.Concurrency, load.Warmup, 0)
-		drive(ctx, cclient, cbuild, want, load.Concurrency, load.Warmup, 0)
+		for _, sd := range sides {
+			sd.measure(ctx, load, load.Warmup, 0)
+		}
 	}
 	slice := load.Duration / time.Duration(rounds)
-	var baseline, measured Result
+	results := make([]Result, len(sides))
 	for i := range rounds {
 		if ctx.Err() != nil {
 			break
 		}
-		b := drive(ctx, bclient, bbuild, want, load.Concurrency, slice, load.MaxRequests)
-		m := drive(ctx, cclient, cbuild, want, load.Concurrency, slice, load.MaxRequests)
-		if i == 0 {
-			baseline, measured = b, m
-		} else {
-			baseline, measured = Merge(baseline, b), Merge(measured, m)
+		for j, sd := range sides {
+			r := sd.measure(ctx, load, slice, load.MaxRequests)
+			if i == 0 {
+				results[j] = r
+			} else {
+				results[j] = Merge(results[j], r)
+			}
 		}
 	}
-	c = Compare(s, size, baseline, measured)
+	c = Compare(s, size, results[0], results[1])
 	if pair != nil {
 		c.BaselineName = pair.BaselineName
+		if pair.Reference != nil {
+			c = c.WithReference(pair.ReferenceName, results[2], s.AimVsReference)
+		}
 	}
 	return c, nil
+}
+
+// side is one server under load in a scenario's rounds: the baseline, the
+// measured server, or a reference.
+type side struct {
+	name  string
+	env   Env
+	build func() Request
+	want  int
+	// client drives the Go load; wrk the wrk load.
+	client *http.Client
+	wrk    *wrkLoad
+	tmp    string
+}
+
+func (sd *side) prepare(s Scenario, load Load) error {
+	env := sd.env
+	sd.build = func() Request { return s.Build(env) }
+	sd.want = s.ExpectedStatus()
+	if load.driver() == DriverGo {
+		// Each side has a client of its own, so neither inherits the
+		// other's connections; each keeps its connections across rounds.
+		sd.client = NewClient(load.Concurrency, load.Timeout)
+		return nil
+	}
+	tmp, err := os.MkdirTemp("", "cdlc-bench-wrk-")
+	if err != nil {
+		return err
+	}
+	sd.tmp = tmp
+	sd.wrk, err = newWrkLoad(tmp, sd.name, sd.build, load.WrkThreads)
+	return err
+}
+
+func (sd *side) close() {
+	if sd.client != nil {
+		sd.client.CloseIdleConnections()
+	}
+	if sd.tmp != "" {
+		_ = os.RemoveAll(sd.tmp)
+	}
+}
+
+// measure drives one period and reads the CPU its server's processes used
+// meanwhile.
+func (sd *side) measure(ctx context.Context, load Load, d time.Duration, maxRequests int64) Result {
+	cpu0, ok0 := cpuOf(sd.env.PIDs)
+	var r Result
+	if sd.wrk != nil {
+		var err error
+		if r, err = sd.wrk.run(ctx, load.Concurrency, d, load.Timeout); err != nil {
+			if ctx.Err() != nil {
+				return Result{hist: newHistogram()}
+			}
+			r = Result{TransportErrors: 1, ErrorSamples: []string{err.Error()}, hist: newHistogram()}
+		}
+	} else {
+		r = drive(ctx, sd.client, sd.build, sd.want, load.Concurrency, d, maxRequests)
+	}
+	cpu1, ok1 := cpuOf(sd.env.PIDs)
+	if ok0 && ok1 {
+		r.ServerCPU, r.CPUMeasured = cpu1-cpu0, true
+		r.finish()
+	}
+	return r
 }
 
 // probe sends one request and returns the size of the response body, which

@@ -135,7 +135,7 @@ func fakeHandler(token string, flaky bool) http.Handler {
 
 // fastLoad keeps the end-to-end tests short and deterministic in what they
 // count.
-var fastLoad = bench.Load{Concurrency: 4, Duration: time.Hour, MaxRequests: 100, Rounds: 2, Timeout: 5 * time.Second}
+var fastLoad = bench.Load{Concurrency: 4, Duration: time.Hour, MaxRequests: 100, Rounds: 2, Timeout: 5 * time.Second, Driver: bench.DriverGo}
 
 func startedServerOptions(t *testing.T, mode string) bench.Options {
 	t.Helper()
@@ -255,7 +255,7 @@ func TestRunAgainstRunningTarget(t *testing.T) {
 
 func TestRunInterruptedStopsServerAndKeepsNoHalfResult(t *testing.T) {
 	o := startedServerOptions(t, "ok")
-	o.Load = bench.Load{Concurrency: 2, Duration: time.Hour, Timeout: 5 * time.Second}
+	o.Load = bench.Load{Concurrency: 2, Duration: time.Hour, Timeout: 5 * time.Second, Driver: bench.DriverGo}
 	ctx, cancel := context.WithCancel(context.Background())
 	o.Progress = progressFunc(func(line string) {
 		// Interrupt once the load has begun.

@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -75,6 +76,8 @@ func init() {
 		Status:      http.StatusOK,
 		Aim:         0.6,
 		AimP50:      time.Millisecond,
+		// nginx, in front of the same process in the same rounds.
+		AimVsReference: 0.8,
 	})
 	Register(Scenario{
 		Name:        "gateway.title_all",
@@ -109,7 +112,7 @@ func GatewayLimitArgs() []string {
 // process, the verifier would read that provider's keys, not the bench
 // issuer's.
 func gatewayAll(ctx context.Context, o Options, env Env, progress io.Writer) (*Pair, error) {
-	p, err := gatewayPair(ctx, o, env, progress, func(string) (string, []string) {
+	p, err := gatewayPair(ctx, o, env, progress, false, func(string) (string, []string) {
 		return "gateway,inventory,actor", nil
 	})
 	if err != nil {
@@ -127,13 +130,31 @@ func gatewayAll(ctx context.Context, o Options, env Env, progress io.Writer) (*P
 // trusting the bench's issuer. One database behind both: the baseline
 // reads what Setup writes through the gateway.
 func gatewaySplit(ctx context.Context, o Options, env Env, progress io.Writer) (*Pair, error) {
-	p, err := gatewayPair(ctx, o, env, progress, func(direct string) (string, []string) {
+	p, err := gatewayPair(ctx, o, env, progress, true, func(direct string) (string, []string) {
 		return "gateway", []string{"--set", "peers.inventory=" + direct, "--set", "peers.actor=" + direct}
 	})
 	if err != nil {
 		return nil, err
 	}
 	p.BaselineName = "the inventory,actor process called directly, same token"
+	// nginx in front of the same process, loaded in the same rounds.
+	ng, err := StartNginx(ctx, p.Baseline.BaseURL, runtime.NumCPU())
+	if err != nil {
+		fmt.Fprintf(progress, "gateway.title: no nginx to compare with: %v\n", err)
+		return p, nil
+	}
+	ref := p.Baseline
+	ref.BaseURL, ref.PIDs = ng.URL(), append(ng.PIDs(), p.Baseline.PIDs...)
+	p.Reference, p.ReferenceName = &ref, "nginx"
+	stop := p.Stop
+	p.Stop = func() error {
+		err := ng.Stop()
+		if serr := stop(); serr != nil {
+			err = serr
+		}
+		return err
+	}
+	fmt.Fprintf(progress, "nginx (%d workers) ready at %s in front of %s\n", runtime.NumCPU(), ng.URL(), p.Baseline.BaseURL)
 	return p, nil
 }
 
@@ -141,7 +162,7 @@ func gatewaySplit(ctx context.Context, o Options, env Env, progress io.Writer) (
 // baseline, called directly) and the measured process with the target and
 // extra flags front gives for the direct process's URL; both trust the
 // issuer, the measured one with limits far above the load.
-func gatewayPair(ctx context.Context, o Options, env Env, progress io.Writer, front func(direct string) (string, []string)) (*Pair, error) {
+func gatewayPair(ctx context.Context, o Options, env Env, progress io.Writer, split bool, front func(direct string) (string, []string)) (*Pair, error) {
 	if o.Server.Bin == "" || o.TargetURL != "" {
 		return nil, fmt.Errorf("this scenario starts its own servers from -bin; it cannot run against -target")
 	}
@@ -171,6 +192,12 @@ func gatewayPair(ctx context.Context, o Options, env Env, progress io.Writer, fr
 	fmt.Fprintf(progress, "--target=%s ready at %s, inventory,actor at %s\n", target, measuredServer.URL(), direct.URL())
 	measured, baseline := env, env
 	measured.BaseURL, baseline.BaseURL = measuredServer.URL(), direct.URL()
+	// The measured side's cost is every process on its path: the front
+	// and, when split, the service behind it.
+	measured.PIDs, baseline.PIDs = []int{measuredServer.PID()}, []int{direct.PID()}
+	if split {
+		measured.PIDs = append(measured.PIDs, direct.PID())
+	}
 	return &Pair{Measured: measured, Baseline: baseline, Stop: func() error {
 		defer stopIssuer()
 		err := measuredServer.Stop(so.StopTimeout)

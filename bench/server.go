@@ -117,6 +117,9 @@ func StartServer(ctx context.Context, o ServerOptions) (*Server, error) {
 	return s, nil
 }
 
+// PID is the server's process id.
+func (s *Server) PID() int { return s.cmd.Process.Pid }
+
 // URL is the server's base URL.
 func (s *Server) URL() string { return s.url }
 

@@ -29,13 +29,30 @@ type Result struct {
 	Throughput float64 `json:"throughput_rps"`
 	// Latency of the OK responses.
 	Latency Latency `json:"latency"`
+	// BadStatus counts responses wrk saw with a status outside 2xx and 3xx
+	// (it does not say which; the probe before the load checks the exact
+	// status once).
+	BadStatus int64 `json:"bad_status,omitempty"`
+	// ServerCPU is the CPU time, user and system, that the processes
+	// serving the requests used during the measured period (the server, or
+	// the gateway and the service behind it); CPUMeasured says whether it
+	// could be read: only for processes the bench started itself.
+	ServerCPU   time.Duration `json:"server_cpu_ns"`
+	CPUMeasured bool          `json:"cpu_measured"`
+	// CPUPerRequest is ServerCPU divided by the requests answered
+	// (Requests): what one request costs the server, whoever is the
+	// bottleneck.
+	CPUPerRequest time.Duration `json:"server_cpu_per_request_ns"`
+	// ClientCPU is the load generator's own CPU time (wrk's), when it ran
+	// in a process of its own.
+	ClientCPU time.Duration `json:"client_cpu_ns,omitempty"`
 
 	hist *hdrhistogram.Histogram // the latencies, in µs, kept for merging
 }
 
 // Errors is the number of requests that failed, for any reason.
 func (r Result) Errors() int64 {
-	n := r.TransportErrors
+	n := r.TransportErrors + r.BadStatus
 	for _, c := range r.ErrorsByStatus {
 		n += c
 	}
@@ -89,6 +106,10 @@ func (r *Result) finish() {
 		r.Latency = LatencyOf(r.hist)
 	}
 	r.Throughput = Throughput(r.OK, r.Elapsed)
+	r.CPUPerRequest = 0
+	if n := r.Requests(); r.CPUMeasured && n > 0 {
+		r.CPUPerRequest = r.ServerCPU / time.Duration(n)
+	}
 }
 
 // Merge returns the result of two measured periods taken as one: counts and
@@ -99,6 +120,10 @@ func Merge(a, b Result) Result {
 		TransportErrors: a.TransportErrors + b.TransportErrors,
 		Bytes:           a.Bytes + b.Bytes,
 		Elapsed:         a.Elapsed + b.Elapsed,
+		BadStatus:       a.BadStatus + b.BadStatus,
+		ServerCPU:       a.ServerCPU + b.ServerCPU,
+		CPUMeasured:     a.CPUMeasured && b.CPUMeasured,
+		ClientCPU:       a.ClientCPU + b.ClientCPU,
 		ErrorsByStatus:  map[int]int64{},
 		hist:            newHistogram(),
 	}
@@ -161,6 +186,23 @@ type Comparison struct {
 	P95Met bool          `json:"aim_p95_met"`
 	// Concurrency is the load's, when the scenario set its own.
 	Concurrency int `json:"concurrency,omitempty"`
+	// CPURatio is Measured.CPUPerRequest / Baseline.CPUPerRequest: how
+	// many times the baseline's CPU a request costs (0 when either is
+	// unknown).
+	CPURatio float64 `json:"cpu_ratio,omitempty"`
+	// Reference is a third server loaded in the same rounds, when the
+	// scenario has one (nginx proxying to the same upstream as the
+	// gateway); ReferenceName says what it is.
+	Reference     *Result `json:"reference,omitempty"`
+	ReferenceName string  `json:"reference_name,omitempty"`
+	// VsReference is Measured.Throughput / Reference.Throughput;
+	// ReferenceAddedP50 is the p50 the reference adds over the baseline,
+	// beside AddedP50.
+	VsReference       float64       `json:"throughput_vs_reference,omitempty"`
+	ReferenceAddedP50 time.Duration `json:"reference_added_p50_ns,omitempty"`
+	// AimVsReference is the throughput the scenario should reach as a
+	// fraction of the reference's; 0 when none.
+	AimVsReference float64 `json:"aim_vs_reference,omitempty"`
 }
 
 // Compare sets measured beside baseline.
@@ -181,7 +223,27 @@ func Compare(s Scenario, bodyBytes int, baseline, measured Result) Comparison {
 	c.AimP50Met = s.AimP50 == 0 || c.AddedP50 < s.AimP50
 	c.P95Aim, c.Concurrency = s.P95Aim, s.Concurrency
 	c.P95Met = s.P95Aim == 0 || measured.Latency.P95 < s.P95Aim
+	if baseline.CPUPerRequest > 0 && measured.CPUPerRequest > 0 {
+		c.CPURatio = float64(measured.CPUPerRequest) / float64(baseline.CPUPerRequest)
+	}
 	return c
+}
+
+// WithReference sets a third server's result beside the comparison.
+func (c Comparison) WithReference(name string, ref Result, aim float64) Comparison {
+	c.Reference, c.ReferenceName, c.AimVsReference = &ref, name, aim
+	c.VsReference = Ratio(c.Measured.Throughput, ref.Throughput)
+	c.ReferenceAddedP50 = ref.Latency.P50 - c.Baseline.Latency.P50
+	return c
+}
+
+// Errors is the number of failed requests in every run.
+func (c Comparison) Errors() int64 {
+	n := c.Baseline.Errors() + c.Measured.Errors()
+	if c.Reference != nil {
+		n += c.Reference.Errors()
+	}
+	return n
 }
 
 // Ratio is a/b, zero when b is not positive.
@@ -191,6 +253,3 @@ func Ratio(a, b float64) float64 {
 	}
 	return a / b
 }
-
-// Errors is the number of failed requests in both runs.
-func (c Comparison) Errors() int64 { return c.Baseline.Errors() + c.Measured.Errors() }

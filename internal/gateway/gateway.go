@@ -158,11 +158,14 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	// The request is copied once, in serve, with everything its context
+	// needs: each copy is an allocation of the whole request.
+	ctx := r.Context()
 	if ok {
-		r = r.WithContext(auth.WithPrincipal(r.Context(), p))
+		ctx = auth.WithPrincipal(ctx, p)
 	}
 	if rt == nil {
-		g.local.ServeHTTP(w, r)
+		g.local.ServeHTTP(w, r.WithContext(ctx))
 		return
 	}
 	if !g.permit(w, r, rt.Rule(r.Method), p, ok) {
@@ -182,9 +185,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		timeout = g.cfg.Timeout
 	}
 	if rt.NoRetry {
-		r = r.WithContext(context.WithValue(r.Context(), noRetryKey{}, true))
+		ctx = context.WithValue(ctx, noRetryKey{}, true)
 	}
-	g.upstreams[rt.Service].serve(w, r, timeout)
+	g.upstreams[rt.Service].serve(ctx, w, r, timeout)
 }
 
 // isBearer reports whether an Authorization header value is of the Bearer
@@ -347,15 +350,19 @@ type upstream struct {
 	breaker   *resilience.Breaker
 }
 
-// serve carries r to the service.
-func (u *upstream) serve(w http.ResponseWriter, r *http.Request, timeout time.Duration) {
-	ctx := r.Context()
+// serve carries r to the service, with ctx (r's, with the principal).
+func (u *upstream) serve(ctx context.Context, w http.ResponseWriter, r *http.Request, timeout time.Duration) {
 	if timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
-		r = r.WithContext(ctx)
 	}
+	if u.proxy != nil && !u.inProcess {
+		// The response's headers so far are the edge's (request id, CORS,
+		// security, rate limits): the proxy drops the upstream's copies.
+		ctx = context.WithValue(ctx, edgeHeaderKey{}, w.Header())
+	}
+	r = r.WithContext(ctx)
 	switch {
 	case u.inProcess:
 		u.serveInProcess(w, r)

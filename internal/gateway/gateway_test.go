@@ -24,6 +24,7 @@ import (
 	"github.com/cdlc/cdlc/internal/gateway"
 	"github.com/cdlc/cdlc/internal/platform/auth"
 	"github.com/cdlc/cdlc/internal/platform/auth/authtest"
+	"github.com/cdlc/cdlc/internal/platform/httpx"
 	"github.com/cdlc/cdlc/internal/platform/testenv"
 )
 
@@ -551,4 +552,92 @@ func TestClientAddressForRateLimits(t *testing.T) {
 	require.Equal(t, 200, send("198.51.100.50", "192.0.2.1"))
 	require.Equal(t, 429, send("198.51.100.50", "192.0.2.2"), "an untrusted peer's X-Forwarded-For does not count")
 	require.Empty(t, f.up.header.Get("X-Forwarded-For"), "and is not passed on")
+}
+
+// A proxied answer carries each edge header once: the upstream, a cdlc
+// process with the same middleware, sets its own request id (the one the
+// gateway sent), Vary: Origin and CORS headers, which the edge has already
+// set on the response.
+func TestProxiedResponseHasEdgeHeadersOnce(t *testing.T) {
+	cors := httpx.NewCORS([]string{"*"})
+	edge := func(h http.Handler) http.Handler { return httpx.Chain(h, httpx.RequestID(), cors.Middleware()) }
+	up := &seen{}
+	service := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Add("Vary", "Accept-Encoding")
+		w.Header().Set("Content-Type", "application/json")
+		up.handler("remote", nil).ServeHTTP(w, r)
+	})
+	g, _ := remote(t, testConfig(), edge(service))
+	w := serve(edge(g), "GET", "/api/v1/titles/tt1", "Origin", "https://app.example", "X-Request-ID", "req-123")
+	require.Equal(t, 200, w.Code, w.Body.String())
+	require.Equal(t, "req-123", up.header.Get("X-Request-Id"), "the upstream got the edge's request id")
+	require.Equal(t, []string{"req-123"}, w.Header().Values("X-Request-Id"))
+	require.Equal(t, []string{"*"}, w.Header().Values("Access-Control-Allow-Origin"))
+	var vary []string
+	for _, v := range w.Header().Values("Vary") {
+		for _, tok := range strings.Split(v, ",") {
+			vary = append(vary, strings.TrimSpace(tok))
+		}
+	}
+	require.ElementsMatch(t, []string{"Origin", "Accept-Encoding"}, vary, "the upstream's other Vary tokens stay")
+	require.Equal(t, []string{"application/json"}, w.Header().Values("Content-Type"), "the upstream's own headers pass")
+}
+
+// An answer of unknown length (chunked, as huma writes bodies) reaches the
+// client whole and with its length; a longer one and server-sent events
+// pass as streams.
+func TestProxyAnswersOfUnknownLength(t *testing.T) {
+	big := strings.Repeat("b", 100<<10)
+	released := make(chan struct{})
+	up := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := http.NewResponseController(w)
+		switch r.URL.Path {
+		case "/api/v1/titles/small":
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, `{"a":"`+strings.Repeat("x", 3000))
+			_ = rc.Flush() // chunked from here
+			_, _ = io.WriteString(w, `"}`)
+		case "/api/v1/titles/big":
+			_, _ = io.WriteString(w, big[:10])
+			_ = rc.Flush()
+			_, _ = io.WriteString(w, big[10:])
+		case "/api/v1/config/events":
+			w.Header().Set("Content-Type", "text/event-stream")
+			_, _ = io.WriteString(w, ": watching\n\n")
+			_ = rc.Flush()
+			<-released
+			_, _ = io.WriteString(w, "data: done\n\n")
+		}
+	})
+	g, iss := remote(t, testConfig(), up)
+	front := httptest.NewServer(g)
+	defer front.Close()
+
+	res, err := http.Get(front.URL + "/api/v1/titles/small")
+	require.NoError(t, err)
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	require.Equal(t, int64(3008), res.ContentLength, "the length is known: no chunks")
+	require.Len(t, b, 3008)
+	require.True(t, strings.HasSuffix(string(b), `xx"}`))
+
+	res, err = http.Get(front.URL + "/api/v1/titles/big")
+	require.NoError(t, err)
+	b, _ = io.ReadAll(res.Body)
+	res.Body.Close()
+	require.Equal(t, big, string(b), "longer than the buffer: the whole answer, streamed")
+
+	req, _ := http.NewRequest("GET", front.URL+"/api/v1/config/events", nil)
+	req.Header.Set("Authorization", "Bearer "+iss.Mint(authtest.Claims{Subject: "u", Scope: "config:read"}))
+	res, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	require.Equal(t, 200, res.StatusCode)
+	first := make([]byte, len(": watching\n\n"))
+	_, err = io.ReadFull(res.Body, first)
+	require.NoError(t, err, "the first event arrives while the stream is still open")
+	require.Equal(t, ": watching\n\n", string(first))
+	close(released)
+	rest, _ := io.ReadAll(res.Body)
+	require.Equal(t, "data: done\n\n", string(rest))
 }

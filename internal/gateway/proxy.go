@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -8,6 +9,8 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -65,11 +68,145 @@ func newProxy(base string, u *upstream, t http.RoundTripper, cfg Config) (http.H
 		Transport: &retryTransport{base: t, breaker: u.breaker, policy: resilience.RetryPolicy{
 			Initial: cfg.RetryInitial, Max: 2 * time.Second, MaxAttempts: cfg.RetryAttempts, Retryable: retryableError,
 		}},
+		ModifyResponse: func(res *http.Response) error {
+			dropEdgeHeaders(res)
+			return bufferSmallAnswer(res)
+		},
 		BufferPool: bufferPool{},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			writeUpstreamError(w, r, u.name, err)
 		},
 	}, nil
+}
+
+// edgeHeaderKey holds, in a proxied request's context, the headers the
+// edge has already set on the response.
+type edgeHeaderKey struct{}
+
+// dropEdgeHeaders removes from an upstream's answer the headers the edge
+// has already set on the response, which the proxy would otherwise add a
+// second time: a cdlc service runs the same middleware as the gateway, so
+// it echoes the request id the gateway sent and answers CORS again (a
+// doubled Access-Control-Allow-Origin makes browsers refuse the answer).
+// The edge's copy wins; Vary keeps the upstream's tokens the edge did not
+// name.
+func dropEdgeHeaders(res *http.Response) {
+	edge, _ := res.Request.Context().Value(edgeHeaderKey{}).(http.Header)
+	if len(edge) == 0 {
+		return
+	}
+	for k := range res.Header {
+		ev, ok := edge[k]
+		if !ok {
+			continue
+		}
+		if k == "Vary" {
+			if rest := varyWithout(res.Header[k], ev); len(rest) > 0 {
+				res.Header[k] = rest
+				continue
+			}
+		}
+		delete(res.Header, k)
+	}
+}
+
+// smallAnswer is the most of an answer of unknown length (chunked) that
+// the proxy reads before passing it on.
+const smallAnswer = 64 << 10
+
+// bufferSmallAnswer reads an answer of unknown length to its end when it
+// is small, and passes it on with its Content-Length. Without a length,
+// httputil.ReverseProxy takes the answer for a stream and flushes after
+// every read, and the client gets it chunked: more writes on both sides
+// for what is most often a JSON document of a few kilobytes (huma writes
+// bodies without a length). Server-sent events (text/event-stream, the
+// platform's only streams) pass untouched, as does a body that turns out
+// longer than smallAnswer: what was read goes first, then the rest as it
+// comes.
+func bufferSmallAnswer(res *http.Response) error {
+	if res.ContentLength != -1 || res.Request.Method == http.MethodHead || len(res.Trailer) > 0 ||
+		res.StatusCode == http.StatusNoContent || res.StatusCode == http.StatusNotModified ||
+		strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") {
+		return nil
+	}
+	bp := answers.Get().(*[]byte)
+	buf := *bp
+	n, err := io.ReadFull(res.Body, buf)
+	switch err {
+	case io.EOF, io.ErrUnexpectedEOF: // the whole answer
+		res.Body.Close()
+		body := &pooledBody{buf: bp}
+		body.Reset(buf[:n])
+		res.Body = body
+		res.ContentLength = int64(n)
+		res.Header["Content-Length"] = []string{strconv.Itoa(n)}
+	case nil: // longer: a stream after all
+		res.Body = &prefixedBody{Reader: io.MultiReader(bytes.NewReader(buf), res.Body), rest: res.Body, buf: bp}
+	default:
+		answers.Put(bp)
+		return err
+	}
+	return nil
+}
+
+var answers = sync.Pool{New: func() any { b := make([]byte, smallAnswer); return &b }}
+
+// pooledBody is a buffered answer; its buffer goes back to the pool on
+// Close.
+type pooledBody struct {
+	bytes.Reader
+	buf *[]byte
+}
+
+func (b *pooledBody) Close() error {
+	if b.buf != nil {
+		answers.Put(b.buf)
+		b.buf = nil
+	}
+	return nil
+}
+
+// prefixedBody is an answer longer than the buffer: what was read, then
+// the rest.
+type prefixedBody struct {
+	io.Reader
+	rest io.ReadCloser
+	buf  *[]byte
+}
+
+func (b *prefixedBody) Close() error {
+	err := b.rest.Close()
+	if b.buf != nil {
+		answers.Put(b.buf)
+		b.buf = nil
+	}
+	return err
+}
+
+// varyWithout returns the Vary values of up without the field names
+// already in edge.
+func varyWithout(up, edge []string) []string {
+	var out []string
+	for _, v := range up {
+		for tok := range strings.SplitSeq(v, ",") {
+			tok = strings.TrimSpace(tok)
+			if tok != "" && !varyHas(edge, tok) && !varyHas(out, tok) {
+				out = append(out, tok)
+			}
+		}
+	}
+	return out
+}
+
+func varyHas(values []string, name string) bool {
+	for _, v := range values {
+		for tok := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(tok), name) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // retryTransport puts each attempt through the upstream's breaker and

@@ -14,6 +14,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"os/signal"
 	"strings"
 	"syscall"
@@ -44,6 +45,8 @@ func run(args []string) int {
 		readyWait   = fs.Duration("ready-timeout", 60*time.Second, "how long to wait for the started server's /readyz to answer 200")
 		scenarios   = fs.String("scenarios", "", "comma-separated scenarios to run (default: all; see -list)")
 		list        = fs.Bool("list", false, "list the scenarios and exit")
+		driver      = fs.String("driver", string(bench.DriverWrk), "load generator: wrk (lean, in C; installed by make bench) or go (this program's own client)")
+		wrkThreads  = fs.Int("wrk-threads", 1, "wrk's threads (-t); 1 leaves the other cores to the servers")
 		baseline    = fs.String("baseline", string(bench.BaselineProcess), "where the bare baseline handler runs: process (a child process, like the server) or inprocess")
 		jsonOut     = fs.String("json", "", "also write the report as JSON to this file")
 		searchData  = fs.String("search-data", "data/bench-search", "where the search scenarios' generated catalog is kept between runs (its data directory is the server's --data-dir when those scenarios run)")
@@ -78,6 +81,17 @@ func run(args []string) int {
 	if mode != bench.BaselineProcess && mode != bench.BaselineInProcess {
 		fmt.Fprintf(os.Stderr, "cdlc-bench: -baseline=%q: want %s or %s\n", *baseline, bench.BaselineProcess, bench.BaselineInProcess)
 		return 2
+	}
+	drv := bench.Driver(*driver)
+	if drv != bench.DriverWrk && drv != bench.DriverGo {
+		fmt.Fprintf(os.Stderr, "cdlc-bench: -driver=%q: want %s or %s\n", *driver, bench.DriverWrk, bench.DriverGo)
+		return 2
+	}
+	if drv == bench.DriverWrk {
+		if _, err := exec.LookPath("wrk"); err != nil {
+			fmt.Fprintf(os.Stderr, "cdlc-bench: wrk not found: %s\n", bench.WrkInstallHint)
+			return 2
+		}
 	}
 	selected := bench.Scenarios()
 	if *scenarios != "" {
@@ -116,6 +130,8 @@ func run(args []string) int {
 			Warmup:      *warmup,
 			Rounds:      *rounds,
 			Timeout:     *timeout,
+			Driver:      drv,
+			WrkThreads:  *wrkThreads,
 		},
 		TargetURL: strings.TrimRight(*target, "/"),
 		Token:     *token,

@@ -22,6 +22,7 @@ import (
 
 	"github.com/cdlc/cdlc/internal/platform/errs"
 	"github.com/cdlc/cdlc/internal/platform/httpx"
+	"github.com/cdlc/cdlc/internal/platform/telemetry"
 )
 
 type echoIn struct {
@@ -258,4 +259,29 @@ func TestAppends(t *testing.T) {
 	require.ErrorContains(t, err, `"awards"`)
 	require.Equal(t, []string{"a", "b"}, httpx.CommaList(" a, b,,"))
 	require.Nil(t, httpx.CommaList(""))
+}
+
+// The access log says what matters about each request, with its request
+// id, after the middleware's fast path to the handler.
+func TestAccessLogLine(t *testing.T) {
+	var buf strings.Builder
+	log := telemetry.NewLogger(&buf, telemetry.LogOptions{})
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /things/{id}", func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "12345") })
+	h := httpx.Chain(httpx.RecordRoute(mux), httpx.RequestID(), httpx.Observe(log, httpx.NewMetrics(prometheus.NewRegistry())))
+	res := do(t, h, "GET", "/things/42", "", "X-Request-ID", "req-7")
+	require.Equal(t, []string{"req-7"}, res.Header.Values("X-Request-Id"))
+	var line map[string]any
+	require.NoError(t, json.Unmarshal([]byte(buf.String()), &line), buf.String())
+	require.Equal(t, "http request", line["msg"])
+	require.Equal(t, "INFO", line["level"])
+	require.Equal(t, "GET", line["method"])
+	require.Equal(t, "/things/42", line["path"])
+	require.Equal(t, "GET /things/{id}", line["route"])
+	require.Equal(t, float64(200), line["status"])
+	require.Equal(t, float64(5), line["bytes"])
+	require.Contains(t, line, "duration_ms")
+	require.Contains(t, line, "remote")
+	require.Contains(t, line, "time")
+	require.Equal(t, "req-7", line["request_id"])
 }

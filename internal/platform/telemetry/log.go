@@ -64,7 +64,36 @@ func NewLogger(w io.Writer, opts LogOptions) *slog.Logger {
 	} else {
 		h = slog.NewJSONHandler(w, ho)
 	}
+	if f, ok := w.(flusher); ok {
+		h = &flushingHandler{Handler: h, f: f}
+	}
 	return slog.New(NewContextHandler(h))
+}
+
+// flusher is a writer that buffers (BufferedWriter).
+type flusher interface{ Flush() error }
+
+// flushingHandler flushes a buffering writer after each warning or error,
+// so that those are written at once, after everything logged before them.
+type flushingHandler struct {
+	slog.Handler
+	f flusher
+}
+
+func (h *flushingHandler) Handle(ctx context.Context, r slog.Record) error {
+	err := h.Handler.Handle(ctx, r)
+	if r.Level >= slog.LevelWarn {
+		_ = h.f.Flush()
+	}
+	return err
+}
+
+func (h *flushingHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return &flushingHandler{Handler: h.Handler.WithAttrs(attrs), f: h.f}
+}
+
+func (h *flushingHandler) WithGroup(name string) slog.Handler {
+	return &flushingHandler{Handler: h.Handler.WithGroup(name), f: h.f}
 }
 
 // ParseLevel parses a level name: debug, info, warn (or warning), error,
