@@ -70,19 +70,32 @@ type uriError string
 
 func (e uriError) Error() string { return string(e) }
 
-// validateRedirectURI accepts absolute https URIs, and http ones (for
-// development and loopback), without fragments, wildcards or spaces.
+// validateRedirectURI accepts absolute https URIs, and http ones only to
+// the loopback interface (127.0.0.1, [::1], localhost: RFC 8252 §7.3, a
+// native app or a developer's machine), without fragments, credentials,
+// wildcards or spaces (RFC 9700 §2.1: a code sent over plain http to
+// anywhere else can be read on the way).
 func validateRedirectURI(raw string) error {
 	u, err := url.Parse(raw)
 	switch {
 	case err != nil, len(raw) > 512, strings.ContainsAny(raw, " *\t\n"):
-		return uriError("must be an absolute http(s) URI")
+		return uriError("must be an absolute https URI")
 	case u.Scheme != "https" && u.Scheme != "http", u.Host == "", u.User != nil:
-		return uriError("must be an absolute http(s) URI without credentials")
+		return uriError("must be an absolute https URI without credentials")
 	case u.Fragment != "" || strings.Contains(raw, "#"):
 		return uriError("must not have a fragment")
+	case u.Scheme == "http" && !isLoopbackLiteral(u.Hostname()):
+		return uriError("must be https (http is allowed for 127.0.0.1, [::1] and localhost only)")
 	}
 	return nil
+}
+
+// isLoopbackLiteral reports whether h names the loopback interface as
+// RFC 8252 §7.3 lets a redirect URI: localhost, 127.0.0.1 or ::1 written
+// out (no other spelling of an address that a resolver might read
+// differently).
+func isLoopbackLiteral(h string) bool {
+	return strings.EqualFold(h, "localhost") || h == "127.0.0.1" || h == "::1"
 }
 
 // CreateClient registers a client. It returns the client and, for a

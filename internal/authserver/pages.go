@@ -16,6 +16,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
 	"github.com/cdlc/cdlc/internal/platform/errs"
 	"github.com/cdlc/cdlc/internal/platform/events"
 )
@@ -172,23 +175,7 @@ type session struct {
 	authTime time.Time
 }
 
-func (p *pages) session(r *http.Request) (session, bool) {
-	c, err := r.Cookie(sessionCookie)
-	if err != nil || c.Value == "" {
-		return session{}, false
-	}
-	var uid string
-	var at int64
-	err = p.s.store.db.Writer().QueryRowContext(r.Context(), "SELECT user_id, auth_time FROM auth_sessions WHERE id_hash = ? AND expires_at > ?", hashToken(c.Value), ms(time.Now())).Scan(&uid, &at)
-	if err != nil {
-		return session{}, false
-	}
-	u, err := p.s.store.UserByID(r.Context(), uid)
-	if err != nil {
-		return session{}, false
-	}
-	return session{user: u, authTime: fromMS(at)}, true
-}
+func (p *pages) session(r *http.Request) (session, bool) { return p.s.browserSession(r) }
 
 func (p *pages) startSession(w http.ResponseWriter, r *http.Request, u User) (session, error) {
 	t := randomToken(32)
@@ -238,7 +225,7 @@ func (p *pages) loginPage(w http.ResponseWriter, r *http.Request) {
 		}
 		if slices.Contains(ar.Prompt, "none") {
 			// Silent authentication without a session (OIDC Core §3.1.2.6).
-			p.redirectError(w, r, ar, "login_required")
+			p.redirectError(w, r, ar, oidc.ErrLoginRequired())
 			return
 		}
 	}
@@ -330,7 +317,7 @@ func (p *pages) afterLogin(w http.ResponseWriter, r *http.Request, sess session,
 		return
 	}
 	if slices.Contains(ar.Prompt, "none") {
-		p.redirectError(w, r, ar, "consent_required")
+		p.redirectError(w, r, ar, errConsentRequired())
 		return
 	}
 	http.Redirect(w, r, "/id/consent?authRequestID="+url.QueryEscape(ar.ID), http.StatusSeeOther)
@@ -338,18 +325,11 @@ func (p *pages) afterLogin(w http.ResponseWriter, r *http.Request, sess session,
 
 // redirectError ends an authorization request with an error sent back to
 // its redirect URI (matched exactly when the request was made), with its
-// state.
-func (p *pages) redirectError(w http.ResponseWriter, r *http.Request, ar *authRequest, code string) {
-	q := url.Values{"error": {code}}
-	if ar.State != "" {
-		q.Set("state", ar.State)
-	}
+// state, where op sends its own errors: the query, or the fragment when
+// the request asked for response_mode=fragment.
+func (p *pages) redirectError(w http.ResponseWriter, r *http.Request, ar *authRequest, e *oidc.Error) {
 	_, _ = p.s.store.db.Writer().ExecContext(r.Context(), "DELETE FROM auth_requests WHERE id = ?", ar.ID)
-	sep := "?"
-	if strings.Contains(ar.RedirectURI, "?") {
-		sep = "&"
-	}
-	http.Redirect(w, r, ar.RedirectURI+sep+q.Encode(), http.StatusSeeOther)
+	op.AuthRequestError(w, r, ar, e, p.s.provider)
 }
 
 // complete records who signed in, with the scopes they may have, and
@@ -427,7 +407,7 @@ func (p *pages) consent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.PostFormValue("decision") != "allow" {
-		p.redirectError(w, r, ar, "access_denied")
+		p.redirectError(w, r, ar, oidc.ErrAccessDenied())
 		return
 	}
 	p.complete(w, r, ar, c, sess)

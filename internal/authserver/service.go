@@ -78,7 +78,7 @@ func New(o Options) (*Service, error) {
 		GrantTypeRefreshToken:    true,
 		SupportedUILocales:       []language.Tag{language.English},
 		SupportedScopes:          Scopes,
-		SupportedClaims:          append(op.DefaultSupportedClaims, "client_id", "scope", "roles", "jti", "nbf", "email", "email_verified", "name", "preferred_username"),
+		SupportedClaims:          Claims,
 		DeviceAuthorization: op.DeviceAuthorizationConfig{
 			Lifetime: o.Config.DeviceCodeTTL, PollInterval: 5 * time.Second,
 			UserFormPath: "/id/device", UserCode: op.UserCodeBase20,
@@ -122,11 +122,12 @@ func (s *Service) Store() *Store { return s.store }
 
 // Register mounts the protocol endpoints and the pages on mux.
 func (s *Service) Register(mux *http.ServeMux) {
-	mux.Handle("/.well-known/openid-configuration", s.provider)
-	for _, p := range []string{"authorize", "authorize/callback", "revoke", "keys", "device_authorization"} {
+	mux.Handle("/.well-known/openid-configuration", s.discovery())
+	mux.Handle("/oauth2/authorize", s.authorize())
+	for _, p := range []string{"authorize/callback", "revoke", "keys", "device_authorization"} {
 		mux.Handle("/oauth2/"+p, s.provider)
 	}
-	mux.Handle("/oauth2/token", withTokenCall(s.provider))
+	mux.Handle("/oauth2/token", onlyGrantTypes(withTokenCall(s.provider)))
 	// Anything else under the provider's prefixes is the platform's 404
 	// (problem+json), not op's router's plain text.
 	notFound := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

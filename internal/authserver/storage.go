@@ -95,16 +95,10 @@ func (o *opStorage) CreateAuthRequest(ctx context.Context, r *oidc.AuthRequest, 
 	if err != nil {
 		return nil, oidc.ErrInvalidClient()
 	}
-	// PKCE: plain is refused for everyone (it protects nothing once the
-	// request is seen); S256 is required of public clients (OAuth 2.1).
-	switch {
-	case r.CodeChallenge != "" && r.CodeChallengeMethod != oidc.CodeChallengeMethodS256:
-		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256")
-	case r.CodeChallenge == "" && c.Public:
-		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge (PKCE, S256) is required for this client")
-	}
-	if r.ResponseType != oidc.ResponseTypeCode {
-		return nil, oidc.ErrInvalidRequest().WithDescription("response_type must be code")
+	// The authorization endpoint (authorizer) checked the response type
+	// and PKCE; these guard the table.
+	if r.ResponseType != oidc.ResponseTypeCode || (r.CodeChallenge == "" && c.Public) {
+		return nil, oidc.ErrInvalidRequest().WithDescription("response_type must be code, with PKCE for this client")
 	}
 	if len(r.State) > 1024 || len(r.Nonce) > 1024 || len(r.CodeChallenge) > 128 {
 		return nil, oidc.ErrInvalidRequest().WithDescription("state, nonce or code_challenge is too long")
