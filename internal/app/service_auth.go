@@ -6,6 +6,9 @@ import (
 	"time"
 
 	"github.com/cdlc/cdlc/internal/authserver"
+	"github.com/cdlc/cdlc/internal/authserver/httpapi"
+	"github.com/cdlc/cdlc/internal/authserver/pages"
+	"github.com/cdlc/cdlc/internal/authserver/sqlstore"
 	"github.com/cdlc/cdlc/internal/configserver"
 	"github.com/cdlc/cdlc/internal/platform/auth"
 	"github.com/cdlc/cdlc/internal/platform/db"
@@ -17,7 +20,7 @@ func init() {
 	register(ServiceModule{
 		Name:       "auth",
 		Deps:       []string{"bus", "cache"},
-		Migrations: []db.Migrations{authserver.Migrations},
+		Migrations: []db.Migrations{sqlstore.Migrations},
 		Init:       initAuth,
 	})
 }
@@ -57,7 +60,7 @@ func initAuth(ctx context.Context, a *App) (module.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, err := a.OpenDB(ctx, "auth", authserver.Migrations)
+	d, err := a.OpenDB(ctx, "auth", sqlstore.Migrations)
 	if err != nil {
 		return nil, err
 	}
@@ -72,12 +75,12 @@ func initAuth(ctx context.Context, a *App) (module.Service, error) {
 		}
 		return errors.Join(err, d.Close())
 	}
-	store := authserver.NewStore(d)
+	store := sqlstore.New(d)
 	keys := authserver.NewKeyring(store, sealer, cfg.KeyRotation, max(cfg.AccessTokenTTL, cfg.IDTokenTTL))
 	if err := keys.Refresh(ctx); err != nil {
 		return nil, errors.Join(err, stop(ctx))
 	}
-	if err := store.EnsureWebClient(ctx, issuer); err != nil {
+	if err := authserver.EnsureWebClient(ctx, store, issuer); err != nil {
 		return nil, errors.Join(err, stop(ctx))
 	}
 	secret, err := a.configuredSecret("auth-encryption.key", a.Config().Auth.EncryptionKey)
@@ -93,7 +96,7 @@ func initAuth(ctx context.Context, a *App) (module.Service, error) {
 		topic, group string
 		h            events.Handler
 	}{
-		{authserver.TopicAccountDeleted, "auth-account-deleted", svc.HandleAccountDeleted(d)},
+		{authserver.TopicAccountDeleted, "auth-account-deleted", svc.HandleAccountDeleted()},
 		{authserver.TopicEmail, "auth-email-log", svc.LogEmail},
 	} {
 		s, err := a.Bus().Subscribe(ctx, sub.topic, sub.group, sub.h)
@@ -104,9 +107,10 @@ func initAuth(ctx context.Context, a *App) (module.Service, error) {
 	}
 	go svc.Maintain(bg, time.Minute)
 	svc.Register(a.Mux)
+	pages.Register(a.Mux, svc)
 	// Verifiers in this process read the signing keys here, not over HTTP.
 	a.SetKeySource(keys)
-	svc.RegisterAPI(a.API)
+	httpapi.Register(a.API, svc)
 	a.Auth = svc
 	return module.Funcs{OnStop: stop}, nil
 }

@@ -100,7 +100,7 @@ func isLoopbackLiteral(h string) bool {
 
 // CreateClient registers a client. It returns the client and, for a
 // confidential one, its secret: shown once, stored only as a hash.
-func (s *Store) CreateClient(ctx context.Context, in ClientInput) (Client, string, error) {
+func CreateClient(ctx context.Context, st Store, in ClientInput) (Client, string, error) {
 	if err := in.validate(); err != nil {
 		return Client{}, "", err
 	}
@@ -112,9 +112,9 @@ func (s *Store) CreateClient(ctx context.Context, in ClientInput) (Client, strin
 	var secret string
 	if !in.Public {
 		secret = randomToken(32)
-		c.secretHash = hashToken(secret)
+		c.SecretHash = hashToken(secret)
 	}
-	return c, secret, s.putClient(ctx, c, false)
+	return c, secret, st.PutClient(ctx, c, false)
 }
 
 func nonNil(v []string) []string {
@@ -153,7 +153,7 @@ func isLoopbackHost(h string) bool {
 
 // EnsureWebClient makes the platform's web app client what the contract
 // says, on every start (its URIs follow the issuer: webClientURIs).
-func (s *Store) EnsureWebClient(ctx context.Context, issuer string) error {
+func EnsureWebClient(ctx context.Context, st Store, issuer string) error {
 	redirects, postLogout := webClientURIs(issuer)
 	c := Client{ID: WebClientID, Name: "cdlc web app", Public: true, Trusted: true,
 		RedirectURIs:           redirects,
@@ -161,12 +161,12 @@ func (s *Store) EnsureWebClient(ctx context.Context, issuer string) error {
 		GrantTypes:             []string{"authorization_code", "refresh_token"},
 		Scopes:                 []string{"openid", "profile", "email", "offline_access", "account"},
 		CreatedAt:              time.Now().UTC()}
-	if cur, err := s.ClientByID(ctx, WebClientID); err == nil {
+	if cur, err := st.ClientByID(ctx, WebClientID); err == nil {
 		c.CreatedAt = cur.CreatedAt
 		if slices.Equal(cur.RedirectURIs, c.RedirectURIs) && slices.Equal(cur.PostLogoutRedirectURIs, c.PostLogoutRedirectURIs) &&
 			slices.Equal(cur.Scopes, c.Scopes) && slices.Equal(cur.GrantTypes, c.GrantTypes) && cur.Public && cur.Trusted {
 			return nil
 		}
 	}
-	return s.putClient(ctx, c, true)
+	return st.PutClient(ctx, c, true)
 }

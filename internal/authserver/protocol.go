@@ -7,7 +7,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/rs/cors"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -84,31 +83,6 @@ func (s *Service) discovery() http.Handler {
 		return cors.New(*o).Handler(h)
 	}
 	return h
-}
-
-// browserSession is the sign-in session the request's cookie names, if
-// it is current and its user exists.
-func (s *Service) browserSession(r *http.Request) (session, bool) {
-	c, err := r.Cookie(sessionCookie)
-	if err != nil || c.Value == "" {
-		return session{}, false
-	}
-	var uid string
-	var at int64
-	err = s.store.db.Writer().QueryRowContext(r.Context(), "SELECT user_id, auth_time FROM auth_sessions WHERE id_hash = ? AND expires_at > ?", hashToken(c.Value), ms(time.Now())).Scan(&uid, &at)
-	if err != nil {
-		return session{}, false
-	}
-	u, err := s.store.UserByID(r.Context(), uid)
-	if err != nil {
-		return session{}, false
-	}
-	return session{user: u, authTime: fromMS(at)}, true
-}
-
-func (s *Service) hasSession(r *http.Request) bool {
-	_, ok := s.browserSession(r)
-	return ok
 }
 
 func authMethods(names []string) []oidc.AuthMethod {
@@ -204,7 +178,7 @@ func (a authorizer) ValidateAuthRequest(ctx context.Context, req *oidc.AuthReque
 	// prompt=none without a session at the provider: login_required from
 	// here, without the sign-in page (OpenID Connect Core §3.1.2.6).
 	if slices.Contains(req.Prompt, oidc.PromptNone) {
-		if r, ok := ctx.Value(browserRequestKey{}).(*http.Request); !ok || !a.s.hasSession(r) {
+		if r, ok := ctx.Value(browserRequestKey{}).(*http.Request); !ok || !hasSession(a.s, r) {
 			return "", oidc.ErrLoginRequired()
 		}
 	}
@@ -212,6 +186,11 @@ func (a authorizer) ValidateAuthRequest(ctx context.Context, req *oidc.AuthReque
 }
 
 type browserRequestKey struct{}
+
+func hasSession(s *Service, r *http.Request) bool {
+	_, ok := s.Session(r)
+	return ok
+}
 
 // authorize is the authorization endpoint.
 func (s *Service) authorize() http.Handler {
