@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/cdlc/cdlc/internal/app"
 	"github.com/cdlc/cdlc/internal/authserver"
+	"github.com/cdlc/cdlc/internal/authserver/sqlstore"
 	"github.com/cdlc/cdlc/internal/platform/db"
 	"github.com/cdlc/cdlc/internal/platform/errs"
 	"github.com/cdlc/cdlc/internal/platform/events"
@@ -21,16 +21,16 @@ import (
 // openAuthStore opens the auth service's database, migrated, as `cdlc
 // migrate` does: the commands work whether or not a server runs (events
 // they enqueue are published by the server's relay).
-func openAuthStore(ctx context.Context, cfg app.Config) (*authserver.Store, func(), error) {
+func openAuthStore(ctx context.Context, cfg app.Config) (authserver.Store, func(), error) {
 	d, err := db.Open(ctx, cfg.DB, "auth")
 	if err != nil {
 		return nil, nil, fmt.Errorf("database of auth: %w", err)
 	}
-	if err := d.Migrate(events.Migrations, authserver.Migrations); err != nil {
+	if err := d.Migrate(events.Migrations, sqlstore.Migrations); err != nil {
 		d.Close()
 		return nil, nil, err
 	}
-	return authserver.NewStore(d), func() { d.Close() }, nil
+	return sqlstore.New(d), func() { d.Close() }, nil
 }
 
 // commandError turns a validation error into a usage error (exit 2).
@@ -94,7 +94,7 @@ func authCmd() *cobra.Command {
 			return err
 		}
 		defer closeDB()
-		c, secret, err := st.CreateClient(cmd.Context(), in)
+		c, secret, err := authserver.CreateClient(cmd.Context(), st, in)
 		if err != nil {
 			return commandError(err)
 		}
@@ -200,7 +200,7 @@ func userCmd() *cobra.Command {
 			return err
 		}
 		defer closeDB()
-		u, err := st.CreateUser(cmd.Context(), in, cfg.Auth.Server().Argon2.HashPassword(in.Password), func(*sql.Tx, authserver.User) error { return nil })
+		u, err := authserver.CreateUser(cmd.Context(), st, in, cfg.Auth.Server().Argon2.HashPassword(in.Password))
 		if err != nil {
 			if errs.Is(err, errs.KindConflict) {
 				return usageError("%s", oneLine(err))

@@ -40,6 +40,12 @@ func TestAuthCommands(t *testing.T) {
 	code, _, errOut = cmd("auth", "client", "create", "--name", "bad", "--grant-type", "implicit")
 	require.Equal(t, 2, code)
 	require.Contains(t, errOut, "--grant-type")
+	// Codes go over https, or over http to the loopback interface only.
+	code, _, errOut = cmd("auth", "client", "create", "--name", "plain", "--grant-type", "authorization_code", "--redirect-uri", "http://partner.example/callback")
+	require.Equal(t, 2, code)
+	require.Contains(t, errOut, "--redirect-uri")
+	code, _, errOut = cmd("auth", "client", "create", "--name", "cli", "--public", "--grant-type", "authorization_code", "--redirect-uri", "http://127.0.0.1:8400/callback")
+	require.Equal(t, 0, code, errOut)
 	code, _, _ = cmd("auth", "client", "create", "--id", "importer", "--name", "again", "--grant-type", "client_credentials")
 	require.NotEqual(t, 0, code)
 	code, out, _ = cmd("auth", "client", "list")

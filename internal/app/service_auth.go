@@ -5,6 +5,9 @@ import (
 	"time"
 
 	"github.com/cdlc/cdlc/internal/authserver"
+	authhttp "github.com/cdlc/cdlc/internal/authserver/httpapi"
+	authpages "github.com/cdlc/cdlc/internal/authserver/pages"
+	authsql "github.com/cdlc/cdlc/internal/authserver/sqlstore"
 	"github.com/cdlc/cdlc/internal/configserver"
 	configwiring "github.com/cdlc/cdlc/internal/configserver/wiring"
 	"github.com/cdlc/cdlc/internal/platform/auth"
@@ -72,12 +75,12 @@ func (a *App) startAuth(ctx context.Context, env *kit.Env) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	store := authserver.NewStore(env.DB)
+	store := authsql.New(env.DB)
 	keys := authserver.NewKeyring(store, sealer, cfg.KeyRotation, max(cfg.AccessTokenTTL, cfg.IDTokenTTL))
 	if err := keys.Refresh(ctx); err != nil {
 		return nil, err
 	}
-	if err := store.EnsureWebClient(ctx, issuer); err != nil {
+	if err := authserver.EnsureWebClient(ctx, store, issuer); err != nil {
 		return nil, err
 	}
 	secret, err := a.configuredSecret("auth-encryption.key", a.Config().Auth.EncryptionKey)
@@ -89,12 +92,13 @@ func (a *App) startAuth(ctx context.Context, env *kit.Env) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	env.Handle(groupAuthAccountDeleted, svc.HandleAccountDeleted(env.DB))
+	env.Handle(groupAuthAccountDeleted, svc.HandleAccountDeleted())
 	env.Handle(groupAuthEmailLog, svc.LogEmail)
 	env.Go(func(ctx context.Context) { svc.Maintain(ctx, time.Minute) })
 	svc.Register(env.Mux)
+	authpages.Register(env.Mux, svc)
 	a.SetKeySource(keys)
-	svc.RegisterAPI(env.API)
+	authhttp.Register(env.API, svc)
 	a.Auth = svc
 	return nil, nil
 }

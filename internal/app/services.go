@@ -8,7 +8,7 @@ import (
 	actorhttp "github.com/cdlc/cdlc/internal/actor/httpapi"
 	actorsql "github.com/cdlc/cdlc/internal/actor/sqlstore"
 	actorwiring "github.com/cdlc/cdlc/internal/actor/wiring"
-	"github.com/cdlc/cdlc/internal/authserver"
+	authsql "github.com/cdlc/cdlc/internal/authserver/sqlstore"
 	"github.com/cdlc/cdlc/internal/authserver/authevents"
 	"github.com/cdlc/cdlc/internal/configserver"
 	confighttp "github.com/cdlc/cdlc/internal/configserver/httpapi"
@@ -43,7 +43,7 @@ func table(a *App) []*kit.Service {
 		{
 			Name: "auth", Doc: "OpenID Connect provider: sign-in, clients, keys",
 			Uses:       []string{"bus", "cache"},
-			Migrations: []db.Migrations{authserver.Migrations},
+			Migrations: []db.Migrations{authsql.Migrations},
 			Routes:     authRoutes,
 			Consumes: []kit.Consumer{
 				{Topic: customer.AccountDeleted.Name, Group: groupAuthAccountDeleted},

@@ -70,24 +70,37 @@ type uriError string
 
 func (e uriError) Error() string { return string(e) }
 
-// validateRedirectURI accepts absolute https URIs, and http ones (for
-// development and loopback), without fragments, wildcards or spaces.
+// validateRedirectURI accepts absolute https URIs, and http ones only to
+// the loopback interface (127.0.0.1, [::1], localhost: RFC 8252 §7.3, a
+// native app or a developer's machine), without fragments, credentials,
+// wildcards or spaces (RFC 9700 §2.1: a code sent over plain http to
+// anywhere else can be read on the way).
 func validateRedirectURI(raw string) error {
 	u, err := url.Parse(raw)
 	switch {
 	case err != nil, len(raw) > 512, strings.ContainsAny(raw, " *\t\n"):
-		return uriError("must be an absolute http(s) URI")
+		return uriError("must be an absolute https URI")
 	case u.Scheme != "https" && u.Scheme != "http", u.Host == "", u.User != nil:
-		return uriError("must be an absolute http(s) URI without credentials")
+		return uriError("must be an absolute https URI without credentials")
 	case u.Fragment != "" || strings.Contains(raw, "#"):
 		return uriError("must not have a fragment")
+	case u.Scheme == "http" && !isLoopbackLiteral(u.Hostname()):
+		return uriError("must be https (http is allowed for 127.0.0.1, [::1] and localhost only)")
 	}
 	return nil
 }
 
+// isLoopbackLiteral reports whether h names the loopback interface as
+// RFC 8252 §7.3 lets a redirect URI: localhost, 127.0.0.1 or ::1 written
+// out (no other spelling of an address that a resolver might read
+// differently).
+func isLoopbackLiteral(h string) bool {
+	return strings.EqualFold(h, "localhost") || h == "127.0.0.1" || h == "::1"
+}
+
 // CreateClient registers a client. It returns the client and, for a
 // confidential one, its secret: shown once, stored only as a hash.
-func (s *Store) CreateClient(ctx context.Context, in ClientInput) (Client, string, error) {
+func CreateClient(ctx context.Context, st Store, in ClientInput) (Client, string, error) {
 	if err := in.validate(); err != nil {
 		return Client{}, "", err
 	}
@@ -99,9 +112,9 @@ func (s *Store) CreateClient(ctx context.Context, in ClientInput) (Client, strin
 	var secret string
 	if !in.Public {
 		secret = randomToken(32)
-		c.secretHash = hashToken(secret)
+		c.SecretHash = hashToken(secret)
 	}
-	return c, secret, s.putClient(ctx, c, false)
+	return c, secret, st.PutClient(ctx, c, false)
 }
 
 func nonNil(v []string) []string {
@@ -140,7 +153,7 @@ func isLoopbackHost(h string) bool {
 
 // EnsureWebClient makes the platform's web app client what the contract
 // says, on every start (its URIs follow the issuer: webClientURIs).
-func (s *Store) EnsureWebClient(ctx context.Context, issuer string) error {
+func EnsureWebClient(ctx context.Context, st Store, issuer string) error {
 	redirects, postLogout := webClientURIs(issuer)
 	c := Client{ID: WebClientID, Name: "cdlc web app", Public: true, Trusted: true,
 		RedirectURIs:           redirects,
@@ -148,12 +161,12 @@ func (s *Store) EnsureWebClient(ctx context.Context, issuer string) error {
 		GrantTypes:             []string{"authorization_code", "refresh_token"},
 		Scopes:                 []string{"openid", "profile", "email", "offline_access", "account"},
 		CreatedAt:              time.Now().UTC()}
-	if cur, err := s.ClientByID(ctx, WebClientID); err == nil {
+	if cur, err := st.ClientByID(ctx, WebClientID); err == nil {
 		c.CreatedAt = cur.CreatedAt
 		if slices.Equal(cur.RedirectURIs, c.RedirectURIs) && slices.Equal(cur.PostLogoutRedirectURIs, c.PostLogoutRedirectURIs) &&
 			slices.Equal(cur.Scopes, c.Scopes) && slices.Equal(cur.GrantTypes, c.GrantTypes) && cur.Public && cur.Trusted {
 			return nil
 		}
 	}
-	return s.putClient(ctx, c, true)
+	return st.PutClient(ctx, c, true)
 }

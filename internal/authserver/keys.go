@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
-	"database/sql"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -32,7 +31,7 @@ import (
 // newest key of each kind signs; a new pair is made when either is older
 // than the rotation period (or one kind is missing).
 type Keyring struct {
-	store    *Store
+	store    Store
 	sealer   *configserver.Sealer
 	rotation time.Duration
 	// publishFor is how long after it stops signing a key is still
@@ -75,7 +74,7 @@ func (k publicKey) Use() string                        { return "sig" }
 func (k publicKey) Key() any                           { return k.key }
 
 // NewKeyring reads and, when due, rotates the keys of store.
-func NewKeyring(store *Store, sealer *configserver.Sealer, rotation, longestToken time.Duration) *Keyring {
+func NewKeyring(store Store, sealer *configserver.Sealer, rotation, longestToken time.Duration) *Keyring {
 	return &Keyring{store: store, sealer: sealer, rotation: rotation, publishFor: longestToken + time.Minute}
 }
 
@@ -119,51 +118,39 @@ func (k *Keyring) rotate(ctx context.Context, now time.Time) error {
 		return fmt.Errorf("generate signing key: %w", err)
 	}
 	publishUntil := now.Add(k.rotation).Add(k.publishFor)
-	return k.store.db.Tx(ctx, func(tx *sql.Tx) error {
-		// The previous keys stop signing now: publish them for publishFor from now.
-		if _, err := tx.ExecContext(ctx, "UPDATE auth_keys SET publish_until = ? WHERE publish_until > ?", ms(now.Add(k.publishFor)), ms(now.Add(k.publishFor))); err != nil {
+	var keys []StoredKey
+	for _, nk := range []struct {
+		alg  jose.SignatureAlgorithm
+		priv any
+		pub  any
+	}{{idTokenAlg, rsaKey, &rsaKey.PublicKey}, {accessTokenAlg, ecKey, &ecKey.PublicKey}} {
+		kid := events.NewID()
+		pubDER, err := x509.MarshalPKIXPublicKey(nk.pub)
+		if err != nil {
 			return err
 		}
-		for _, nk := range []struct {
-			alg  jose.SignatureAlgorithm
-			priv any
-			pub  any
-		}{{idTokenAlg, rsaKey, &rsaKey.PublicKey}, {accessTokenAlg, ecKey, &ecKey.PublicKey}} {
-			kid := events.NewID()
-			pubDER, err := x509.MarshalPKIXPublicKey(nk.pub)
-			if err != nil {
-				return err
-			}
-			privDER, err := x509.MarshalPKCS8PrivateKey(nk.priv)
-			if err != nil {
-				return err
-			}
-			pubPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER})
-			privPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: privDER})
-			sealed := k.sealer.Seal(sealWhere(kid), string(privPEM))
-			if _, err := tx.ExecContext(ctx, "INSERT INTO auth_keys (kid, alg, private_sealed, public_pem, created_at, publish_until) VALUES (?, ?, ?, ?, ?, ?)",
-				kid, string(nk.alg), sealed, string(pubPEM), ms(now), ms(publishUntil)); err != nil {
-				return err
-			}
+		privDER, err := x509.MarshalPKCS8PrivateKey(nk.priv)
+		if err != nil {
+			return err
 		}
-		return nil
-	})
+		pubPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER})
+		privPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: privDER})
+		keys = append(keys, StoredKey{KID: kid, Alg: string(nk.alg), PrivateSealed: k.sealer.Seal(sealWhere(kid), string(privPEM)), PublicPEM: string(pubPEM),
+			CreatedAt: now, PublishUntil: publishUntil})
+	}
+	// The previous keys stop signing now: publish them for publishFor from now.
+	return k.store.AddSigningKeys(ctx, now.Add(k.publishFor), keys...)
 }
 
 func (k *Keyring) load(ctx context.Context, now time.Time) error {
-	rows, err := k.store.db.Writer().QueryContext(ctx, "SELECT kid, alg, private_sealed, public_pem, created_at FROM auth_keys WHERE publish_until > ? ORDER BY created_at DESC, kid DESC", ms(now))
+	stored, err := k.store.SigningKeys(ctx, now)
 	if err != nil {
-		return fmt.Errorf("load signing keys: %w", err)
+		return err
 	}
-	defer rows.Close()
 	signing := map[jose.SignatureAlgorithm]*signingKey{}
 	var pubs []publicKey
-	for rows.Next() {
-		var kid, alg, sealed, pubPEM string
-		var created int64
-		if err := rows.Scan(&kid, &alg, &sealed, &pubPEM, &created); err != nil {
-			return err
-		}
+	for _, sk := range stored {
+		kid, alg, sealed, pubPEM := sk.KID, sk.Alg, sk.PrivateSealed, sk.PublicPEM
 		a := jose.SignatureAlgorithm(alg)
 		blk, _ := pem.Decode([]byte(pubPEM))
 		if blk == nil {
@@ -196,10 +183,7 @@ func (k *Keyring) load(ctx context.Context, now time.Time) error {
 		if !keyFits(a, p) {
 			return fmt.Errorf("signing key %s is not an %s key", kid, alg)
 		}
-		signing[a] = &signingKey{id: kid, alg: a, key: p, created: fromMS(created)}
-	}
-	if err := rows.Err(); err != nil {
-		return err
+		signing[a] = &signingKey{id: kid, alg: a, key: p, created: sk.CreatedAt}
 	}
 	k.mu.Lock()
 	k.idKey, k.atKey, k.public, k.loaded = signing[idTokenAlg], signing[accessTokenAlg], pubs, now

@@ -20,6 +20,7 @@ import (
 	"github.com/cdlc/cdlc/internal/app/apptest"
 	"github.com/cdlc/cdlc/internal/authserver"
 	"github.com/cdlc/cdlc/internal/authserver/authevents"
+	"github.com/cdlc/cdlc/internal/authserver/sqlstore"
 	"github.com/cdlc/cdlc/internal/customer"
 	"github.com/cdlc/cdlc/internal/platform/events"
 )
@@ -186,7 +187,6 @@ func TestAccountLifecycle(t *testing.T) {
 			require.NoError(t, err)
 
 			// account.deleted {subject}: the user goes and their tokens stop; twice is once.
-			// A payload as written before versions were recorded.
 			payload, _ := json.Marshal(map[string]string{"subject": sub})
 			for range 2 {
 				require.NoError(t, bus.Publish(ctx, events.Message{Topic: customer.AccountDeleted.Name, Key: sub, Payload: payload}))
@@ -262,7 +262,7 @@ func TestKeyRotation(t *testing.T) {
 	pkcs8, err := x509.MarshalPKCS8PrivateKey(priv)
 	require.NoError(t, err)
 	plain := []string{base64.StdEncoding.EncodeToString(x509.MarshalPKCS1PrivateKey(priv))[64:128], base64.StdEncoding.EncodeToString(pkcs8)[64:128], priv.D.String()[:40]}
-	rows, err := r.inst.App.Auth.Store().DB().Reader().QueryContext(ctx, "SELECT private_sealed FROM auth_keys")
+	rows, err := r.inst.App.Auth.Store().(*sqlstore.Store).DB().Reader().QueryContext(ctx, "SELECT private_sealed FROM auth_keys")
 	require.NoError(t, err)
 	defer rows.Close()
 	n := 0
@@ -360,7 +360,7 @@ func TestKeysUpgradeToES256(t *testing.T) {
 	legacy := r.signReal(t, true, "", claims(t, tok.AccessToken))
 	require.Equal(t, "RS256", header(t, legacy)["alg"])
 
-	d := r.inst.App.Auth.Store().DB()
+	d := r.inst.App.Auth.Store().(*sqlstore.Store).DB()
 	_, err = d.Writer().ExecContext(ctx, "DELETE FROM auth_keys WHERE alg = 'ES256'")
 	require.NoError(t, err)
 	require.NoError(t, r.inst.App.Auth.Keys().Refresh(ctx))

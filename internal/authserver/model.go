@@ -46,7 +46,8 @@ type User struct {
 	Roles         []string  `json:"roles"`
 	EmailVerified bool      `json:"email_verified"`
 	CreatedAt     time.Time `json:"created_at"`
-	passwordHash  string
+	// PasswordHash is the argon2id hash (PHC string); never serialised.
+	PasswordHash string `json:"-"`
 }
 
 // Client is a registered OAuth client. A client without a secret is public
@@ -59,10 +60,12 @@ type Client struct {
 	GrantTypes             []string `json:"grant_types"`
 	Scopes                 []string `json:"scopes"`
 	// Trusted clients (the platform's own) skip the consent page.
-	Trusted    bool      `json:"trusted"`
-	Public     bool      `json:"public"`
-	CreatedAt  time.Time `json:"created_at"`
-	secretHash string
+	Trusted   bool      `json:"trusted"`
+	Public    bool      `json:"public"`
+	CreatedAt time.Time `json:"created_at"`
+	// SecretHash is the SHA-256 of a confidential client's secret (empty:
+	// public); never serialised.
+	SecretHash string `json:"-"`
 }
 
 // GrantTypes a client may be registered for.
@@ -93,6 +96,12 @@ func rolesAllow(roles []string, scope string) bool {
 	return false
 }
 
+// GrantedScopes is requested ∩ client-allowed ∩ what the user's roles
+// allow (openid is always the client's to ask for).
+func GrantedScopes(requested, client, roles []string) []string {
+	return grantedScopes(requested, append(slices.Clone(client), "openid"), roles, true)
+}
+
 // randomToken returns n random bytes, URL-safe base64.
 func randomToken(n int) string {
 	b := make([]byte, n)
@@ -109,19 +118,3 @@ func hashToken(s string) string {
 }
 
 func joinList(v []string) string { return strings.Join(v, " ") }
-
-func splitList(s string) []string {
-	if s == "" {
-		return []string{}
-	}
-	return strings.Fields(s)
-}
-
-func ms(t time.Time) int64 { return t.UnixMilli() }
-
-func fromMS(v int64) time.Time {
-	if v == 0 {
-		return time.Time{}
-	}
-	return time.UnixMilli(v).UTC()
-}

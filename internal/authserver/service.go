@@ -9,21 +9,24 @@
 // Certified provider library, maintained, whose Storage interface leaves
 // the state to us, and which covers every endpoint the platform needs out
 // of the box (fosite would have meant writing discovery, JWKS, userinfo
-// and the device flow's glue ourselves). This package holds the state
-// (store.go, storage.go), the key ring (keys.go), and the rules op leaves
-// to its user: PKCE policy, single-use codes, refresh reuse detection,
-// scopes by role.
+// and the device flow's glue ourselves). This package is the domain: the
+// Store its state lives in (store.go; adapter: sqlstore), op's Storage on
+// it (storage.go), the key ring (keys.go), what discovery publishes and
+// the authorization endpoint checks (protocol.go), accounts and sessions
+// (accounts.go), and the rules op leaves to its user: PKCE policy,
+// single-use codes, refresh reuse detection, scopes by role. Its HTTP
+// adapters: pages (the sign-in pages under /id/) and httpapi (the
+// operator API).
 package authserver
 
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/op"
@@ -31,7 +34,6 @@ import (
 
 	"github.com/cdlc/cdlc/internal/authserver/authevents"
 	"github.com/cdlc/cdlc/internal/customer"
-	"github.com/cdlc/cdlc/internal/platform/db"
 	"github.com/cdlc/cdlc/internal/platform/errs"
 	"github.com/cdlc/cdlc/internal/platform/events"
 	"github.com/cdlc/cdlc/internal/platform/httpx"
@@ -39,7 +41,7 @@ import (
 
 // Options build a Service.
 type Options struct {
-	Store  *Store
+	Store  Store
 	Keys   *Keyring
 	Config Config
 	// Issuer is the provider's base URL (resolved once the server listens).
@@ -54,14 +56,16 @@ type Options struct {
 
 // Service is the running provider.
 type Service struct {
-	store    *Store
+	store    Store
 	keys     *Keyring
 	cfg      Config
 	issuer   string
 	log      *slog.Logger
 	kick     func()
 	provider *op.Provider
-	pages    *pages
+
+	dummyOnce sync.Once
+	dummy     string
 }
 
 // New builds the provider.
@@ -79,7 +83,7 @@ func New(o Options) (*Service, error) {
 		GrantTypeRefreshToken:    true,
 		SupportedUILocales:       []language.Tag{language.English},
 		SupportedScopes:          Scopes,
-		SupportedClaims:          append(op.DefaultSupportedClaims, "client_id", "scope", "roles", "jti", "nbf", "email", "email_verified", "name", "preferred_username"),
+		SupportedClaims:          Claims,
 		DeviceAuthorization: op.DeviceAuthorizationConfig{
 			Lifetime: o.Config.DeviceCodeTTL, PollInterval: 5 * time.Second,
 			UserFormPath: "/id/device", UserCode: op.UserCodeBase20,
@@ -111,7 +115,6 @@ func New(o Options) (*Service, error) {
 		return nil, fmt.Errorf("oidc provider: %w", err)
 	}
 	s.provider = p
-	s.pages = newPages(s, o.Secret)
 	return s, nil
 }
 
@@ -119,15 +122,26 @@ func New(o Options) (*Service, error) {
 func (s *Service) Issuer() string { return s.issuer }
 
 // Store is the service's store.
-func (s *Service) Store() *Store { return s.store }
+func (s *Service) Store() Store { return s.store }
 
-// Register mounts the protocol endpoints and the pages on mux.
+// Config is the service's configuration.
+func (s *Service) Config() Config { return s.cfg }
+
+// Log is the service's logger.
+func (s *Service) Log() *slog.Logger { return s.log }
+
+// Kick wakes the outbox relay after a commit that enqueued events.
+func (s *Service) Kick() { s.kick() }
+
+// Register mounts the protocol endpoints on mux (the sign-in pages they
+// send the browser to are package pages').
 func (s *Service) Register(mux *http.ServeMux) {
-	mux.Handle("/.well-known/openid-configuration", s.provider)
-	for _, p := range []string{"authorize", "authorize/callback", "revoke", "keys", "device_authorization"} {
+	mux.Handle("/.well-known/openid-configuration", s.discovery())
+	mux.Handle("/oauth2/authorize", s.authorize())
+	for _, p := range []string{"authorize/callback", "revoke", "keys", "device_authorization"} {
 		mux.Handle("/oauth2/"+p, s.provider)
 	}
-	mux.Handle("/oauth2/token", withTokenCall(s.provider))
+	mux.Handle("/oauth2/token", onlyGrantTypes(withTokenCall(s.provider)))
 	// Anything else under the provider's prefixes is the platform's 404
 	// (problem+json), not op's router's plain text.
 	notFound := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -137,23 +151,44 @@ func (s *Service) Register(mux *http.ServeMux) {
 	mux.Handle("/.well-known/", notFound)
 	mux.Handle("/oauth2/userinfo", s.precheck(false, s.provider))
 	mux.Handle("/oauth2/introspect", s.precheck(true, s.provider))
-	mux.Handle("/oauth2/end_session", s.pages.endSession(s.provider))
-	s.pages.register(mux)
+	mux.Handle("/oauth2/end_session", s.endSession(s.provider))
+}
+
+// endSession ends the browser's session at the provider, then lets op
+// finish RP-initiated logout (id_token_hint, post_logout_redirect_uri).
+func (s *Service) endSession(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := s.EndSession(r); err != nil {
+			s.log.Error("end session", "err", err)
+		}
+		http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", HttpOnly: true, Secure: strings.HasPrefix(s.issuer, "https://"), SameSite: http.SameSiteLaxMode, MaxAge: -1})
+		next.ServeHTTP(w, r)
+	})
 }
 
 // HandleAccountDeleted consumes account.deleted {subject}: the user goes,
-// with every grant, session and token; idempotent (a second delivery, or
-// a subject that is not ours, changes nothing).
-func (s *Service) HandleAccountDeleted(d *db.DB) events.Handler {
-	return events.Idempotent(d, "auth.delete-user", func(ctx context.Context, tx *sql.Tx, m events.Message) error {
+// with every grant, session and token, and user.deleted is published;
+// idempotent (a second delivery, or a subject that is not ours, changes
+// nothing: the user is gone and nothing is published again).
+func (s *Service) HandleAccountDeleted() events.Handler {
+	return func(ctx context.Context, m events.Message) error {
 		p, err := customer.AccountDeleted.Decode(m)
 		if err != nil || p.Subject == "" {
 			s.log.Warn("account.deleted without a subject; skipped", "message", m.ID)
 			return nil
 		}
-		_, err = s.store.DeleteUser(ctx, tx, p.Subject)
+		found, err := s.DeleteUser(ctx, p.Subject)
+		if found {
+			s.kick()
+		}
 		return err
-	})
+	}
+}
+
+// DeleteUser removes a user, everything issued to them, and publishes
+// user.deleted. It reports whether the user existed.
+func (s *Service) DeleteUser(ctx context.Context, id string) (bool, error) {
+	return s.store.DeleteUser(ctx, id, authevents.UserDeleted.MustMessage(id, authevents.User{Subject: id}))
 }
 
 // LogEmail is the log sink of notification.email until the dispatch
@@ -187,16 +222,6 @@ func (s *Service) Maintain(ctx context.Context, every time.Duration) {
 			}
 		}
 	}
-}
-
-// clientIP is the peer address (the gateway, when one is in front, is
-// trusted to be the only peer and forward nothing else).
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // Keys is the signing key ring.

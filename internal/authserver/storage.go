@@ -3,7 +3,6 @@ package authserver
 import (
 	"context"
 	"crypto/subtle"
-	"database/sql"
 	"errors"
 	"fmt"
 	"net/http"
@@ -16,7 +15,6 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
-	"github.com/cdlc/cdlc/internal/platform/db"
 	"github.com/cdlc/cdlc/internal/platform/errs"
 	"github.com/cdlc/cdlc/internal/platform/events"
 )
@@ -41,132 +39,88 @@ var (
 // audience is every token's aud: the platform and the client.
 func audience(clientID string) []string { return []string{"cdlc", clientID} }
 
-// --- auth requests
+// --- auth requests: AuthRequest is op's
 
-type authRequest struct {
-	ID, ClientID, RedirectURI, State, Nonce string
-	Scopes                                  []string
-	ResponseType, ResponseMode              string
-	CodeChallenge, CodeMethod               string
-	Prompt                                  []string
-	UserID                                  string
-	AuthTime                                time.Time
-	IsDone                                  bool
-}
-
-func (a *authRequest) GetID() string         { return a.ID }
-func (a *authRequest) GetACR() string        { return "" }
-func (a *authRequest) GetAMR() []string      { return []string{"pwd"} }
-func (a *authRequest) GetAudience() []string { return audience(a.ClientID) }
-func (a *authRequest) GetAuthTime() time.Time {
+func (a *AuthRequest) GetID() string         { return a.ID }
+func (a *AuthRequest) GetACR() string        { return "" }
+func (a *AuthRequest) GetAMR() []string      { return []string{"pwd"} }
+func (a *AuthRequest) GetAudience() []string { return audience(a.ClientID) }
+func (a *AuthRequest) GetAuthTime() time.Time {
 	return a.AuthTime
 }
-func (a *authRequest) GetClientID() string { return a.ClientID }
-func (a *authRequest) GetCodeChallenge() *oidc.CodeChallenge {
+func (a *AuthRequest) GetClientID() string { return a.ClientID }
+func (a *AuthRequest) GetCodeChallenge() *oidc.CodeChallenge {
 	if a.CodeChallenge == "" {
 		return nil
 	}
 	return &oidc.CodeChallenge{Challenge: a.CodeChallenge, Method: oidc.CodeChallengeMethod(a.CodeMethod)}
 }
-func (a *authRequest) GetNonce() string                   { return a.Nonce }
-func (a *authRequest) GetRedirectURI() string             { return a.RedirectURI }
-func (a *authRequest) GetResponseType() oidc.ResponseType { return oidc.ResponseType(a.ResponseType) }
-func (a *authRequest) GetResponseMode() oidc.ResponseMode { return oidc.ResponseMode(a.ResponseMode) }
-func (a *authRequest) GetScopes() []string                { return a.Scopes }
-func (a *authRequest) GetState() string                   { return a.State }
-func (a *authRequest) GetSubject() string                 { return a.UserID }
-func (a *authRequest) Done() bool                         { return a.IsDone }
-
-const authReqCols = "id, client_id, redirect_uri, state, nonce, scopes, response_type, response_mode, code_challenge, code_method, prompt, user_id, auth_time, done"
-
-func scanAuthRequest(row db.Scanner) (*authRequest, error) {
-	a := &authRequest{}
-	var scopes, prompt string
-	var at int64
-	if err := row.Scan(&a.ID, &a.ClientID, &a.RedirectURI, &a.State, &a.Nonce, &scopes, &a.ResponseType, &a.ResponseMode, &a.CodeChallenge, &a.CodeMethod, &prompt, &a.UserID, &at, &a.IsDone); err != nil {
-		return nil, err
-	}
-	a.Scopes, a.Prompt, a.AuthTime = splitList(scopes), splitList(prompt), fromMS(at)
-	return a, nil
-}
+func (a *AuthRequest) GetNonce() string                   { return a.Nonce }
+func (a *AuthRequest) GetRedirectURI() string             { return a.RedirectURI }
+func (a *AuthRequest) GetResponseType() oidc.ResponseType { return oidc.ResponseType(a.ResponseType) }
+func (a *AuthRequest) GetResponseMode() oidc.ResponseMode { return oidc.ResponseMode(a.ResponseMode) }
+func (a *AuthRequest) GetScopes() []string                { return a.Scopes }
+func (a *AuthRequest) GetState() string                   { return a.State }
+func (a *AuthRequest) GetSubject() string                 { return a.UserID }
+func (a *AuthRequest) Done() bool                         { return a.IsDone }
 
 func (o *opStorage) CreateAuthRequest(ctx context.Context, r *oidc.AuthRequest, userID string) (op.AuthRequest, error) {
 	c, err := o.s.store.ClientByID(ctx, r.ClientID)
 	if err != nil {
 		return nil, oidc.ErrInvalidClient()
 	}
-	// PKCE: plain is refused for everyone (it protects nothing once the
-	// request is seen); S256 is required of public clients (OAuth 2.1).
-	switch {
-	case r.CodeChallenge != "" && r.CodeChallengeMethod != oidc.CodeChallengeMethodS256:
-		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256")
-	case r.CodeChallenge == "" && c.Public:
-		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge (PKCE, S256) is required for this client")
-	}
-	if r.ResponseType != oidc.ResponseTypeCode {
-		return nil, oidc.ErrInvalidRequest().WithDescription("response_type must be code")
+	// The authorization endpoint (authorizer) checked the response type
+	// and PKCE; these guard the table.
+	if r.ResponseType != oidc.ResponseTypeCode || (r.CodeChallenge == "" && c.Public) {
+		return nil, oidc.ErrInvalidRequest().WithDescription("response_type must be code, with PKCE for this client")
 	}
 	if len(r.State) > 1024 || len(r.Nonce) > 1024 || len(r.CodeChallenge) > 128 {
 		return nil, oidc.ErrInvalidRequest().WithDescription("state, nonce or code_challenge is too long")
 	}
-	now := time.Now()
-	a := &authRequest{ID: events.NewID(), ClientID: c.ID, RedirectURI: r.RedirectURI, State: r.State, Nonce: r.Nonce,
+	a := &AuthRequest{ID: events.NewID(), ClientID: c.ID, RedirectURI: r.RedirectURI, State: r.State, Nonce: r.Nonce,
 		Scopes: r.Scopes, ResponseType: string(r.ResponseType), ResponseMode: string(r.ResponseMode),
 		CodeChallenge: r.CodeChallenge, CodeMethod: string(r.CodeChallengeMethod), Prompt: r.Prompt}
-	_, err = o.s.store.db.Writer().ExecContext(ctx, "INSERT INTO auth_requests ("+authReqCols+", created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', 0, 0, ?, ?)",
-		a.ID, a.ClientID, a.RedirectURI, a.State, a.Nonce, joinList(a.Scopes), a.ResponseType, a.ResponseMode, a.CodeChallenge, a.CodeMethod, joinList(a.Prompt),
-		ms(now), ms(now.Add(o.s.cfg.CodeTTL)))
-	if err != nil {
-		return nil, fmt.Errorf("store auth request: %w", err)
+	if err := o.s.store.CreateAuthRequest(ctx, *a, time.Now().Add(o.s.cfg.CodeTTL)); err != nil {
+		return nil, err
 	}
 	return a, nil
 }
 
 func (o *opStorage) AuthRequestByID(ctx context.Context, id string) (op.AuthRequest, error) {
-	return o.s.authRequest(ctx, id)
-}
-
-func (s *Service) authRequest(ctx context.Context, id string) (*authRequest, error) {
-	a, err := scanAuthRequest(s.store.db.Writer().QueryRowContext(ctx, "SELECT "+authReqCols+" FROM auth_requests WHERE id = ? AND expires_at > ?", id, ms(time.Now())))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, errs.NotFound("sign-in request (it may have expired; start again from the application)")
+	a, err := o.s.store.AuthRequest(ctx, id)
+	if err != nil {
+		return nil, err
 	}
-	return a, err
+	return &a, nil
 }
 
 // AuthRequestByCode redeems a code, once: the first caller marks it used.
 // A code presented again is a replay (RFC 6749 §4.1.2, §10.5): it is
 // refused and every token issued from it is revoked.
 func (o *opStorage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
-	st := o.s.store
-	h := hashToken(code)
-	res, err := st.db.Writer().ExecContext(ctx, "UPDATE auth_requests SET code_used = 1 WHERE code_hash = ? AND code_used = 0 AND expires_at > ?", h, ms(time.Now()))
-	if err != nil {
-		return nil, err
-	}
-	if n, _ := res.RowsAffected(); n == 1 {
-		return scanAuthRequest(st.db.Writer().QueryRowContext(ctx, "SELECT "+authReqCols+" FROM auth_requests WHERE code_hash = ?", h))
-	}
-	var id string
-	if err := st.db.Writer().QueryRowContext(ctx, "SELECT id FROM auth_requests WHERE code_hash = ? AND code_used = 1", h).Scan(&id); err == nil {
-		if err := st.revokeGrant(ctx, st.db.Writer(), id); err != nil {
+	a, first, err := o.s.store.RedeemCode(ctx, hashToken(code))
+	switch {
+	case err == nil && first:
+		return &a, nil
+	case err == nil:
+		if err := o.s.store.RevokeGrant(ctx, a.ID); err != nil {
 			return nil, err
 		}
-		o.s.log.Warn("authorization code replayed; its tokens are revoked", "auth_request", id)
+		o.s.log.Warn("authorization code replayed; its tokens are revoked", "auth_request", a.ID)
+	case !errs.Is(err, errs.KindNotFound):
+		return nil, err
 	}
 	return nil, oidc.ErrInvalidGrant().WithDescription("the authorization code is invalid, expired or already used")
 }
 
 func (o *opStorage) SaveAuthCode(ctx context.Context, id, code string) error {
-	_, err := o.s.store.db.Writer().ExecContext(ctx, "UPDATE auth_requests SET code_hash = ? WHERE id = ? AND done = 1", hashToken(code), id)
-	return err
+	return o.s.store.SaveAuthCode(ctx, id, hashToken(code))
 }
 
 // DeleteAuthRequest keeps a redeemed request (until it expires) so that a
 // replay of its code is recognised; others go.
 func (o *opStorage) DeleteAuthRequest(ctx context.Context, id string) error {
-	_, err := o.s.store.db.Writer().ExecContext(ctx, "DELETE FROM auth_requests WHERE id = ? AND code_used = 0", id)
-	return err
+	return o.s.store.DeleteAuthRequest(ctx, id)
 }
 
 // --- tokens
@@ -183,7 +137,7 @@ func (c *clientCredentialsRequest) GetScopes() []string   { return c.scopes }
 
 // refreshRequest is a presented refresh token with its grant.
 type refreshRequest struct {
-	g       grant
+	g       Grant
 	tokenID string
 	scopes  []string
 }
@@ -218,7 +172,7 @@ func (o *opStorage) CreateAccessToken(ctx context.Context, req op.TokenRequest) 
 	if err != nil {
 		return "", time.Time{}, err
 	}
-	if err := o.s.store.db.Tx(ctx, func(tx *sql.Tx) error { return o.s.store.insertGrant(ctx, tx, g) }); err != nil {
+	if err := o.s.store.CreateGrant(ctx, g); err != nil {
 		return "", time.Time{}, fmt.Errorf("store grant: %w", err)
 	}
 	return accessTokenID(g.ID), exp, nil
@@ -226,70 +180,59 @@ func (o *opStorage) CreateAccessToken(ctx context.Context, req op.TokenRequest) 
 
 // newGrant describes the authorization behind a code or device flow. A
 // code flow's grant has the auth request's id, so a replayed code finds it.
-func (o *opStorage) newGrant(req op.TokenRequest) (grant, error) {
+func (o *opStorage) newGrant(req op.TokenRequest) (Grant, error) {
 	exp := time.Now().Add(o.s.cfg.RefreshTokenTTL)
 	switch r := req.(type) {
-	case *authRequest:
-		return grant{ID: r.ID, ClientID: r.ClientID, UserID: r.UserID, Scopes: r.Scopes, AMR: r.GetAMR(), AuthTime: r.AuthTime, ExpiresAt: exp}, nil
+	case *AuthRequest:
+		return Grant{ID: r.ID, ClientID: r.ClientID, UserID: r.UserID, Scopes: r.Scopes, AMR: r.GetAMR(), AuthTime: r.AuthTime, ExpiresAt: exp}, nil
 	case *op.DeviceAuthorizationState:
-		return grant{ID: events.NewID(), ClientID: r.ClientID, UserID: r.Subject, Scopes: r.Scopes, AMR: r.AMR, AuthTime: r.AuthTime, ExpiresAt: exp}, nil
+		return Grant{ID: events.NewID(), ClientID: r.ClientID, UserID: r.Subject, Scopes: r.Scopes, AMR: r.AMR, AuthTime: r.AuthTime, ExpiresAt: exp}, nil
 	}
-	return grant{}, oidc.ErrUnsupportedGrantType()
+	return Grant{}, oidc.ErrUnsupportedGrantType()
 }
 
 func (o *opStorage) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRequest, current string) (string, string, time.Time, error) {
-	st := o.s.store
-	now := time.Now()
-	exp := now.Add(o.s.cfg.AccessTokenTTL)
-	rtID, secret := events.NewID(), randomToken(32)
-	var g grant
-	var scopes []string
-	err := st.db.Tx(ctx, func(tx *sql.Tx) error {
-		if r, ok := req.(*refreshRequest); ok {
-			g, scopes = r.g, r.scopes
-			// Rotation: the presented token is spent (it may already be,
-			// within the grace period; then it stays spent at its first use).
-			if _, err := tx.ExecContext(ctx, "UPDATE auth_refresh_tokens SET used_at = ? WHERE id = ? AND used_at = 0", ms(now), r.tokenID); err != nil {
-				return err
-			}
-		} else {
-			var err error
-			if g, err = o.newGrant(req); err != nil {
-				return err
-			}
-			scopes = g.Scopes
-			if err := st.insertGrant(ctx, tx, g); err != nil {
-				return fmt.Errorf("store grant: %w", err)
-			}
+	exp := time.Now().Add(o.s.cfg.AccessTokenTTL)
+	rt := RefreshToken{ID: events.NewID()}
+	secret := randomToken(32)
+	rt.SecretHash = hashToken(secret)
+	var g Grant
+	var newGrant *Grant
+	var replaces string
+	if r, ok := req.(*refreshRequest); ok {
+		// Rotation: the presented token is spent (it may already be,
+		// within the grace period; then it stays spent at its first use).
+		g, rt.Scopes, replaces = r.g, r.scopes, r.tokenID
+	} else {
+		var err error
+		if g, err = o.newGrant(req); err != nil {
+			return "", "", time.Time{}, err
 		}
-		_, err := tx.ExecContext(ctx, "INSERT INTO auth_refresh_tokens (id, grant_id, secret_hash, scopes, used_at, created_at, expires_at) VALUES (?, ?, ?, ?, 0, ?, ?)",
-			rtID, g.ID, hashToken(secret), joinList(scopes), ms(now), ms(g.ExpiresAt))
-		return err
-	})
-	if err != nil {
+		rt.Scopes, newGrant = g.Scopes, &g
+	}
+	rt.GrantID, rt.ExpiresAt = g.ID, g.ExpiresAt
+	if err := o.s.store.IssueRefreshToken(ctx, rt, newGrant, replaces); err != nil {
 		return "", "", time.Time{}, err
 	}
-	return accessTokenID(g.ID), rtID + "." + secret, exp, nil
+	return accessTokenID(g.ID), rt.ID + "." + secret, exp, nil
 }
 
 // refreshToken looks a presented refresh token up: the token, its grant,
 // and whether it is usable.
-func (s *Service) refreshToken(ctx context.Context, token string) (rtID string, scopes []string, usedAt time.Time, g grant, err error) {
+func (s *Service) refreshToken(ctx context.Context, token string) (rtID string, scopes []string, usedAt time.Time, g Grant, err error) {
 	id, secret, ok := strings.Cut(token, ".")
 	if !ok || len(id) > 64 || secret == "" {
-		return "", nil, time.Time{}, grant{}, op.ErrInvalidRefreshToken
+		return "", nil, time.Time{}, Grant{}, op.ErrInvalidRefreshToken
 	}
-	var gid, hash, sc string
-	var used, exp int64
-	err = s.store.db.Writer().QueryRowContext(ctx, "SELECT grant_id, secret_hash, scopes, used_at, expires_at FROM auth_refresh_tokens WHERE id = ?", id).Scan(&gid, &hash, &sc, &used, &exp)
-	if err != nil || subtle.ConstantTimeCompare([]byte(hash), []byte(hashToken(secret))) != 1 || time.Now().After(fromMS(exp)) {
-		return "", nil, time.Time{}, grant{}, op.ErrInvalidRefreshToken
+	rt, err := s.store.RefreshToken(ctx, id)
+	if err != nil || subtle.ConstantTimeCompare([]byte(rt.SecretHash), []byte(hashToken(secret))) != 1 || time.Now().After(rt.ExpiresAt) {
+		return "", nil, time.Time{}, Grant{}, op.ErrInvalidRefreshToken
 	}
-	g, err = s.store.grantByID(ctx, s.store.db.Writer(), gid)
+	g, err = s.store.Grant(ctx, rt.GrantID)
 	if err != nil {
-		return "", nil, time.Time{}, grant{}, op.ErrInvalidRefreshToken
+		return "", nil, time.Time{}, Grant{}, op.ErrInvalidRefreshToken
 	}
-	return id, splitList(sc), fromMS(used), g, nil
+	return id, rt.Scopes, rt.UsedAt, g, nil
 }
 
 // TokenRequestByRefreshToken applies rotation's reuse detection: a spent
@@ -305,7 +248,7 @@ func (o *opStorage) TokenRequestByRefreshToken(ctx context.Context, token string
 		return nil, op.ErrInvalidRefreshToken
 	}
 	if !usedAt.IsZero() && time.Since(usedAt) > o.s.cfg.RefreshGrace {
-		if err := o.s.store.revokeGrant(ctx, o.s.store.db.Writer(), g.ID); err != nil {
+		if err := o.s.store.RevokeGrant(ctx, g.ID); err != nil {
 			return nil, err
 		}
 		o.s.log.Warn("refresh token reused after rotation; its family is revoked", "grant", g.ID, "client", g.ClientID)
@@ -321,10 +264,10 @@ func (o *opStorage) TerminateSession(ctx context.Context, userID, clientID strin
 	if userID == "" {
 		return nil
 	}
-	if _, err := o.s.store.db.Writer().ExecContext(ctx, "DELETE FROM auth_sessions WHERE user_id = ?", userID); err != nil {
+	if err := o.s.store.DeleteUserSessions(ctx, userID); err != nil {
 		return err
 	}
-	return o.s.store.revokeUserGrants(ctx, userID, clientID)
+	return o.s.store.RevokeUserGrants(ctx, userID, clientID)
 }
 
 // RevokeToken implements RFC 7009: a refresh token revokes its grant (and
@@ -340,7 +283,7 @@ func (o *opStorage) RevokeToken(ctx context.Context, tokenOrID, userID, clientID
 		if g.ClientID != clientID {
 			return oidc.ErrInvalidClient().WithDescription("the token was not issued to this client")
 		}
-		if err := st.revokeGrant(ctx, st.db.Writer(), g.ID); err != nil {
+		if err := st.RevokeGrant(ctx, g.ID); err != nil {
 			return oidc.ErrServerError()
 		}
 		return nil
@@ -351,10 +294,10 @@ func (o *opStorage) RevokeToken(ctx context.Context, tokenOrID, userID, clientID
 		if userID != clientID {
 			return oidc.ErrInvalidClient().WithDescription("the token was not issued to this client")
 		}
-	} else if g, err := st.grantByID(ctx, st.db.Writer(), gid); err == nil && g.ClientID != clientID {
+	} else if g, err := st.Grant(ctx, gid); err == nil && g.ClientID != clientID {
 		return oidc.ErrInvalidClient().WithDescription("the token was not issued to this client")
 	}
-	if err := st.revokeAccessToken(ctx, tokenOrID, time.Now().Add(o.s.cfg.AccessTokenTTL+time.Minute)); err != nil {
+	if err := st.RevokeAccessToken(ctx, tokenOrID, time.Now().Add(o.s.cfg.AccessTokenTTL+time.Minute)); err != nil {
 		return oidc.ErrServerError()
 	}
 	return nil
@@ -492,7 +435,7 @@ func (o *opStorage) AuthorizeClientIDSecret(ctx context.Context, id, secret stri
 // authenticateClient checks a confidential client's secret in constant time.
 func (s *Service) authenticateClient(ctx context.Context, id, secret string) (Client, error) {
 	c, err := s.store.ClientByID(ctx, id)
-	if err != nil || c.Public || subtle.ConstantTimeCompare([]byte(c.secretHash), []byte(hashToken(secret))) != 1 {
+	if err != nil || c.Public || subtle.ConstantTimeCompare([]byte(c.SecretHash), []byte(hashToken(secret))) != 1 {
 		return Client{}, errors.New("invalid client credentials")
 	}
 	return c, nil
@@ -532,9 +475,8 @@ func (o *opStorage) ClientCredentialsTokenRequest(ctx context.Context, id string
 // --- device authorization (RFC 8628)
 
 func (o *opStorage) StoreDeviceAuthorization(ctx context.Context, clientID, deviceCode, userCode string, expires time.Time, scopes []string) error {
-	_, err := o.s.store.db.Writer().ExecContext(ctx, "INSERT INTO auth_devices (device_hash, user_code, client_id, scopes, state, user_id, auth_time, expires_at) VALUES (?, ?, ?, ?, 'pending', '', 0, ?)",
-		hashToken(deviceCode), userCode, clientID, joinList(scopes), ms(expires))
-	if db.IsDuplicate(err) {
+	err := o.s.store.CreateDevice(ctx, Device{DeviceHash: hashToken(deviceCode), UserCode: userCode, ClientID: clientID, Scopes: scopes, ExpiresAt: expires})
+	if errs.Is(err, errs.KindConflict) {
 		return op.ErrDuplicateUserCode
 	}
 	return err
@@ -543,29 +485,25 @@ func (o *opStorage) StoreDeviceAuthorization(ctx context.Context, clientID, devi
 // GetDeviceAuthorizatonState answers the device's polls; an approved
 // authorization is handed out once (the code is spent).
 func (o *opStorage) GetDeviceAuthorizatonState(ctx context.Context, clientID, deviceCode string) (*op.DeviceAuthorizationState, error) {
-	st := o.s.store
 	h := hashToken(deviceCode)
-	var cid, scopes, state, user string
-	var at, exp int64
-	err := st.db.Writer().QueryRowContext(ctx, "SELECT client_id, scopes, state, user_id, auth_time, expires_at FROM auth_devices WHERE device_hash = ?", h).
-		Scan(&cid, &scopes, &state, &user, &at, &exp)
-	if err != nil || cid != clientID {
+	d, err := o.s.store.Device(ctx, h)
+	if err != nil || d.ClientID != clientID {
 		return nil, errors.New("unknown device code")
 	}
-	ds := &op.DeviceAuthorizationState{ClientID: cid, Audience: audience(cid), Scopes: splitList(scopes), Expires: fromMS(exp)}
-	switch state {
-	case "denied":
+	ds := &op.DeviceAuthorizationState{ClientID: d.ClientID, Audience: audience(d.ClientID), Scopes: d.Scopes, Expires: d.ExpiresAt}
+	switch d.State {
+	case DeviceDenied:
 		ds.Denied = true
-	case "approved":
-		res, err := st.db.Writer().ExecContext(ctx, "UPDATE auth_devices SET state = 'spent' WHERE device_hash = ? AND state = 'approved'", h)
+	case DeviceApproved:
+		spent, err := o.s.store.SpendDevice(ctx, h)
 		if err != nil {
 			return nil, err
 		}
-		if n, _ := res.RowsAffected(); n != 1 {
+		if !spent {
 			return nil, errors.New("device code already used")
 		}
-		ds.Done, ds.Subject, ds.AMR, ds.AuthTime = true, user, []string{"pwd"}, fromMS(at)
-	case "spent":
+		ds.Done, ds.Subject, ds.AMR, ds.AuthTime = true, d.UserID, []string{"pwd"}, d.AuthTime
+	case DeviceSpent:
 		return nil, errors.New("device code already used")
 	}
 	return ds, nil
@@ -601,24 +539,24 @@ func fillUserinfo(info *oidc.UserInfo, u User, scopes []string) {
 
 // activeToken checks what the signature cannot: the token's grant and the
 // token itself are not revoked, its user still exists.
-func (s *Service) activeToken(ctx context.Context, jti, subject string) (grant, bool) {
+func (s *Service) activeToken(ctx context.Context, jti, subject string) (Grant, bool) {
 	st := s.store
-	if revoked, err := st.accessTokenRevoked(ctx, jti); err != nil || revoked {
-		return grant{}, false
+	if revoked, err := st.AccessTokenRevoked(ctx, jti); err != nil || revoked {
+		return Grant{}, false
 	}
 	gid := grantOf(jti)
 	if gid == "cc" {
 		if _, err := st.ClientByID(ctx, subject); err != nil {
-			return grant{}, false
+			return Grant{}, false
 		}
-		return grant{ClientID: subject}, true
+		return Grant{ClientID: subject}, true
 	}
-	g, err := st.grantByID(ctx, st.db.Reader(), gid)
+	g, err := st.Grant(ctx, gid)
 	if err != nil || g.Revoked || g.UserID != subject {
-		return grant{}, false
+		return Grant{}, false
 	}
 	if _, err := st.UserByID(ctx, subject); err != nil {
-		return grant{}, false
+		return Grant{}, false
 	}
 	return g, true
 }
@@ -689,7 +627,7 @@ func (o *opStorage) ValidateJWTProfileScopes(context.Context, string, []string) 
 	return nil, errors.New("the JWT profile grant is not supported")
 }
 
-func (o *opStorage) Health(ctx context.Context) error { return o.s.store.db.Ping(ctx) }
+func (o *opStorage) Health(ctx context.Context) error { return o.s.store.Ping(ctx) }
 
 // --- client adapter
 

@@ -2,53 +2,198 @@ package authserver
 
 import (
 	"context"
-	"database/sql"
-	"embed"
-	"errors"
-	"fmt"
 	"strings"
 	"time"
 
-	"github.com/cdlc/cdlc/internal/authserver/authevents"
-	"github.com/cdlc/cdlc/internal/platform/db"
 	"github.com/cdlc/cdlc/internal/platform/errs"
 	"github.com/cdlc/cdlc/internal/platform/events"
 )
 
-//go:embed migrations
-var migrationsFS embed.FS
+// Store keeps the provider's state: users, clients, authorization
+// requests, grants and their tokens, device authorizations, sign-in
+// sessions, one-time links, the sign-in throttle and the signing keys.
+// Implementations: sqlstore (SQLite, MySQL/MariaDB); authstoretest is the
+// contract every implementation passes. Secrets (passwords, codes,
+// tokens, session ids) reach the store already hashed. Errors are of the
+// platform's vocabulary: NotFound, Conflict.
+type Store interface {
+	// CreateUser stores u (PasswordHash set; email normalized) with token
+	// (optional: a mailed link), and enqueues msgs, in one transaction.
+	// Conflict when the e-mail address is taken.
+	CreateUser(ctx context.Context, u User, token *UserToken, msgs ...events.Message) error
+	// UserByID and UserByEmail return NotFound when there is no such user.
+	UserByID(ctx context.Context, id string) (User, error)
+	UserByEmail(ctx context.Context, email string) (User, error)
+	// ListUsers pages users by id, after the cursor.
+	ListUsers(ctx context.Context, after string, limit int) ([]User, error)
+	// DeleteUser removes a user with their sessions and links and revokes
+	// their grants; when the user existed, it enqueues deleted in the same
+	// transaction and reports true. Deleting an absent user changes nothing.
+	DeleteUser(ctx context.Context, id string, deleted events.Message) (bool, error)
 
-// Migrations is the schema of the auth database.
-var Migrations = db.Migrations{Name: "auth", FS: db.MustSub(migrationsFS, "migrations")}
+	// ClientByID returns NotFound for an unknown client.
+	ClientByID(ctx context.Context, id string) (Client, error)
+	// ListClients lists every client by id.
+	ListClients(ctx context.Context) ([]Client, error)
+	// PutClient inserts c, or replaces it when replace is set. Conflict
+	// when it exists and replace is not set.
+	PutClient(ctx context.Context, c Client, replace bool) error
+	// DeleteClient removes a client and revokes its grants; NotFound if absent.
+	DeleteClient(ctx context.Context, id string) error
 
-// Store keeps users, clients, keys, grants and tokens in the service's
-// database (SQLite or MySQL/MariaDB through platform/db). Its methods are
-// what the op.Storage adapter, the pages, the API and the cdlc commands
-// share.
-type Store struct {
-	db *db.DB
+	// CreateAuthRequest stores an authorization request until expires.
+	CreateAuthRequest(ctx context.Context, a AuthRequest, expires time.Time) error
+	// AuthRequest returns a request that has not expired; NotFound otherwise.
+	AuthRequest(ctx context.Context, id string) (AuthRequest, error)
+	// CompleteAuthRequest records who signed in for a request not yet done.
+	CompleteAuthRequest(ctx context.Context, id, userID string, authTime time.Time, scopes []string) error
+	// SaveAuthCode gives a done request its code.
+	SaveAuthCode(ctx context.Context, id, codeHash string) error
+	// RedeemCode spends a code once: the first call returns its request
+	// and true; later calls return the request (its ID at least) and false.
+	// NotFound for an unknown or expired code.
+	RedeemCode(ctx context.Context, codeHash string) (AuthRequest, bool, error)
+	// DeleteAuthRequest deletes a request whose code was not redeemed (a
+	// redeemed one stays until it expires, to recognise a replay).
+	DeleteAuthRequest(ctx context.Context, id string) error
+
+	// CreateGrant stores a grant.
+	CreateGrant(ctx context.Context, g Grant) error
+	// Grant returns NotFound for an unknown grant.
+	Grant(ctx context.Context, id string) (Grant, error)
+	// RevokeGrant revokes a grant (and so every token issued from it).
+	RevokeGrant(ctx context.Context, id string) error
+	// RevokeUserGrants revokes a user's grants (of one client, when set).
+	RevokeUserGrants(ctx context.Context, userID, clientID string) error
+	// IssueRefreshToken stores rt in one transaction with, when set, the
+	// new grant it belongs to, and spends the token it replaces (its first
+	// use is kept).
+	IssueRefreshToken(ctx context.Context, rt RefreshToken, newGrant *Grant, replaces string) error
+	// RefreshToken returns NotFound for an unknown token.
+	RefreshToken(ctx context.Context, id string) (RefreshToken, error)
+	// RevokeAccessToken lists an access token's jti as revoked until
+	// expires; AccessTokenRevoked reports whether it is listed.
+	RevokeAccessToken(ctx context.Context, jti string, expires time.Time) error
+	AccessTokenRevoked(ctx context.Context, jti string) (bool, error)
+
+	// CreateDevice stores a pending device authorization. Conflict when
+	// its user code is taken.
+	CreateDevice(ctx context.Context, d Device) error
+	// Device returns a device authorization by its code's hash; NotFound.
+	Device(ctx context.Context, deviceHash string) (Device, error)
+	// PendingDevice returns the pending, current authorization of a user
+	// code; NotFound.
+	PendingDevice(ctx context.Context, userCode string) (Device, error)
+	// ApproveDevice and DenyDevice decide a pending authorization.
+	ApproveDevice(ctx context.Context, userCode, userID string, authTime time.Time, scopes []string) error
+	DenyDevice(ctx context.Context, userCode string) error
+	// SpendDevice hands an approved authorization out once: true the first time.
+	SpendDevice(ctx context.Context, deviceHash string) (bool, error)
+
+	// CreateSession stores a sign-in session.
+	CreateSession(ctx context.Context, s Session) error
+	// Session returns a current session; NotFound otherwise.
+	Session(ctx context.Context, idHash string) (Session, error)
+	// DeleteSession ends one session; DeleteUserSessions all of a user's.
+	DeleteSession(ctx context.Context, idHash string) error
+	DeleteUserSessions(ctx context.Context, userID string) error
+
+	// AddUserToken stores a mailed link and enqueues msgs, in one transaction.
+	AddUserToken(ctx context.Context, t UserToken, msgs ...events.Message) error
+	// VerifyEmail spends a "verify" link and marks its user's address
+	// verified. NotFound when the link is unknown, spent or expired.
+	VerifyEmail(ctx context.Context, tokenHash string) error
+	// ResetPassword spends a "reset" link, sets its user's password hash
+	// and ends their sessions and grants. NotFound as VerifyEmail.
+	ResetPassword(ctx context.Context, tokenHash, passwordHash string) error
+
+	// LoginFailures returns the failures counted for key in the window
+	// that started at start (zero when none).
+	LoginFailures(ctx context.Context, key string) (start time.Time, n int, err error)
+	// RecordLoginFailure counts a failure for key, in the current window
+	// or in a new one starting now when it is older than window.
+	RecordLoginFailure(ctx context.Context, key string, window time.Duration) error
+	// ClearLoginFailures forgets key's failures.
+	ClearLoginFailures(ctx context.Context, key string) error
+
+	// SigningKeys lists the keys published at now, newest first.
+	SigningKeys(ctx context.Context, now time.Time) ([]StoredKey, error)
+	// AddSigningKeys stores keys, and ends the publication of the keys
+	// published beyond retireAt at retireAt, in one transaction.
+	AddSigningKeys(ctx context.Context, retireAt time.Time, keys ...StoredKey) error
+
+	// Prune deletes what expired before now.
+	Prune(ctx context.Context, now time.Time) error
+	// Ping checks the store can be reached.
+	Ping(ctx context.Context) error
 }
 
-// NewStore wraps a migrated auth database.
-func NewStore(d *db.DB) *Store { return &Store{db: d} }
+// AuthRequest is an authorization request from its arrival to its code's
+// redemption.
+type AuthRequest struct {
+	ID, ClientID, RedirectURI, State, Nonce string
+	Scopes                                  []string
+	ResponseType, ResponseMode              string
+	CodeChallenge, CodeMethod               string
+	Prompt                                  []string
+	UserID                                  string
+	AuthTime                                time.Time
+	IsDone                                  bool
+}
 
-// DB is the underlying database.
-func (s *Store) DB() *db.DB { return s.db }
+// Grant is one authorization of a client by a user (a code or device
+// flow): its refresh tokens are one family, and its access tokens' jti
+// start with its ID.
+type Grant struct {
+	ID, ClientID, UserID string
+	Scopes, AMR          []string
+	AuthTime             time.Time
+	Revoked              bool
+	ExpiresAt            time.Time
+}
 
-// --- users
+// RefreshToken is a stored refresh token (its secret hashed).
+type RefreshToken struct {
+	ID, GrantID, SecretHash string
+	Scopes                  []string
+	// UsedAt is its first use (zero: unused).
+	UsedAt, ExpiresAt time.Time
+}
 
-const userCols = "id, email, name, password_hash, roles, email_verified, created_at"
+// Device states.
+const (
+	DevicePending  = "pending"
+	DeviceApproved = "approved"
+	DeviceDenied   = "denied"
+	DeviceSpent    = "spent"
+)
 
-func scanUser(row db.Scanner) (User, error) {
-	var u User
-	var roles string
-	var created int64
-	if err := row.Scan(&u.ID, &u.Email, &u.Name, &u.passwordHash, &roles, &u.EmailVerified, &created); err != nil {
-		return User{}, err
-	}
-	u.Roles = splitList(roles)
-	u.CreatedAt = fromMS(created)
-	return u, nil
+// Device is a device authorization (RFC 8628).
+type Device struct {
+	DeviceHash, UserCode, ClientID string
+	Scopes                         []string
+	State                          string
+	UserID                         string
+	AuthTime, ExpiresAt            time.Time
+}
+
+// Session is a browser's sign-in at the provider.
+type Session struct {
+	IDHash, UserID      string
+	AuthTime, ExpiresAt time.Time
+}
+
+// UserToken is a mailed single-use link ("verify" or "reset").
+type UserToken struct {
+	TokenHash, UserID, Purpose string
+	ExpiresAt                  time.Time
+}
+
+// StoredKey is a signing key as stored: its private half sealed.
+type StoredKey struct {
+	KID, Alg                 string
+	PrivateSealed, PublicPEM string
+	CreatedAt, PublishUntil  time.Time
 }
 
 // NormalizeEmail lower-cases and trims an address, and checks its shape.
@@ -59,290 +204,4 @@ func NormalizeEmail(field, e string) (string, error) {
 		return "", errs.Invalid(field, "must be an e-mail address")
 	}
 	return e, nil
-}
-
-// NewUserInput is what creating a user needs.
-type NewUserInput struct {
-	Email, Name, Password string
-	Roles                 []string
-	EmailVerified         bool
-}
-
-// CreateUser stores a user and enqueues user.registered in the same
-// transaction. The password must already be validated; hash is its argon2id hash.
-func (s *Store) CreateUser(ctx context.Context, in NewUserInput, hash string, extra func(tx *sql.Tx, u User) error) (User, error) {
-	email, err := NormalizeEmail("email", in.Email)
-	if err != nil {
-		return User{}, err
-	}
-	if len(in.Roles) == 0 {
-		in.Roles = []string{RoleCustomer}
-	}
-	for _, r := range in.Roles {
-		if _, ok := roleScopes[r]; !ok {
-			return User{}, errs.Invalid("role", "must be one of customer, operator, admin; got %q", r)
-		}
-	}
-	if len(in.Name) > 200 {
-		return User{}, errs.Invalid("name", "must be at most 200 characters")
-	}
-	now := time.Now().UTC()
-	u := User{ID: events.NewID(), Email: email, Name: strings.TrimSpace(in.Name), Roles: in.Roles, EmailVerified: in.EmailVerified, CreatedAt: now.Truncate(time.Millisecond)}
-	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, "INSERT INTO auth_users ("+userCols+", updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-			u.ID, u.Email, u.Name, hash, joinList(u.Roles), u.EmailVerified, ms(now), ms(now))
-		if db.IsDuplicate(err) {
-			return errs.Conflict("an account with this e-mail address already exists")
-		}
-		if err != nil {
-			return fmt.Errorf("insert user: %w", err)
-		}
-		if err := events.Enqueue(ctx, tx, authevents.UserRegistered.MustMessage(u.ID, authevents.User{Subject: u.ID, Email: u.Email, Roles: u.Roles})); err != nil {
-			return err
-		}
-		if extra != nil {
-			return extra(tx, u)
-		}
-		return nil
-	})
-	return u, err
-}
-
-// UserByEmail returns NotFound when no account has the address.
-func (s *Store) UserByEmail(ctx context.Context, email string) (User, error) {
-	u, err := scanUser(s.db.Writer().QueryRowContext(ctx, "SELECT "+userCols+" FROM auth_users WHERE email = ?", strings.ToLower(strings.TrimSpace(email))))
-	if errors.Is(err, sql.ErrNoRows) {
-		return User{}, errs.NotFound("user")
-	}
-	return u, err
-}
-
-// UserByID returns NotFound when the user does not exist.
-func (s *Store) UserByID(ctx context.Context, id string) (User, error) {
-	u, err := scanUser(s.db.Writer().QueryRowContext(ctx, "SELECT "+userCols+" FROM auth_users WHERE id = ?", id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return User{}, errs.NotFound("user %s", id)
-	}
-	return u, err
-}
-
-// ListUsers pages users by id, after the cursor.
-func (s *Store) ListUsers(ctx context.Context, after string, limit int) ([]User, error) {
-	rows, err := s.db.Reader().QueryContext(ctx, "SELECT "+userCols+" FROM auth_users WHERE id > ? ORDER BY id LIMIT ?", after, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []User{}
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, u)
-	}
-	return out, rows.Err()
-}
-
-// DeleteUser removes a user, everything issued to them, and enqueues
-// user.deleted, in tx. It reports whether the user existed.
-func (s *Store) DeleteUser(ctx context.Context, tx *sql.Tx, id string) (bool, error) {
-	res, err := tx.ExecContext(ctx, "DELETE FROM auth_users WHERE id = ?", id)
-	if err != nil {
-		return false, fmt.Errorf("delete user %s: %w", id, err)
-	}
-	n, _ := res.RowsAffected()
-	now := ms(time.Now())
-	for _, q := range []string{
-		"UPDATE auth_grants SET revoked_at = ? WHERE user_id = ? AND revoked_at = 0",
-	} {
-		if _, err := tx.ExecContext(ctx, q, now, id); err != nil {
-			return false, err
-		}
-	}
-	for _, q := range []string{
-		"DELETE FROM auth_sessions WHERE user_id = ?",
-		"DELETE FROM auth_user_tokens WHERE user_id = ?",
-	} {
-		if _, err := tx.ExecContext(ctx, q, id); err != nil {
-			return false, err
-		}
-	}
-	if n == 0 {
-		return false, nil
-	}
-	return true, events.Enqueue(ctx, tx, authevents.UserDeleted.MustMessage(id, authevents.User{Subject: id}))
-}
-
-// SetPassword replaces a user's password hash and ends their sessions and grants.
-func (s *Store) setPassword(ctx context.Context, tx *sql.Tx, userID, hash string) error {
-	now := ms(time.Now())
-	if _, err := tx.ExecContext(ctx, "UPDATE auth_users SET password_hash = ?, updated_at = ? WHERE id = ?", hash, now, userID); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, "DELETE FROM auth_sessions WHERE user_id = ?", userID); err != nil {
-		return err
-	}
-	_, err := tx.ExecContext(ctx, "UPDATE auth_grants SET revoked_at = ? WHERE user_id = ? AND revoked_at = 0", now, userID)
-	return err
-}
-
-// --- clients
-
-const clientCols = "id, name, secret_hash, redirect_uris, post_logout_redirect_uris, grant_types, scopes, trusted, created_at"
-
-func scanClient(row db.Scanner) (Client, error) {
-	var c Client
-	var ru, plu, gt, sc string
-	var created int64
-	if err := row.Scan(&c.ID, &c.Name, &c.secretHash, &ru, &plu, &gt, &sc, &c.Trusted, &created); err != nil {
-		return Client{}, err
-	}
-	c.RedirectURIs, c.PostLogoutRedirectURIs, c.GrantTypes, c.Scopes = splitList(ru), splitList(plu), splitList(gt), splitList(sc)
-	c.Public = c.secretHash == ""
-	c.CreatedAt = fromMS(created)
-	return c, nil
-}
-
-// ClientByID returns NotFound for an unknown client.
-func (s *Store) ClientByID(ctx context.Context, id string) (Client, error) {
-	c, err := scanClient(s.db.Reader().QueryRowContext(ctx, "SELECT "+clientCols+" FROM auth_clients WHERE id = ?", id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return Client{}, errs.NotFound("client %s", id)
-	}
-	return c, err
-}
-
-// ListClients lists every client by id.
-func (s *Store) ListClients(ctx context.Context) ([]Client, error) {
-	rows, err := s.db.Reader().QueryContext(ctx, "SELECT "+clientCols+" FROM auth_clients ORDER BY id")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []Client{}
-	for rows.Next() {
-		c, err := scanClient(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
-}
-
-// PutClient inserts c (secretHash empty: public), or replaces it when
-// replace is set. Conflict when it exists and replace is not set.
-func (s *Store) putClient(ctx context.Context, c Client, replace bool) error {
-	args := []any{c.ID, c.Name, c.secretHash, joinList(c.RedirectURIs), joinList(c.PostLogoutRedirectURIs), joinList(c.GrantTypes), joinList(c.Scopes), c.Trusted, ms(c.CreatedAt)}
-	return s.db.Tx(ctx, func(tx *sql.Tx) error {
-		if replace {
-			if _, err := tx.ExecContext(ctx, "DELETE FROM auth_clients WHERE id = ?", c.ID); err != nil {
-				return err
-			}
-		}
-		_, err := tx.ExecContext(ctx, "INSERT INTO auth_clients ("+clientCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", args...)
-		if db.IsDuplicate(err) {
-			return errs.Conflict("client %s already exists", c.ID)
-		}
-		return err
-	})
-}
-
-// DeleteClient removes a client and revokes its grants; NotFound if absent.
-func (s *Store) DeleteClient(ctx context.Context, id string) error {
-	return s.db.Tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, "DELETE FROM auth_clients WHERE id = ?", id)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return errs.NotFound("client %s", id)
-		}
-		_, err = tx.ExecContext(ctx, "UPDATE auth_grants SET revoked_at = ? WHERE client_id = ? AND revoked_at = 0", ms(time.Now()), id)
-		return err
-	})
-}
-
-// --- grants
-
-type grant struct {
-	ID, ClientID, UserID string
-	Scopes, AMR          []string
-	AuthTime             time.Time
-	Revoked              bool
-	ExpiresAt            time.Time
-}
-
-func (s *Store) insertGrant(ctx context.Context, tx *sql.Tx, g grant) error {
-	_, err := tx.ExecContext(ctx, "INSERT INTO auth_grants (id, client_id, user_id, scopes, auth_time, amr, revoked_at, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)",
-		g.ID, g.ClientID, g.UserID, joinList(g.Scopes), ms(g.AuthTime), joinList(g.AMR), ms(time.Now()), ms(g.ExpiresAt))
-	return err
-}
-
-func (s *Store) grantByID(ctx context.Context, q db.Querier, id string) (grant, error) {
-	var g grant
-	var sc, amr string
-	var at, rev, exp int64
-	err := q.QueryRowContext(ctx, "SELECT id, client_id, user_id, scopes, auth_time, amr, revoked_at, expires_at FROM auth_grants WHERE id = ?", id).
-		Scan(&g.ID, &g.ClientID, &g.UserID, &sc, &at, &amr, &rev, &exp)
-	if errors.Is(err, sql.ErrNoRows) {
-		return grant{}, errs.NotFound("grant")
-	}
-	g.Scopes, g.AMR, g.AuthTime, g.Revoked, g.ExpiresAt = splitList(sc), splitList(amr), fromMS(at), rev != 0, fromMS(exp)
-	return g, err
-}
-
-// RevokeGrant revokes a grant and so every token issued from it.
-func (s *Store) revokeGrant(ctx context.Context, q db.Querier, id string) error {
-	_, err := q.ExecContext(ctx, "UPDATE auth_grants SET revoked_at = ? WHERE id = ? AND revoked_at = 0", ms(time.Now()), id)
-	return err
-}
-
-// RevokeUserGrants revokes every grant of a user (optionally of one client).
-func (s *Store) revokeUserGrants(ctx context.Context, userID, clientID string) error {
-	q := "UPDATE auth_grants SET revoked_at = ? WHERE user_id = ? AND revoked_at = 0"
-	args := []any{ms(time.Now()), userID}
-	if clientID != "" {
-		q += " AND client_id = ?"
-		args = append(args, clientID)
-	}
-	_, err := s.db.Writer().ExecContext(ctx, q, args...)
-	return err
-}
-
-// --- revoked access tokens
-
-func (s *Store) revokeAccessToken(ctx context.Context, jti string, exp time.Time) error {
-	_, err := s.db.Writer().ExecContext(ctx, "INSERT INTO auth_revoked_tokens (jti, expires_at) VALUES (?, ?)", jti, ms(exp))
-	if db.IsDuplicate(err) {
-		return nil
-	}
-	return err
-}
-
-func (s *Store) accessTokenRevoked(ctx context.Context, jti string) (bool, error) {
-	var n int
-	err := s.db.Reader().QueryRowContext(ctx, "SELECT COUNT(*) FROM auth_revoked_tokens WHERE jti = ?", jti).Scan(&n)
-	return n > 0, err
-}
-
-// Prune deletes what has expired (auth requests, devices, sessions,
-// one-time tokens, refresh tokens and grants, revoked-token records).
-func (s *Store) Prune(ctx context.Context, now time.Time) error {
-	t := ms(now)
-	for _, q := range []string{
-		"DELETE FROM auth_requests WHERE expires_at < ?",
-		"DELETE FROM auth_devices WHERE expires_at < ?",
-		"DELETE FROM auth_sessions WHERE expires_at < ?",
-		"DELETE FROM auth_user_tokens WHERE expires_at < ?",
-		"DELETE FROM auth_refresh_tokens WHERE expires_at < ?",
-		"DELETE FROM auth_grants WHERE expires_at < ?",
-		"DELETE FROM auth_revoked_tokens WHERE expires_at < ?",
-	} {
-		if _, err := s.db.Writer().ExecContext(ctx, q, t); err != nil {
-			return err
-		}
-	}
-	return nil
 }

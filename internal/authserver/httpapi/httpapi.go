@@ -1,12 +1,14 @@
-package authserver
+// Package httpapi is the authorization server's operator API under
+// /api/v1/auth/ (clients and users; scope admin), on huma.
+package httpapi
 
 import (
 	"context"
-	"database/sql"
 	"net/http"
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/cdlc/cdlc/internal/authserver"
 	"github.com/cdlc/cdlc/internal/platform/auth"
 	"github.com/cdlc/cdlc/internal/platform/errs"
 )
@@ -15,17 +17,17 @@ import (
 
 type clientsOut struct {
 	Body struct {
-		Clients []Client `json:"clients"`
+		Clients []authserver.Client `json:"clients"`
 	}
 }
 
 type clientIn struct {
-	Body ClientInput
+	Body authserver.ClientInput
 }
 
 type createdClientOut struct {
 	Body struct {
-		Client Client `json:"client"`
+		Client authserver.Client `json:"client"`
 		// Secret is shown once; only its hash is kept.
 		Secret string `json:"client_secret,omitempty"`
 	}
@@ -42,8 +44,8 @@ type usersIn struct {
 
 type usersOut struct {
 	Body struct {
-		Users []User `json:"users"`
-		Next  string `json:"next,omitempty"`
+		Users []authserver.User `json:"users"`
+		Next  string            `json:"next,omitempty"`
 	}
 }
 
@@ -58,11 +60,12 @@ type userIn struct {
 }
 
 type userOut struct {
-	Body User
+	Body authserver.User
 }
 
-// RegisterAPI adds the operator API to api.
-func (s *Service) RegisterAPI(api huma.API) {
+// Register adds the operator API of the provider s to api.
+func Register(api huma.API, s *authserver.Service) {
+	st := s.Store()
 	const tag = "auth"
 	admin := func(ctx context.Context) error { _, err := auth.Require(ctx, "admin"); return err }
 	huma.Register(api, huma.Operation{OperationID: "auth-clients-list", Method: http.MethodGet, Path: "/api/v1/auth/clients", Tags: []string{tag}, Summary: "List OAuth clients"},
@@ -70,7 +73,7 @@ func (s *Service) RegisterAPI(api huma.API) {
 			if err := admin(ctx); err != nil {
 				return nil, err
 			}
-			cs, err := s.store.ListClients(ctx)
+			cs, err := st.ListClients(ctx)
 			if err != nil {
 				return nil, err
 			}
@@ -84,7 +87,7 @@ func (s *Service) RegisterAPI(api huma.API) {
 			if err := admin(ctx); err != nil {
 				return nil, err
 			}
-			c, secret, err := s.store.CreateClient(ctx, in.Body)
+			c, secret, err := authserver.CreateClient(ctx, st, in.Body)
 			if err != nil {
 				return nil, err
 			}
@@ -98,17 +101,17 @@ func (s *Service) RegisterAPI(api huma.API) {
 			if err := admin(ctx); err != nil {
 				return nil, err
 			}
-			if in.ID == WebClientID {
-				return nil, errs.Conflict("%s is the platform's web app; it is recreated at every start", WebClientID)
+			if in.ID == authserver.WebClientID {
+				return nil, errs.Conflict("%s is the platform's web app; it is recreated at every start", authserver.WebClientID)
 			}
-			return nil, s.store.DeleteClient(ctx, in.ID)
+			return nil, st.DeleteClient(ctx, in.ID)
 		})
 	huma.Register(api, huma.Operation{OperationID: "auth-users-list", Method: http.MethodGet, Path: "/api/v1/auth/users", Tags: []string{tag}, Summary: "List users"},
 		func(ctx context.Context, in *usersIn) (*usersOut, error) {
 			if err := admin(ctx); err != nil {
 				return nil, err
 			}
-			us, err := s.store.ListUsers(ctx, in.After, in.Limit)
+			us, err := st.ListUsers(ctx, in.After, in.Limit)
 			if err != nil {
 				return nil, err
 			}
@@ -124,15 +127,15 @@ func (s *Service) RegisterAPI(api huma.API) {
 			if err := admin(ctx); err != nil {
 				return nil, err
 			}
-			if err := ValidatePassword("body.password", in.Body.Password); err != nil {
+			if err := authserver.ValidatePassword("body.password", in.Body.Password); err != nil {
 				return nil, err
 			}
-			u, err := s.store.CreateUser(ctx, NewUserInput{Email: in.Body.Email, Name: in.Body.Name, Password: in.Body.Password, Roles: in.Body.Roles, EmailVerified: in.Body.EmailVerified},
-				s.cfg.Argon2.HashPassword(in.Body.Password), nil)
+			u, err := authserver.CreateUser(ctx, st, authserver.NewUserInput{Email: in.Body.Email, Name: in.Body.Name, Password: in.Body.Password, Roles: in.Body.Roles, EmailVerified: in.Body.EmailVerified},
+				s.Config().Argon2.HashPassword(in.Body.Password))
 			if err != nil {
 				return nil, err
 			}
-			s.kick()
+			s.Kick()
 			return &userOut{Body: u}, nil
 		})
 	huma.Register(api, huma.Operation{OperationID: "auth-users-get", Method: http.MethodGet, Path: "/api/v1/auth/users/{id}", Tags: []string{tag}, Summary: "Read a user"},
@@ -140,7 +143,7 @@ func (s *Service) RegisterAPI(api huma.API) {
 			if err := admin(ctx); err != nil {
 				return nil, err
 			}
-			u, err := s.store.UserByID(ctx, in.ID)
+			u, err := st.UserByID(ctx, in.ID)
 			if err != nil {
 				return nil, err
 			}
@@ -152,19 +155,14 @@ func (s *Service) RegisterAPI(api huma.API) {
 			if err := admin(ctx); err != nil {
 				return nil, err
 			}
-			var found bool
-			err := s.store.db.Tx(ctx, func(tx *sql.Tx) error {
-				var err error
-				found, err = s.store.DeleteUser(ctx, tx, in.ID)
-				return err
-			})
+			found, err := s.DeleteUser(ctx, in.ID)
 			if err != nil {
 				return nil, err
 			}
 			if !found {
 				return nil, errs.NotFound("user %s", in.ID)
 			}
-			s.kick()
+			s.Kick()
 			return nil, nil
 		})
 }

@@ -1,53 +1,49 @@
-package authserver
+// Package pages is the authorization server's sign-in pages under /id/:
+// sign-in, registration, consent, device, e-mail verification and password
+// reset, server-rendered. Every form carries a CSRF token matched against
+// a cookie (double submit), and the whole tree sits behind net/http's
+// CrossOriginProtection (Fetch metadata). What the pages do is the
+// provider's (authserver.Service); this package is their HTTP.
+package pages
 
 import (
-	"context"
+	"crypto/rand"
 	"crypto/subtle"
-	"database/sql"
 	"embed"
+	"encoding/base64"
 	"errors"
 	"html/template"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"time"
 
-	"github.com/cdlc/cdlc/internal/authserver/authevents"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+
+	"github.com/cdlc/cdlc/internal/authserver"
 	"github.com/cdlc/cdlc/internal/platform/errs"
-	"github.com/cdlc/cdlc/internal/platform/events"
 )
 
 //go:embed templates/*.html
 var templateFS embed.FS
 
-const (
-	sessionCookie = "cdlc_sid"
-	csrfCookie    = "cdlc_csrf"
-)
+const csrfCookie = "cdlc_csrf"
 
-// pages are the server-rendered sign-in, registration, consent, device,
-// e-mail verification and password reset pages under /id/. Every form
-// carries a CSRF token matched against a cookie (double submit), and the
-// whole tree sits behind net/http's CrossOriginProtection (Fetch metadata).
 type pages struct {
-	s      *Service
+	s      *authserver.Service
 	tmpl   map[string]*template.Template
 	secure bool
-	dummy  func() string
 }
 
-func newPages(s *Service, _ []byte) *pages {
-	p := &pages{s: s, tmpl: map[string]*template.Template{}, secure: strings.HasPrefix(s.issuer, "https://")}
+// Register mounts the pages of the provider s on mux.
+func Register(mux *http.ServeMux, s *authserver.Service) {
+	p := &pages{s: s, tmpl: map[string]*template.Template{}, secure: strings.HasPrefix(s.Issuer(), "https://")}
 	for _, name := range []string{"login", "register", "consent", "device", "reset", "verify", "message"} {
 		p.tmpl[name] = template.Must(template.ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
 	}
-	// A sign-in for an unknown address checks this hash, so that it takes
-	// as long as a wrong password (no account enumeration by timing).
-	p.dummy = sync.OnceValue(func() string { return s.cfg.Argon2.HashPassword("cdlc-no-such-account") })
-	return p
+	p.register(mux)
 }
 
 type view struct {
@@ -118,7 +114,7 @@ func (p *pages) render(w http.ResponseWriter, r *http.Request, status int, name 
 		v.Query = template.URL(q.Encode())
 	}
 	if v.AuthRequestID != "" {
-		if ar, err := p.s.authRequest(r.Context(), v.AuthRequestID); err == nil {
+		if ar, err := p.s.AuthRequest(r.Context(), v.AuthRequestID); err == nil {
 			if u, err := url.Parse(ar.RedirectURI); err == nil && u.Host != "" && (u.Scheme == "https" || u.Scheme == "http") {
 				w.Header().Set("Content-Security-Policy", pageCSP(u.Scheme+"://"+u.Host))
 			}
@@ -127,7 +123,7 @@ func (p *pages) render(w http.ResponseWriter, r *http.Request, status int, name 
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	if err := p.tmpl[name].ExecuteTemplate(w, name+".html", v); err != nil {
-		p.s.log.Error("render page", "page", name, "err", err)
+		p.s.Log().Error("render page", "page", name, "err", err)
 	}
 }
 
@@ -136,7 +132,9 @@ func (p *pages) csrf(w http.ResponseWriter, r *http.Request) string {
 	if c, err := r.Cookie(csrfCookie); err == nil && len(c.Value) == 43 {
 		return c.Value
 	}
-	t := randomToken(32)
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	t := base64.RawURLEncoding.EncodeToString(b)
 	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: t, Path: "/id/", HttpOnly: true, Secure: p.secure, SameSite: http.SameSiteStrictMode})
 	r.AddCookie(&http.Cookie{Name: csrfCookie, Value: t})
 	return t
@@ -167,60 +165,40 @@ func (p *pages) badForm(w http.ResponseWriter, r *http.Request) {
 
 // --- sessions
 
-type session struct {
-	user     User
-	authTime time.Time
-}
-
-func (p *pages) session(r *http.Request) (session, bool) {
-	c, err := r.Cookie(sessionCookie)
-	if err != nil || c.Value == "" {
-		return session{}, false
-	}
-	var uid string
-	var at int64
-	err = p.s.store.db.Writer().QueryRowContext(r.Context(), "SELECT user_id, auth_time FROM auth_sessions WHERE id_hash = ? AND expires_at > ?", hashToken(c.Value), ms(time.Now())).Scan(&uid, &at)
+func (p *pages) startSession(w http.ResponseWriter, r *http.Request, u authserver.User) (authserver.BrowserSession, error) {
+	t, sess, err := p.s.StartSession(r.Context(), u)
 	if err != nil {
-		return session{}, false
+		return sess, err
 	}
-	u, err := p.s.store.UserByID(r.Context(), uid)
+	ttl := p.s.Config().SessionTTL
+	http.SetCookie(w, &http.Cookie{Name: authserver.SessionCookie, Value: t, Path: "/", HttpOnly: true, Secure: p.secure, SameSite: http.SameSiteLaxMode, MaxAge: int(ttl.Seconds())})
+	return sess, nil
+}
+
+// clientIP is the peer address (the gateway, when one is in front, is
+// trusted to be the only peer and forward nothing else).
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return session{}, false
+		return r.RemoteAddr
 	}
-	return session{user: u, authTime: fromMS(at)}, true
-}
-
-func (p *pages) startSession(w http.ResponseWriter, r *http.Request, u User) (session, error) {
-	t := randomToken(32)
-	now := time.Now()
-	if _, err := p.s.store.db.Writer().ExecContext(r.Context(), "INSERT INTO auth_sessions (id_hash, user_id, auth_time, expires_at) VALUES (?, ?, ?, ?)",
-		hashToken(t), u.ID, ms(now), ms(now.Add(p.s.cfg.SessionTTL))); err != nil {
-		return session{}, err
-	}
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: t, Path: "/", HttpOnly: true, Secure: p.secure, SameSite: http.SameSiteLaxMode, MaxAge: int(p.s.cfg.SessionTTL.Seconds())})
-	return session{user: u, authTime: now.Truncate(time.Millisecond)}, nil
-}
-
-// endSession ends the browser's session at the provider, then lets op
-// finish RP-initiated logout (id_token_hint, post_logout_redirect_uri).
-func (p *pages) endSession(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
-			_, _ = p.s.store.db.Writer().ExecContext(r.Context(), "DELETE FROM auth_sessions WHERE id_hash = ?", hashToken(c.Value))
-		}
-		http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", HttpOnly: true, Secure: p.secure, SameSite: http.SameSiteLaxMode, MaxAge: -1})
-		next.ServeHTTP(w, r)
-	})
+	return host
 }
 
 // --- sign in
 
+func (p *pages) session(r *http.Request) (authserver.BrowserSession, bool) { return p.s.Session(r) }
+
+func (p *pages) expired(w http.ResponseWriter, r *http.Request, title string) {
+	p.render(w, r, http.StatusNotFound, "message", view{Title: title, Error: "This sign-in request has expired. Start again from the application."})
+}
+
 func (p *pages) loginPage(w http.ResponseWriter, r *http.Request) {
 	v := view{Title: "Sign in", AuthRequestID: r.URL.Query().Get("authRequestID"), Next: safeNext(r.URL.Query().Get("next"))}
 	if v.AuthRequestID != "" {
-		ar, err := p.s.authRequest(r.Context(), v.AuthRequestID)
+		ar, err := p.s.AuthRequest(r.Context(), v.AuthRequestID)
 		if err != nil {
-			p.render(w, r, http.StatusNotFound, "message", view{Title: "Sign in", Error: "This sign-in request has expired. Start again from the application."})
+			p.expired(w, r, "Sign in")
 			return
 		}
 		// prompt=create (OpenID Connect Prompt Create 1.0): the client asks
@@ -232,13 +210,14 @@ func (p *pages) loginPage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		sess, ok := p.session(r)
-		if ok && !slices.Contains(ar.Prompt, "login") {
+		if ok && !slices.Contains(ar.Prompt, oidc.PromptLogin) {
 			p.afterLogin(w, r, sess, v.AuthRequestID, "")
 			return
 		}
-		if slices.Contains(ar.Prompt, "none") {
-			// Silent authentication without a session (OIDC Core §3.1.2.6).
-			p.redirectError(w, r, ar, "login_required")
+		if slices.Contains(ar.Prompt, oidc.PromptNone) {
+			// Silent authentication without a session (OIDC Core §3.1.2.6);
+			// the authorization endpoint answers it first.
+			p.s.FailAuthRequest(w, r, ar, authserver.ErrLoginRequired())
 			return
 		}
 	}
@@ -251,45 +230,29 @@ func (p *pages) login(w http.ResponseWriter, r *http.Request) {
 		p.badForm(w, r)
 		return
 	}
-	ctx := r.Context()
-	email := strings.ToLower(strings.TrimSpace(r.PostFormValue("email")))
-	password := r.PostFormValue("password")
-	v.Email = email
-	th := p.s.cfg.Throttle
-	acctKey, ipKey := "account:"+email, "ip:"+clientIP(r)
-	for _, k := range []struct {
-		key   string
-		limit int
-	}{{acctKey, th.AccountFailures}, {ipKey, th.IPFailures}} {
-		blocked, wait, err := p.s.store.throttled(ctx, k.key, k.limit, th.Window)
-		if err != nil {
-			p.fail(w, r, err)
-			return
-		}
-		if blocked {
-			w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-			v.Error = "Too many failed attempts. Try again later."
-			p.render(w, r, http.StatusTooManyRequests, "login", v)
-			return
-		}
-	}
-	u, err := p.s.store.UserByEmail(ctx, email)
-	ok := false
-	if err == nil {
-		ok = CheckPassword(u.passwordHash, password)
-	} else {
-		CheckPassword(p.dummy(), password) // same time whether or not the account exists
-	}
-	if !ok {
-		if err := errors.Join(p.s.store.recordFailure(ctx, acctKey, th.Window), p.s.store.recordFailure(ctx, ipKey, th.Window)); err != nil {
-			p.fail(w, r, err)
-			return
-		}
+	v.Email = strings.ToLower(strings.TrimSpace(r.PostFormValue("email")))
+	u, err := p.s.SignIn(r.Context(), v.Email, r.PostFormValue("password"), clientIP(r))
+	var throttled *authserver.ThrottledError
+	switch {
+	case errors.As(err, &throttled):
+		w.Header().Set("Retry-After", strconv.Itoa(int(throttled.Wait.Seconds())+1))
+		v.Error = "Too many failed attempts. Try again later."
+		p.render(w, r, http.StatusTooManyRequests, "login", v)
+		return
+	case errors.Is(err, authserver.ErrBadCredentials):
 		v.Error = "The e-mail address or the password is wrong."
 		p.render(w, r, http.StatusUnauthorized, "login", v)
 		return
+	case err != nil:
+		p.fail(w, r, err)
+		return
 	}
-	_ = p.s.store.clearFailures(ctx, acctKey)
+	p.signedIn(w, r, u, v)
+}
+
+// signedIn starts the session of u, who just signed in or up with the
+// form of v, and continues what the sign-in was for.
+func (p *pages) signedIn(w http.ResponseWriter, r *http.Request, u authserver.User, v view) {
 	sess, err := p.startSession(w, r, u)
 	if err != nil {
 		p.fail(w, r, err)
@@ -299,70 +262,61 @@ func (p *pages) login(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *pages) fail(w http.ResponseWriter, r *http.Request, err error) {
-	p.s.log.Error("auth page failed", "path", r.URL.Path, "err", err)
+	p.s.Log().Error("auth page failed", "path", r.URL.Path, "err", err)
 	p.render(w, r, http.StatusInternalServerError, "message", view{Title: "Something went wrong", Error: "Something went wrong on our side. Try again in a moment."})
 }
 
 // afterLogin continues what the sign-in was for: an authorization request
 // (consent, unless the client is the platform's own), a page of ours, or
 // nothing.
-func (p *pages) afterLogin(w http.ResponseWriter, r *http.Request, sess session, authReqID, next string) {
+func (p *pages) afterLogin(w http.ResponseWriter, r *http.Request, sess authserver.BrowserSession, authReqID, next string) {
 	if authReqID == "" {
 		if next != "" {
 			http.Redirect(w, r, next, http.StatusSeeOther)
 			return
 		}
-		p.render(w, r, http.StatusOK, "message", view{Title: "Signed in", Message: "You are signed in as " + sess.user.Email + "."})
+		p.render(w, r, http.StatusOK, "message", view{Title: "Signed in", Message: "You are signed in as " + sess.User.Email + "."})
 		return
 	}
-	ar, err := p.s.authRequest(r.Context(), authReqID)
-	if err != nil {
-		p.render(w, r, http.StatusNotFound, "message", view{Title: "Sign in", Error: "This sign-in request has expired. Start again from the application."})
+	ar, c, ok := p.request(w, r, authReqID, "Sign in")
+	if !ok {
 		return
 	}
-	c, err := p.s.store.ClientByID(r.Context(), ar.ClientID)
-	if err != nil {
-		p.fail(w, r, err)
-		return
-	}
-	if c.Trusted && !slices.Contains(ar.Prompt, "consent") {
+	if c.Trusted && !slices.Contains(ar.Prompt, oidc.PromptConsent) {
 		p.complete(w, r, ar, c, sess)
 		return
 	}
-	if slices.Contains(ar.Prompt, "none") {
-		p.redirectError(w, r, ar, "consent_required")
+	if slices.Contains(ar.Prompt, oidc.PromptNone) {
+		p.s.FailAuthRequest(w, r, ar, authserver.ErrConsentRequired())
 		return
 	}
 	http.Redirect(w, r, "/id/consent?authRequestID="+url.QueryEscape(ar.ID), http.StatusSeeOther)
 }
 
-// redirectError ends an authorization request with an error sent back to
-// its redirect URI (matched exactly when the request was made), with its
-// state.
-func (p *pages) redirectError(w http.ResponseWriter, r *http.Request, ar *authRequest, code string) {
-	q := url.Values{"error": {code}}
-	if ar.State != "" {
-		q.Set("state", ar.State)
+// request is a pending authorization request with its client; it answers
+// the browser itself when there is none.
+func (p *pages) request(w http.ResponseWriter, r *http.Request, id, title string) (authserver.AuthRequest, authserver.Client, bool) {
+	ar, err := p.s.AuthRequest(r.Context(), id)
+	if err != nil {
+		p.expired(w, r, title)
+		return ar, authserver.Client{}, false
 	}
-	_, _ = p.s.store.db.Writer().ExecContext(r.Context(), "DELETE FROM auth_requests WHERE id = ?", ar.ID)
-	sep := "?"
-	if strings.Contains(ar.RedirectURI, "?") {
-		sep = "&"
+	c, err := p.s.Client(r.Context(), ar.ClientID)
+	if err != nil {
+		p.fail(w, r, err)
+		return ar, c, false
 	}
-	http.Redirect(w, r, ar.RedirectURI+sep+q.Encode(), http.StatusSeeOther)
+	return ar, c, true
 }
 
-// complete records who signed in, with the scopes they may have, and
-// hands back to op, which issues the code.
-func (p *pages) complete(w http.ResponseWriter, r *http.Request, ar *authRequest, c Client, sess session) {
-	scopes := grantedScopes(ar.Scopes, append(c.Scopes, "openid"), sess.user.Roles, true)
-	_, err := p.s.store.db.Writer().ExecContext(r.Context(), "UPDATE auth_requests SET user_id = ?, auth_time = ?, done = 1, scopes = ? WHERE id = ? AND done = 0",
-		sess.user.ID, ms(sess.authTime), joinList(scopes), ar.ID)
+// complete records who signed in and hands back to op, which issues the code.
+func (p *pages) complete(w http.ResponseWriter, r *http.Request, ar authserver.AuthRequest, c authserver.Client, sess authserver.BrowserSession) {
+	next, err := p.s.CompleteAuthRequest(r.Context(), ar, c, sess)
 	if err != nil {
 		p.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/oauth2/authorize/callback?id="+url.QueryEscape(ar.ID), http.StatusSeeOther)
+	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
 // --- consent
@@ -391,17 +345,11 @@ func (p *pages) consentPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/id/login?authRequestID="+url.QueryEscape(id), http.StatusSeeOther)
 		return
 	}
-	ar, err := p.s.authRequest(r.Context(), id)
-	if err != nil {
-		p.render(w, r, http.StatusNotFound, "message", view{Title: "Consent", Error: "This sign-in request has expired. Start again from the application."})
+	ar, c, ok := p.request(w, r, id, "Consent")
+	if !ok {
 		return
 	}
-	c, err := p.s.store.ClientByID(r.Context(), ar.ClientID)
-	if err != nil {
-		p.fail(w, r, err)
-		return
-	}
-	scopes := grantedScopes(ar.Scopes, append(c.Scopes, "openid"), sess.user.Roles, true)
+	scopes := authserver.GrantedScopes(ar.Scopes, c.Scopes, sess.User.Roles)
 	p.render(w, r, http.StatusOK, "consent", view{Title: "Allow access?", AuthRequestID: id, ClientName: c.Name, ScopeText: describeScopes(scopes), Action: "/id/consent"})
 }
 
@@ -416,18 +364,12 @@ func (p *pages) consent(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/id/login?authRequestID="+url.QueryEscape(id), http.StatusSeeOther)
 		return
 	}
-	ar, err := p.s.authRequest(r.Context(), id)
-	if err != nil {
-		p.render(w, r, http.StatusNotFound, "message", view{Title: "Consent", Error: "This sign-in request has expired. Start again from the application."})
-		return
-	}
-	c, err := p.s.store.ClientByID(r.Context(), ar.ClientID)
-	if err != nil {
-		p.fail(w, r, err)
+	ar, c, ok := p.request(w, r, id, "Consent")
+	if !ok {
 		return
 	}
 	if r.PostFormValue("decision") != "allow" {
-		p.redirectError(w, r, ar, "access_denied")
+		p.s.FailAuthRequest(w, r, ar, authserver.ErrAccessDenied())
 		return
 	}
 	p.complete(w, r, ar, c, sess)
@@ -447,15 +389,12 @@ func (p *pages) registerUser(w http.ResponseWriter, r *http.Request) {
 	}
 	v.Email, v.Name = r.PostFormValue("email"), r.PostFormValue("name")
 	password := r.PostFormValue("password")
-	if err := ValidatePassword("password", password); err != nil {
+	if err := authserver.ValidatePassword("password", password); err != nil {
 		v.Error = "The password must be 10 to 256 characters."
 		p.render(w, r, http.StatusBadRequest, "register", v)
 		return
 	}
-	u, err := p.s.store.CreateUser(r.Context(), NewUserInput{Email: v.Email, Name: v.Name, Password: password, Roles: []string{RoleCustomer}},
-		p.s.cfg.Argon2.HashPassword(password), func(tx *sql.Tx, u User) error {
-			return p.s.mailToken(r.Context(), tx, u, "verify")
-		})
+	u, err := p.s.SignUp(r.Context(), authserver.NewUserInput{Email: v.Email, Name: v.Name, Password: password})
 	switch {
 	case errs.Is(err, errs.KindInvalid):
 		v.Error = "Enter a valid e-mail address and a name of at most 200 characters."
@@ -469,45 +408,7 @@ func (p *pages) registerUser(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, err)
 		return
 	}
-	p.s.kick()
-	sess, err := p.startSession(w, r, u)
-	if err != nil {
-		p.fail(w, r, err)
-		return
-	}
-	p.afterLogin(w, r, sess, v.AuthRequestID, v.Next)
-}
-
-// mailToken makes a single-use token for purpose ("verify" or "reset"),
-// kept hashed, and enqueues the e-mail carrying it, in tx.
-func (s *Service) mailToken(ctx context.Context, tx *sql.Tx, u User, purpose string) error {
-	t := randomToken(32)
-	ttl, path, subject, text := s.cfg.VerifyEmailTTL, "/id/verify-email", "Confirm your e-mail address", "Confirm your e-mail address for cdlc: "
-	if purpose == "reset" {
-		ttl, path, subject, text = s.cfg.ResetPasswordTTL, "/id/reset-password", "Reset your password", "Someone asked to reset your cdlc password. If it was you: "
-	}
-	if _, err := tx.ExecContext(ctx, "INSERT INTO auth_user_tokens (token_hash, user_id, purpose, used_at, expires_at) VALUES (?, ?, ?, 0, ?)",
-		hashToken(t), u.ID, purpose, ms(time.Now().Add(ttl))); err != nil {
-		return err
-	}
-	link := s.issuer + path + "?token=" + t
-	return events.Enqueue(ctx, tx, authevents.Email.MustMessage(u.ID, Email{To: u.Email, Subject: subject, Text: text + link, Template: "auth." + purpose, Link: link}))
-}
-
-// consumeToken spends a single-use token; NotFound when it is unknown,
-// spent or expired.
-func (s *Service) consumeToken(ctx context.Context, tx *sql.Tx, token, purpose string) (string, error) {
-	h := hashToken(token)
-	res, err := tx.ExecContext(ctx, "UPDATE auth_user_tokens SET used_at = ? WHERE token_hash = ? AND purpose = ? AND used_at = 0 AND expires_at > ?", ms(time.Now()), h, purpose, ms(time.Now()))
-	if err != nil {
-		return "", err
-	}
-	if n, _ := res.RowsAffected(); n != 1 {
-		return "", errs.NotFound("link")
-	}
-	var uid string
-	err = tx.QueryRowContext(ctx, "SELECT user_id FROM auth_user_tokens WHERE token_hash = ?", h).Scan(&uid)
-	return uid, err
+	p.signedIn(w, r, u, v)
 }
 
 // --- e-mail verification
@@ -523,14 +424,7 @@ func (p *pages) verify(w http.ResponseWriter, r *http.Request) {
 		p.badForm(w, r)
 		return
 	}
-	err := p.s.store.db.Tx(r.Context(), func(tx *sql.Tx) error {
-		uid, err := p.s.consumeToken(r.Context(), tx, r.PostFormValue("token"), "verify")
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(r.Context(), "UPDATE auth_users SET email_verified = 1, updated_at = ? WHERE id = ?", ms(time.Now()), uid)
-		return err
-	})
+	err := p.s.VerifyEmail(r.Context(), r.PostFormValue("token"))
 	if errs.Is(err, errs.KindNotFound) {
 		p.render(w, r, http.StatusBadRequest, "message", view{Title: "Confirm your e-mail address", Error: "This link is invalid, expired or already used."})
 		return
@@ -555,53 +449,28 @@ func (p *pages) reset(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	if token := r.PostFormValue("token"); token != "" {
-		password := r.PostFormValue("password")
-		if err := ValidatePassword("password", password); err != nil {
+		err := p.s.ResetPassword(ctx, token, r.PostFormValue("password"))
+		switch {
+		case errs.Is(err, errs.KindInvalid):
 			p.render(w, r, http.StatusBadRequest, "reset", view{Title: "Reset your password", Token: token, Error: "The password must be 10 to 256 characters."})
-			return
-		}
-		hash := p.s.cfg.Argon2.HashPassword(password)
-		err := p.s.store.db.Tx(ctx, func(tx *sql.Tx) error {
-			uid, err := p.s.consumeToken(ctx, tx, token, "reset")
-			if err != nil {
-				return err
-			}
-			return p.s.store.setPassword(ctx, tx, uid, hash)
-		})
-		if errs.Is(err, errs.KindNotFound) {
+		case errs.Is(err, errs.KindNotFound):
 			p.render(w, r, http.StatusBadRequest, "reset", view{Title: "Reset your password", Error: "This link is invalid, expired or already used. Ask for a new one."})
-			return
-		}
-		if err != nil {
+		case err != nil:
 			p.fail(w, r, err)
-			return
+		default:
+			p.render(w, r, http.StatusOK, "reset", view{Title: "Password changed", Message: "Your password is changed; you are signed out everywhere.", Done: true})
 		}
-		p.render(w, r, http.StatusOK, "reset", view{Title: "Password changed", Message: "Your password is changed; you are signed out everywhere.", Done: true})
 		return
 	}
-	email := strings.ToLower(strings.TrimSpace(r.PostFormValue("email")))
-	if u, err := p.s.store.UserByEmail(ctx, email); err == nil {
-		if err := p.s.store.db.Tx(ctx, func(tx *sql.Tx) error { return p.s.mailToken(ctx, tx, u, "reset") }); err != nil {
-			p.fail(w, r, err)
-			return
-		}
-		p.s.kick()
+	if err := p.s.RequestPasswordReset(ctx, r.PostFormValue("email")); err != nil {
+		p.fail(w, r, err)
+		return
 	}
 	// The same answer whether or not the account exists.
 	p.render(w, r, http.StatusOK, "reset", view{Title: "Check your mail", Message: "If an account has this address, a link to reset its password is on its way.", Done: true})
 }
 
 // --- device authorization (RFC 8628 user side)
-
-// normalizeUserCode accepts the code as typed: any case, with or without
-// the dash or spaces.
-func normalizeUserCode(c string) string {
-	c = strings.ToUpper(strings.NewReplacer(" ", "", "-", "").Replace(strings.TrimSpace(c)))
-	if len(c) == 8 {
-		return c[:4] + "-" + c[4:]
-	}
-	return c
-}
 
 func (p *pages) devicePage(w http.ResponseWriter, r *http.Request) {
 	code := r.URL.Query().Get("user_code")
@@ -627,34 +496,27 @@ func (p *pages) device(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/id/login?next="+url.QueryEscape("/id/device"), http.StatusSeeOther)
 		return
 	}
-	code := normalizeUserCode(r.PostFormValue("user_code"))
-	var clientID, scopes string
-	err := p.s.store.db.Writer().QueryRowContext(ctx, "SELECT client_id, scopes FROM auth_devices WHERE user_code = ? AND state = 'pending' AND expires_at > ?", code, ms(time.Now())).Scan(&clientID, &scopes)
+	d, err := p.s.PendingDevice(ctx, r.PostFormValue("user_code"))
 	if err != nil {
 		p.render(w, r, http.StatusBadRequest, "device", view{Title: "Connect a device", Error: "This code is not valid or has expired. Check the code on your device."})
 		return
 	}
-	c, err := p.s.store.ClientByID(ctx, clientID)
+	c, err := p.s.Client(ctx, d.ClientID)
 	if err != nil {
 		p.fail(w, r, err)
 		return
 	}
-	granted := grantedScopes(splitList(scopes), append(c.Scopes, "openid"), sess.user.Roles, true)
-	switch r.PostFormValue("decision") {
-	case "":
-		p.render(w, r, http.StatusOK, "consent", view{Title: "Connect this device?", ClientName: c.Name, ScopeText: describeScopes(granted), Action: "/id/device", UserCode: code})
+	decision := r.PostFormValue("decision")
+	if decision == "" {
+		granted := authserver.GrantedScopes(d.Scopes, c.Scopes, sess.User.Roles)
+		p.render(w, r, http.StatusOK, "consent", view{Title: "Connect this device?", ClientName: c.Name, ScopeText: describeScopes(granted), Action: "/id/device", UserCode: d.UserCode})
 		return
-	case "allow":
-		_, err = p.s.store.db.Writer().ExecContext(ctx, "UPDATE auth_devices SET state = 'approved', user_id = ?, auth_time = ?, scopes = ? WHERE user_code = ? AND state = 'pending'",
-			sess.user.ID, ms(sess.authTime), joinList(granted), code)
-	default:
-		_, err = p.s.store.db.Writer().ExecContext(ctx, "UPDATE auth_devices SET state = 'denied' WHERE user_code = ? AND state = 'pending'", code)
 	}
-	if err != nil {
+	if err := p.s.DecideDevice(ctx, d, sess, decision == "allow"); err != nil {
 		p.fail(w, r, err)
 		return
 	}
-	if r.PostFormValue("decision") == "allow" {
+	if decision == "allow" {
 		p.render(w, r, http.StatusOK, "message", view{Title: "Device connected", Message: "You can go back to your device now."})
 		return
 	}
