@@ -71,8 +71,12 @@ type App struct {
 	// process (peers' and the gateway's upstreams'), registered on first use.
 	breakerMetrics func() *resilience.BreakerMetrics
 	// Verifier checks bearer tokens: the static bootstrap token, then the
-	// issuer's JWTs. Tests may Add static tokens before requests.
+	// issuer's JWTs, and refuses what the deny list denies. Tests may Add
+	// static tokens before requests.
 	Verifier *auth.Chain
+	// deny holds the revoked tokens and families and the deleted subjects
+	// this process has heard of (module "revocations").
+	deny *auth.DenyList
 
 	// Auth is the authorization server, when it runs in this process.
 	Auth *authserver.Service
@@ -124,9 +128,10 @@ func New(cfg Config, opts Options) *App {
 	a := &App{
 		Live: config.NewLive(cfg), Log: log, opts: opts, level: level,
 		Mux: http.NewServeMux(), Health: httpx.NewHealth(), Registry: prometheus.NewRegistry(),
-		Verifier: &auth.Chain{},
+		Verifier: &auth.Chain{}, deny: auth.NewDenyList(0),
 		fatal:    make(chan error, 1), shutdown: make(chan struct{}),
 	}
+	a.Verifier.Deny(a.deny)
 	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.breakerMetrics = sync.OnceValue(func() *resilience.BreakerMetrics {
 		m := resilience.NewBreakerMetrics()
@@ -444,9 +449,11 @@ func (a *App) modules() *module.Graph {
 	g.Register(module.Module{Name: "remote", Deps: []string{"telemetry"}, Init: a.initRemote})
 	g.Register(module.Module{Name: "bus", Deps: []string{"telemetry"}, Init: a.initBus})
 	g.Register(module.Module{Name: "cache", Deps: []string{"telemetry"}, Init: a.initCache})
+	g.Register(module.Module{Name: "revocations", Deps: []string{"bus"}, Init: a.initRevocations})
 	var all []string
 	for _, s := range a.services {
-		deps := []string{"http", "remote"}
+		// Every service checks tokens: every process keeps the deny list.
+		deps := []string{"http", "remote", "revocations"}
 		if len(s.Migrations) > 0 || len(s.Consumes) > 0 {
 			deps = append(deps, "bus")
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
+	"github.com/cdlc/cdlc/internal/authserver/authevents"
 	"github.com/cdlc/cdlc/internal/platform/errs"
 	"github.com/cdlc/cdlc/internal/platform/events"
 )
@@ -103,7 +104,7 @@ func (o *opStorage) AuthRequestByCode(ctx context.Context, code string) (op.Auth
 	case err == nil && first:
 		return &a, nil
 	case err == nil:
-		if err := o.s.store.RevokeGrant(ctx, a.ID); err != nil {
+		if err := o.s.revokeFamilies(ctx, a.UserID, a.ID); err != nil {
 			return nil, err
 		}
 		o.s.log.Warn("authorization code replayed; its tokens are revoked", "auth_request", a.ID)
@@ -248,7 +249,7 @@ func (o *opStorage) TokenRequestByRefreshToken(ctx context.Context, token string
 		return nil, op.ErrInvalidRefreshToken
 	}
 	if !usedAt.IsZero() && time.Since(usedAt) > o.s.cfg.RefreshGrace {
-		if err := o.s.store.RevokeGrant(ctx, g.ID); err != nil {
+		if err := o.s.revokeFamilies(ctx, g.UserID, g.ID); err != nil {
 			return nil, err
 		}
 		o.s.log.Warn("refresh token reused after rotation; its family is revoked", "grant", g.ID, "client", g.ClientID)
@@ -267,6 +268,13 @@ func (o *opStorage) TerminateSession(ctx context.Context, userID, clientID strin
 	if err := o.s.store.DeleteUserSessions(ctx, userID); err != nil {
 		return err
 	}
+	ids, err := o.s.store.UserGrantIDs(ctx, userID, clientID)
+	if err != nil {
+		return err
+	}
+	if err := o.s.publishRevoked(ctx, authevents.Revoked{Families: ids, Subject: userID}); err != nil {
+		return err
+	}
 	return o.s.store.RevokeUserGrants(ctx, userID, clientID)
 }
 
@@ -283,7 +291,7 @@ func (o *opStorage) RevokeToken(ctx context.Context, tokenOrID, userID, clientID
 		if g.ClientID != clientID {
 			return oidc.ErrInvalidClient().WithDescription("the token was not issued to this client")
 		}
-		if err := st.RevokeGrant(ctx, g.ID); err != nil {
+		if err := o.s.revokeFamilies(ctx, g.UserID, g.ID); err != nil {
 			return oidc.ErrServerError()
 		}
 		return nil
@@ -296,6 +304,9 @@ func (o *opStorage) RevokeToken(ctx context.Context, tokenOrID, userID, clientID
 		}
 	} else if g, err := st.Grant(ctx, gid); err == nil && g.ClientID != clientID {
 		return oidc.ErrInvalidClient().WithDescription("the token was not issued to this client")
+	}
+	if err := o.s.publishRevoked(ctx, authevents.Revoked{TokenIDs: []string{tokenOrID}, Subject: userID}); err != nil {
+		return oidc.ErrServerError()
 	}
 	if err := st.RevokeAccessToken(ctx, tokenOrID, time.Now().Add(o.s.cfg.AccessTokenTTL+time.Minute)); err != nil {
 		return oidc.ErrServerError()
@@ -677,3 +688,37 @@ func (c *opClient) RestrictAdditionalAccessTokenScopes() func([]string) []string
 func (c *opClient) IsScopeAllowed(scope string) bool     { return slices.Contains(c.c.Scopes, scope) }
 func (c *opClient) IDTokenUserinfoClaimsAssertion() bool { return true }
 func (c *opClient) ClockSkew() time.Duration             { return 0 }
+
+// revokeFamilies revokes grants and every access token issued from them.
+// The revocation is published first (through the outbox), so that a crash
+// in between leaves verifiers refusing more, never less; every process's
+// deny list refuses the grants' access tokens until they expire.
+func (s *Service) revokeFamilies(ctx context.Context, subject string, ids ...string) error {
+	if err := s.publishRevoked(ctx, authevents.Revoked{Families: ids, Subject: subject}); err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := s.store.RevokeGrant(ctx, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// publishRevoked tells every verifier of the platform (token.revoked):
+// the tokens named live at most an access token's lifetime from now.
+func (s *Service) publishRevoked(ctx context.Context, r authevents.Revoked) error {
+	if len(r.TokenIDs) == 0 && len(r.Families) == 0 {
+		return nil
+	}
+	r.Until = time.Now().Add(s.cfg.AccessTokenTTL + time.Minute).UTC()
+	key := r.Subject
+	if key == "" && len(r.Families) > 0 {
+		key = r.Families[0]
+	}
+	if err := s.store.Publish(ctx, authevents.TokensRevoked.MustMessage(key, r)); err != nil {
+		return err
+	}
+	s.kick()
+	return nil
+}

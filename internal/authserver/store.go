@@ -65,6 +65,11 @@ type Store interface {
 	RevokeGrant(ctx context.Context, id string) error
 	// RevokeUserGrants revokes a user's grants (of one client, when set).
 	RevokeUserGrants(ctx context.Context, userID, clientID string) error
+	// UserGrantIDs lists a user's grants not revoked yet (of one client,
+	// when set).
+	UserGrantIDs(ctx context.Context, userID, clientID string) ([]string, error)
+	// Publish records events in the outbox (in a transaction of their own).
+	Publish(ctx context.Context, msgs ...events.Message) error
 	// IssueRefreshToken stores rt in one transaction with, when set, the
 	// new grant it belongs to, and spends the token it replaces (its first
 	// use is kept).

@@ -3,7 +3,11 @@
 // producers and consumers both import. Users' events are keyed by subject.
 package authevents
 
-import "github.com/cdlc/cdlc/internal/platform/events"
+import (
+	"time"
+
+	"github.com/cdlc/cdlc/internal/platform/events"
+)
 
 // User is the payload of user.registered and user.deleted.
 type User struct {
@@ -30,3 +34,23 @@ var (
 	// dispatch service delivers mail).
 	Email = events.Define[Message]("notification.email", "An e-mail to send.", 1)
 )
+
+// Revoked is the payload of token.revoked: access tokens that must stop
+// opening the platform before they expire. Every process keeps a deny
+// list of them (platform/auth.DenyList) until Until.
+type Revoked struct {
+	// TokenIDs are access tokens revoked one by one (their jti).
+	TokenIDs []string `json:"token_ids,omitempty"`
+	// Families are grants revoked whole: every access token issued from
+	// them ("<family>.<random>" ids).
+	Families []string `json:"families,omitempty"`
+	// Subject is whose tokens they are.
+	Subject string `json:"subject,omitempty"`
+	// Until is when the last of them expires.
+	Until time.Time `json:"until"`
+}
+
+// TokensRevoked is published when tokens are revoked: RFC 7009
+// revocation, a replayed authorization code, a refresh token reused after
+// rotation, sign-out.
+var TokensRevoked = events.Define[Revoked]("token.revoked", "Access tokens were revoked before their expiry.", 1)

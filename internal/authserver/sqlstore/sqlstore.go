@@ -500,6 +500,35 @@ func (s *Store) DeleteSession(ctx context.Context, idHash string) error {
 	return err
 }
 
+// UserGrantIDs implements authserver.Store.
+func (s *Store) UserGrantIDs(ctx context.Context, userID, clientID string) ([]string, error) {
+	q := "SELECT id FROM auth_grants WHERE user_id = ? AND revoked_at = 0"
+	args := []any{userID}
+	if clientID != "" {
+		q += " AND client_id = ?"
+		args = append(args, clientID)
+	}
+	rows, err := s.db.Writer().QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+// Publish implements authserver.Store.
+func (s *Store) Publish(ctx context.Context, msgs ...events.Message) error {
+	return s.db.Tx(ctx, func(tx *sql.Tx) error { return events.Enqueue(ctx, tx, msgs...) })
+}
+
 // DeleteUserSessions implements authserver.Store.
 func (s *Store) DeleteUserSessions(ctx context.Context, userID string) error {
 	_, err := s.db.Writer().ExecContext(ctx, "DELETE FROM auth_sessions WHERE user_id = ?", userID)

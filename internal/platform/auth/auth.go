@@ -28,6 +28,9 @@ type Principal struct {
 	Scopes   []string
 	// Roles are customer, operator, admin; none for service clients.
 	Roles []string
+	// TokenID is the access token's id (its jti; "" for static tokens),
+	// which revocations name.
+	TokenID string
 }
 
 // Has reports whether the principal holds scope.
@@ -154,7 +157,15 @@ func WriteChallenge(w http.ResponseWriter, r *http.Request, err error) {
 type Chain struct {
 	StaticTokens
 	more []Verifier
+	deny *DenyList
 }
+
+// Deny makes the chain refuse what d denies (revoked tokens, revoked
+// families, deleted subjects), whichever verifier accepted the token.
+func (c *Chain) Deny(d *DenyList) { c.deny = d }
+
+// errRevoked answers a token that is signed and valid but revoked.
+var errRevoked = errs.Unauthorized("the bearer token has been revoked")
 
 var _ Verifier = (*Chain)(nil)
 
@@ -165,15 +176,20 @@ func (c *Chain) Use(v Verifier) { c.more = append(c.more, v) }
 // comes back (Unavailable when the issuer's keys cannot be loaded).
 func (c *Chain) Verify(ctx context.Context, token string) (Principal, error) {
 	p, err := c.StaticTokens.Verify(ctx, token)
-	if err == nil {
-		return p, nil
-	}
-	for _, v := range c.more {
-		if p, err = v.Verify(ctx, token); err == nil {
-			return p, nil
+	if err != nil {
+		for _, v := range c.more {
+			if p, err = v.Verify(ctx, token); err == nil {
+				break
+			}
 		}
 	}
-	return Principal{}, err
+	if err != nil {
+		return Principal{}, err
+	}
+	if c.deny != nil && c.deny.Denied(p) {
+		return Principal{}, errRevoked
+	}
+	return p, nil
 }
 
 // StaticTokens accepts a fixed set of tokens, compared in constant time by

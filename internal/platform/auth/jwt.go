@@ -374,7 +374,7 @@ func (v *JWTVerifier) Verify(ctx context.Context, token string) (Principal, erro
 	if claims.Subject == "" || claims.ExpiresAt == nil {
 		return Principal{}, errs.Unauthorized("the bearer token is not valid")
 	}
-	p := Principal{Subject: claims.Subject, ClientID: claims.ClientID, Scopes: strings.Fields(claims.Scope), Roles: claims.Roles}
+	p := Principal{Subject: claims.Subject, ClientID: claims.ClientID, Scopes: strings.Fields(claims.Scope), Roles: claims.Roles, TokenID: claims.ID}
 	if v.cache != nil {
 		// The leeway is not extended to the cache: an entry leaves at exp.
 		v.cache.Set(sum, verified{p: p, exp: claims.ExpiresAt.Time})
