@@ -129,7 +129,7 @@ func New(cfg Config, opts Options) *App {
 		Live: config.NewLive(cfg), Log: log, opts: opts, level: level,
 		Mux: http.NewServeMux(), Health: httpx.NewHealth(), Registry: prometheus.NewRegistry(),
 		Verifier: &auth.Chain{}, deny: auth.NewDenyList(0),
-		fatal:    make(chan error, 1), shutdown: make(chan struct{}),
+		fatal: make(chan error, 1), shutdown: make(chan struct{}),
 	}
 	a.Verifier.Deny(a.deny)
 	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
