@@ -35,5 +35,7 @@ export default defineConfig({
     setupFiles: ['./src/test/setup.ts'],
     include: ['src/**/*.test.{ts,tsx}'],
     css: false,
+    // A page test renders Chakra in jsdom: seconds on a busy 2-core machine.
+    testTimeout: 20_000,
   },
 })
