@@ -1,4 +1,4 @@
-import { Box, Button, Checkbox, Field, Flex, Heading, HStack, Input, NativeSelect, Stack, Text } from '@chakra-ui/react'
+import { Box, Button, Checkbox, Field, Flex, Heading, HStack, Input, Stack, Text } from '@chakra-ui/react'
 import { useMutation, useQueryClient } from '@tanstack/react-query'
 import { useState, type FormEvent } from 'react'
 import { Link as RouterLink } from 'react-router'
@@ -11,7 +11,6 @@ import {
   AVATAR_PRESETS,
   AVATARS,
   isAvatarPreset,
-  MATURITY,
   maturityLabel,
   MAX_PROFILES,
   type AvatarPreset,
@@ -19,6 +18,7 @@ import {
   type Profile,
   type ProfileInput,
 } from './api'
+import { MaturitySelect } from './MaturitySelect'
 import { ProfileAvatar } from './ProfileAvatar'
 import { RequireSignIn } from './RequireSignIn'
 import { useProfiles } from './useProfiles'
@@ -29,7 +29,7 @@ export function ProfileForm({ initial, onSave, onCancel, submitLabel }: { initia
   // unless the user picks a preset.
   const [avatar, setAvatar] = useState<AvatarPreset | undefined>(initial ? (isAvatarPreset(initial.avatar) ? initial.avatar : undefined) : 'red')
   const [kids, setKids] = useState(initial?.kids ?? false)
-  const [maturity, setMaturity] = useState<Maturity | ''>(initial?.maturity_limit ?? '')
+  const [maturity, setMaturity] = useState<Maturity | undefined>(initial?.maturity_limit)
   const [language, setLanguage] = useState(initial?.language ?? 'en')
   const [error, setError] = useState<string>()
   const [busy, setBusy] = useState(false)
@@ -85,20 +85,7 @@ export function ProfileForm({ initial, onSave, onCancel, submitLabel }: { initia
         <Checkbox.Label>Kids profile (only titles for children)</Checkbox.Label>
       </Checkbox.Root>
       <Flex gap="4" wrap="wrap">
-        <Field.Root width="auto">
-          <Field.Label>Maturity limit</Field.Label>
-          <NativeSelect.Root size="sm" width="10rem">
-            <NativeSelect.Field value={maturity} onChange={(e) => setMaturity(e.currentTarget.value as Maturity | '')}>
-              <option value="">No limit</option>
-              {MATURITY.map((m) => (
-                <option key={m} value={m}>
-                  {maturityLabel(m)}
-                </option>
-              ))}
-            </NativeSelect.Field>
-            <NativeSelect.Indicator />
-          </NativeSelect.Root>
-        </Field.Root>
+        <MaturitySelect label="Maturity limit" size="sm" width="10rem" value={maturity} onChange={setMaturity} />
         <Field.Root width="8rem">
           <Field.Label>Language</Field.Label>
           <Input size="sm" value={language} maxLength={5} onChange={(e) => setLanguage(e.target.value)} />

@@ -1,4 +1,4 @@
-import { Box, Button, Checkbox, Heading, HStack, Input, Field, Stack, Text, NativeSelect } from '@chakra-ui/react'
+import { Box, Button, Checkbox, Heading, HStack, Input, Field, Stack, Text } from '@chakra-ui/react'
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { useState, type FormEvent } from 'react'
 import { useParams } from 'react-router'
@@ -7,7 +7,8 @@ import { ErrorState } from '../../components/ErrorState'
 import { PageSkeleton } from '../../components/PageSkeleton'
 import { useSession } from '../auth/session'
 import { GENRES } from '../catalog/api'
-import { accountAPI, accountKeys, accountQueries, MATURITY, maturityLabel, type Maturity, type Preferences as Prefs } from './api'
+import { accountAPI, accountKeys, accountQueries, type Maturity, type Preferences as Prefs } from './api'
+import { MaturitySelect } from './MaturitySelect'
 import { RequireSignIn } from './RequireSignIn'
 import { useProfiles } from './useProfiles'
 
@@ -91,23 +92,12 @@ function PreferencesFields({ profileId, initial }: { profileId: string; initial:
         <Field.Label>Languages (comma-separated, e.g. en, fr)</Field.Label>
         <Input value={languages} onChange={(e) => setLanguages(e.target.value)} />
       </Field.Root>
-      <Field.Root width="auto">
-        <Field.Label>Maturity rating</Field.Label>
-        <NativeSelect.Root width="12rem">
-          <NativeSelect.Field
-            value={prefs.maturity_rating ?? ''}
-            onChange={(e) => setPrefs((p) => ({ ...p, maturity_rating: (e.currentTarget.value || undefined) as Maturity | undefined }))}
-          >
-            <option value="">No limit</option>
-            {MATURITY.map((m) => (
-              <option key={m} value={m}>
-                {maturityLabel(m)}
-              </option>
-            ))}
-          </NativeSelect.Field>
-          <NativeSelect.Indicator />
-        </NativeSelect.Root>
-      </Field.Root>
+      <MaturitySelect
+        label="Maturity rating"
+        width="12rem"
+        value={prefs.maturity_rating}
+        onChange={(m) => setPrefs((p) => ({ ...p, maturity_rating: m }))}
+      />
       <Box as="fieldset">
         <Text as="legend" fontWeight="semibold" mb="2">
           Notifications
