@@ -40,7 +40,7 @@ STATICCHECK         := $(BIN)/tools/staticcheck-$(STATICCHECK_VERSION)/staticche
 # The Go files gofmt checks: tracked and new ones, not ignored ones.
 GOFILES = $$(git ls-files --cached --others --exclude-standard -- '*.go' 2>/dev/null || find . -name '*.go' -not -path './web/node_modules/*')
 
-.PHONY: proto help build web chromium run test test-go test-web bench lint vet staticcheck fmt fmt-check clean cc
+.PHONY: proto help build web web-deps openapi screenshots chromium run test test-go test-web bench lint lint-web vet staticcheck fmt fmt-check clean cc
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -50,10 +50,22 @@ build: web ## build bin/cdlc with the web app embedded
 
 # The web app (web/, React + Vite): `build` depends on it so that go:embed
 # finds web/dist. npm packages are installed from package-lock.json when
-# they are missing or older than the lock file.
-web: ## build the web app into web/dist (npm ci when needed, then vite build and the JS budget check)
+# they are missing or older than the lock file. The build regenerates the
+# API types (web/src/api/schema.d.ts) from the committed OpenAPI document.
+web: web-deps ## build the web app into web/dist (API types, vite build and the JS budget check)
+	cd web && npm run build
+
+web-deps:
 	@command -v npm >/dev/null || { echo "npm not found: install Node.js 20.19+ (https://nodejs.org) first" >&2; exit 1; }
-	cd web && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; } && npm run build
+	cd web && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; }
+
+# The web app's copy of the OpenAPI document and the types generated from
+# it; a Go test (cmd/cdlc) fails while the copy differs from what the server
+# serves. Run after changing an API, and commit web/src/api.
+openapi: web-deps ## refresh web/src/api/openapi.json from the code (cdlc openapi) and regenerate its TypeScript types
+	$(GO) run ./cmd/cdlc openapi > web/src/api/openapi.json.tmp
+	mv web/src/api/openapi.json.tmp web/src/api/openapi.json
+	cd web && npm run gen:api
 
 run: build ## build, then serve everything on http://localhost:8080 with embedded stores under ./data
 	@mkdir -p $(DATA_DIR)
@@ -68,9 +80,15 @@ test-go: cc
 	CGO_ENABLED=1 $(GO) test -race -count=1 $(TEST_FLAGS) ./...
 
 # Vitest, then the end-to-end journey in headless Chromium (Debian's
-# package, installed when missing) against a cdlc built from this tree.
+# package, installed when missing) against a cdlc built from this tree. Its
+# screenshots go to web/e2e/out/ (ignored by git): a test run leaves the
+# tracked files alone.
 test-web: web chromium ## the web app's tests: Vitest, then e2e in headless Chromium
 	cd web && npm test
+
+# The screenshots in docs/ are the e2e journey's, refreshed on purpose.
+screenshots: web chromium ## run the e2e journey and write its screenshots to docs/screenshots (commit them)
+	cd web && npm run screenshots
 
 chromium: ## make sure a Chromium for the e2e tests is there (Debian's package; CHROMIUM=path uses another)
 	@[ -n "$${CHROMIUM:-}" ] || [ -x /usr/bin/chromium ] || scripts/apt-install chromium
@@ -85,7 +103,10 @@ bench: build ## build, then run the benchmarks against bin/cdlc (BENCH_FLAGS=...
 	$(GO) build -o $(BIN)/cdlc-bench ./bench/cmd/cdlc-bench
 	$(BIN)/cdlc-bench -bin=$(CDLC) -server-target=all $(BENCH_FLAGS)
 
-lint: vet staticcheck fmt-check ## go vet, staticcheck and gofmt
+lint: vet staticcheck fmt-check lint-web ## go vet, staticcheck, gofmt, and ESLint and tsc on the web app
+
+lint-web: web-deps
+	cd web && npm run lint && npm run typecheck
 
 vet:
 	$(GO) vet ./...

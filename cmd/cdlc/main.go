@@ -66,7 +66,7 @@ func root() *cobra.Command {
 		SilenceErrors: true,
 		Version:       app.Version,
 	}
-	cmd.AddCommand(serveCmd(), migrateCmd(), configCmd(), importCmd(), seedCmd(), authCmd(), userCmd())
+	cmd.AddCommand(serveCmd(), migrateCmd(), configCmd(), importCmd(), seedCmd(), authCmd(), userCmd(), openAPICmd())
 	return cmd
 }
 

@@ -8,7 +8,10 @@
 //   CHROMIUM=/path/to/chrome         another browser binary
 //   CDLC_E2E_SKIP_AUTH=1             skip the sign-up/sign-in/profiles journey against the
 //                                    platform's provider (it runs, and must pass, by default)
-//   CDLC_E2E_SCREENSHOTS=dir         where screenshots go (default ../docs/screenshots)
+//   --update-screenshots             write the screenshots to docs/screenshots, the
+//                                    committed ones (npm run screenshots, make screenshots)
+//   CDLC_E2E_SCREENSHOTS=dir         where screenshots go otherwise (default e2e/out/screenshots,
+//                                    ignored by git: a test run changes no tracked file)
 //
 // Prints each step, the axe-core findings, and the home page's largest
 // contentful paint measured by the browser (PerformanceObserver).
@@ -25,8 +28,11 @@ import { chromium } from 'playwright-core'
 const here = dirname(fileURLToPath(import.meta.url))
 const webDir = resolve(here, '..')
 const repo = resolve(webDir, '..')
-const shots = resolve(webDir, process.env.CDLC_E2E_SCREENSHOTS ?? '../docs/screenshots')
-const failures = resolve(webDir, 'test-results')
+const out = resolve(here, 'out')
+const shots = process.argv.includes('--update-screenshots')
+  ? resolve(repo, 'docs', 'screenshots')
+  : resolve(webDir, process.env.CDLC_E2E_SCREENSHOTS ?? join(out, 'screenshots'))
+const failures = join(out, 'failures')
 // The account journey against the platform's own provider is required; only
 // an explicit opt-out skips it (CDLC_E2E_REQUIRE_AUTH=1, its former switch,
 // is the default now).
@@ -122,7 +128,6 @@ const axeFindings = []
 async function axe(page, label) {
   await page.evaluate(axeSource)
   const result = await page.evaluate(async () => {
-    // eslint-disable-next-line no-undef
     const r = await window.axe.run(document, { resultTypes: ['violations'] })
     return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }))
   })
@@ -353,8 +358,8 @@ async function stubbedAccountJourney(browser, base) {
       sessionStorage.setItem('stub-installed', '1')
     }
   }, [`oidc.user:${base}:cdlc-web`, JSON.stringify(user)])
-  const profiles = [{ id: 'p1', name: 'Ada', kids: false, language: 'en', created_at: new Date().toISOString() }]
-  let prefs = { favourite_genres: [], languages: ['en'], notifications: { email: false, push: false, newsletter: false } }
+  const profiles = [{ id: 'p1', name: 'Ada', avatar: 'red', kids: false, language: 'en', maturity_limit: '18', created_at: new Date().toISOString() }]
+  let prefs = { favourite_genres: [], languages: ['en'], maturity_rating: '18', notifications: { email: false, push: false, newsletter: false } }
   const unauthorized = []
   await ctx.route(`${base}/api/v1/account**`, async (route) => {
     const req = route.request()
@@ -413,7 +418,8 @@ async function stubbedAccountJourney(browser, base) {
     await page.getByText('Comedy', { exact: true }).click()
     await page.getByRole('button', { name: 'Save preferences' }).click()
     await visible(page.getByText('Preferences saved.'))
-    expect(prefs.favourite_genres.includes('Comedy'), `preferences saved: ${JSON.stringify(prefs)}`)
+    // The customer service keeps genres as lowercase slugs.
+    expect(prefs.favourite_genres.includes('comedy'), `preferences saved: ${JSON.stringify(prefs)}`)
     await axe(page, 'preferences')
     await shot(page, 'preferences-desktop')
   })
@@ -603,6 +609,22 @@ async function accountJourney(browser, base) {
     await axe(page, 'manage profiles')
     await shot(page, 'profiles-desktop')
     await atPhoneWidth('profiles', page.getByTestId('profile-row').filter({ hasText: 'Little Ones' }))
+  })
+
+  await step("the kids profile's preferences, saved by the customer service", async () => {
+    await page.getByTestId('profile-row').filter({ hasText: 'Little Ones' }).getByRole('link', { name: 'Preferences' }).click()
+    await page.waitForURL(/\/account\/profiles\/[^/]+\/preferences$/)
+    await page.getByText('Sci-Fi', { exact: true }).click()
+    await page.getByLabel('Maturity rating').selectOption('7+')
+    const saved = page.waitForResponse((r) => r.url().endsWith('/preferences') && r.request().method() === 'PUT')
+    await page.getByRole('button', { name: 'Save preferences' }).click()
+    const res = await saved
+    expect(res.status() === 200, `saving preferences answered ${res.status()}: ${await res.text()}`)
+    await visible(page.getByText('Preferences saved.'))
+    await page.reload()
+    await visible(page.getByRole('checkbox', { name: 'Sci-Fi' }))
+    expect(await page.getByRole('checkbox', { name: 'Sci-Fi' }).isChecked(), 'the saved genre is not checked after a reload')
+    expect((await page.getByLabel('Maturity rating').inputValue()) === '7', 'the saved maturity rating is not selected after a reload')
   })
 
   await step("switch to it from the account menu (who's watching)", async () => {

@@ -5,4 +5,6 @@ try {
   var m = localStorage.getItem('cdlc.colorMode') || (matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light')
   document.documentElement.classList.add(m)
   document.documentElement.style.colorScheme = m
-} catch (e) {}
+} catch {
+  // No storage (private mode): the stylesheet's light default stays.
+}

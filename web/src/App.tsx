@@ -1,18 +1,18 @@
 import { lazy } from 'react'
 import { Route, Routes } from 'react-router'
 import { Layout } from './components/Layout'
-import Home from './pages/Home'
+import Home from './features/home/Home'
 
 // Route-level code splitting: only the home page ships in the entry chunk.
-const SearchPage = lazy(() => import('./pages/SearchPage'))
-const TitlePage = lazy(() => import('./pages/TitlePage'))
-const PersonPage = lazy(() => import('./pages/PersonPage'))
-const NotFound = lazy(() => import('./pages/NotFound'))
-const AuthCallback = lazy(() => import('./pages/AuthCallback'))
-const WhoIsWatching = lazy(() => import('./pages/WhoIsWatching'))
-const ManageProfiles = lazy(() => import('./pages/ManageProfiles'))
-const Preferences = lazy(() => import('./pages/Preferences'))
-const AccountPage = lazy(() => import('./pages/AccountPage'))
+const SearchPage = lazy(() => import('./features/search/SearchPage'))
+const TitlePage = lazy(() => import('./features/title/TitlePage'))
+const PersonPage = lazy(() => import('./features/person/PersonPage'))
+const NotFound = lazy(() => import('./components/NotFound'))
+const AuthCallback = lazy(() => import('./features/auth/AuthCallback'))
+const WhoIsWatching = lazy(() => import('./features/account/WhoIsWatching'))
+const ManageProfiles = lazy(() => import('./features/account/ManageProfiles'))
+const Preferences = lazy(() => import('./features/account/Preferences'))
+const AccountPage = lazy(() => import('./features/account/AccountPage'))
 
 export function AppRoutes() {
   return (

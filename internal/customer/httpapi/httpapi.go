@@ -40,7 +40,28 @@ type Handler struct {
 func Register(api huma.API, svc *customer.Server) *Handler {
 	h := &Handler{svc: svc}
 	h.register(api)
+	describeAvatarPresets(api)
 	return h
+}
+
+// AvatarPresetSchema names the schema of the preset avatar keys in the
+// OpenAPI document.
+const AvatarPresetSchema = "CustomerAvatarPreset"
+
+// describeAvatarPresets publishes customer.Avatars as an enum schema, so
+// that clients generated from the document offer exactly the presets the
+// service accepts. The avatar fields stay plain strings (an https URL is
+// allowed too), and customer.CleanAvatar remains what validates them.
+func describeAvatarPresets(api huma.API) {
+	presets := make([]any, len(customer.Avatars))
+	for i, a := range customer.Avatars {
+		presets[i] = a
+	}
+	api.OpenAPI().Components.Schemas.Map()[AvatarPresetSchema] = &huma.Schema{
+		Type:        huma.TypeString,
+		Enum:        presets,
+		Description: "The preset avatar keys; a profile's avatar is one of them or an https URL",
+	}
 }
 
 // owner is the caller, who must hold scope account. Access tokens carry

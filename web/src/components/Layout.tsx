@@ -1,11 +1,11 @@
 import { Box, Container, Flex, IconButton, Text, chakra } from '@chakra-ui/react'
 import { Suspense, useEffect } from 'react'
 import { Link as RouterLink, Outlet, useLocation, useNavigate } from 'react-router'
-import { useProfiles } from '../auth/profiles'
-import { useColorMode } from '../colorMode'
-import { useSession } from '../auth/session'
-import { AccountMenu } from './AccountMenu'
-import { SearchBox } from './SearchBox'
+import { AccountMenu } from '../features/account/AccountMenu'
+import { useProfiles } from '../features/account/useProfiles'
+import { useSession } from '../features/auth/session'
+import { SearchBox } from '../features/search/SearchBox'
+import { useColorMode } from '../theme/colorMode'
 import { PageSkeleton } from './PageSkeleton'
 
 export function Layout() {
@@ -34,7 +34,7 @@ export function Layout() {
       <Box as="header" position="sticky" top="0" zIndex="sticky" bg="bg/90" backdropFilter="blur(8px)" borderBottomWidth="1px">
         <Container maxW="7xl" py="2">
           <Flex align="center" gap={{ base: 2, md: 4 }} wrap={{ base: 'wrap', md: 'nowrap' }}>
-            <chakra.a asChild fontWeight="black" fontSize="xl" color="red.600" _dark={{ color: 'red.400' }} letterSpacing="tight">
+            <chakra.a asChild fontWeight="black" fontSize="xl" color="brand.logo" letterSpacing="tight">
               <RouterLink to="/" aria-label="cdlc home">
                 cdlc
               </RouterLink>
@@ -54,7 +54,7 @@ export function Layout() {
             <AccountMenu />
           </Flex>
           {session.error && (
-            <Text role="alert" fontSize="sm" color={{ base: 'red.700', _dark: 'red.300' }} mt="1">
+            <Text role="alert" fontSize="sm" color="feedback.error" mt="1">
               {session.error}
             </Text>
           )}

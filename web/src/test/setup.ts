@@ -1,6 +1,10 @@
 import '@testing-library/jest-dom/vitest'
-import { cleanup } from '@testing-library/react'
+import { cleanup, configure } from '@testing-library/react'
 import { afterEach, vi } from 'vitest'
+
+// findBy* and waitFor wait this long: a shared 2-core CI machine can be
+// slow to render a Chakra page, and the wait ends as soon as the thing shows.
+configure({ asyncUtilTimeout: 5000 })
 
 afterEach(() => {
   cleanup()
