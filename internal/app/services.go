@@ -41,6 +41,18 @@ import (
 func table(a *App) []*kit.Service {
 	return []*kit.Service{
 		{
+			Name: "actor", Doc: "people, credits, filmographies, people search",
+			Calls:      []string{"inventory"},
+			Uses:       []string{"bus", "cache"},
+			Migrations: []db.Migrations{actorsql.Migrations},
+			Routes:     actorhttp.Routes,
+			Consumes: append(
+				consume(actorwiring.GroupCache, true, append(actorTopics, inventoryTopics...)...),
+				consume(actorwiring.GroupSearch, true, actorTopics...)...),
+			Remote: remote(actorgrpc.NewClient),
+			Start:  actorwiring.Start,
+		},
+		{
 			Name: "auth", Doc: "OpenID Connect provider: sign-in, clients, keys",
 			Uses:       []string{"bus", "cache"},
 			Migrations: []db.Migrations{authsql.Migrations},
@@ -84,18 +96,6 @@ func table(a *App) []*kit.Service {
 				consume(inventorywiring.GroupSearch, true, inventoryTopics...)...),
 			Remote: remote(inventorygrpc.NewClient),
 			Start:  inventorywiring.Start,
-		},
-		{
-			Name: "actor", Doc: "people, credits, filmographies, people search",
-			Calls:      []string{"inventory"},
-			Uses:       []string{"bus", "cache"},
-			Migrations: []db.Migrations{actorsql.Migrations},
-			Routes:     actorhttp.Routes,
-			Consumes: append(
-				consume(actorwiring.GroupCache, true, append(actorTopics, inventoryTopics...)...),
-				consume(actorwiring.GroupSearch, true, actorTopics...)...),
-			Remote: remote(actorgrpc.NewClient),
-			Start:  actorwiring.Start,
 		},
 		{
 			Name: "gateway", Doc: "the edge: routing, tokens, scopes, rate limits, breakers",

@@ -1266,10 +1266,12 @@ export interface components {
             country: string;
         };
         InventoryCredits: {
-            /** @description False when the actor service cannot be reached from this process; cast and crew are then empty */
+            /** @description False when the actor service is not configured for this process or is unavailable; cast and crew are then empty */
             available: boolean;
             cast: components["schemas"]["ActorCredit"][] | null;
             crew: components["schemas"]["ActorCredit"][] | null;
+            /** @description When available is false: what is missing and why */
+            reason?: string;
         };
         InventoryDiscoverPage: {
             /**
