@@ -95,13 +95,37 @@ func kindOfStatus(status int) errs.Kind {
 	return errs.KindInternal
 }
 
+// StatusClientClosedRequest is the status recorded for a request whose
+// client went away before the answer was ready (nginx's 499). Nobody reads
+// the answer; the status is for logs and metrics, so that a hang-up is
+// told apart from a failure of the server.
+const StatusClientClosedRequest = 499
+
+// ClientGone reports whether the request whose context is ctx was
+// cancelled by its client (the connection closed or the stream reset):
+// then whatever failed after that is the client's doing, not the server's.
+// A deadline that expired is not a cancellation.
+func ClientGone(ctx context.Context) bool {
+	return errors.Is(ctx.Err(), context.Canceled)
+}
+
 // ProblemFrom turns any error into the problem to send. Classified errors
 // keep their detail; anything else is an internal error whose detail is
-// hidden from the caller (and logged by the caller of ProblemFrom).
+// hidden from the caller (and logged by the caller of ProblemFrom). A
+// failure of a request its client cancelled is a 499 (client closed
+// request), never a 5xx: a handler's store or peer call fails with
+// context.Canceled when the client hangs up, and that says nothing about
+// the server.
 func ProblemFrom(ctx context.Context, err error) *Problem {
 	var p *Problem
 	if errors.As(err, &p) {
+		if p.Status >= 500 && ClientGone(ctx) {
+			return clientClosed(ctx)
+		}
 		return p
+	}
+	if ClientGone(ctx) && (errors.Is(err, context.Canceled) || statusOf(errs.KindOf(err)) >= 500) {
+		return clientClosed(ctx)
 	}
 	var e *errs.Error
 	if !errors.As(err, &e) {
@@ -124,6 +148,14 @@ func ProblemFrom(ctx context.Context, err error) *Problem {
 		}
 	}
 	return p
+}
+
+// clientClosed is the problem recorded for a request its client cancelled.
+func clientClosed(ctx context.Context) *Problem {
+	return &Problem{
+		Type: "urn:cdlc:problem:canceled", Title: "Client Closed Request", Status: StatusClientClosedRequest,
+		Detail: "the client closed the request before the answer was ready", RequestID: telemetry.RequestID(ctx),
+	}
 }
 
 func newProblem(ctx context.Context, status int, detail string) *Problem {

@@ -69,6 +69,14 @@ func ToConnect(err error) error {
 	}
 	k := errs.KindOf(err)
 	if k == errs.KindInternal {
+		// A handler cut short because its caller went away or ran out of
+		// time says so, rather than looking like the server's failure.
+		switch {
+		case errors.Is(err, context.Canceled):
+			return connect.NewError(connect.CodeCanceled, context.Canceled)
+		case errors.Is(err, context.DeadlineExceeded):
+			return connect.NewError(connect.CodeDeadlineExceeded, context.DeadlineExceeded)
+		}
 		return connect.NewError(connect.CodeInternal, errors.New("internal error"))
 	}
 	return connect.NewError(code(k), err)
