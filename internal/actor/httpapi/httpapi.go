@@ -132,7 +132,7 @@ type personOut struct {
 
 type searchIn struct {
 	Q            string `query:"q" required:"true" maxLength:"200" doc:"Words of the name; punctuation and query syntax are plain text"`
-	Limit        int    `query:"limit" minimum:"1" maximum:"100" default:"20" doc:"Results wanted (at most 100)"`
+	Limit        int    `query:"limit" minimum:"1" default:"20" doc:"Results wanted; more than 50 is capped at 50 (the applied limit is in the answer)"`
 	Autocomplete bool   `query:"autocomplete" doc:"Treat the last word as a prefix (search as you type)"`
 }
 
@@ -286,7 +286,7 @@ func (h *Handler) register(api huma.API) {
 			return nil, err
 		}
 		out := &searchOut{}
-		out.Body.Results, out.Body.Limit = hits, in.Limit
+		out.Body.Results, out.Body.Limit = hits, actor.SearchLimit(in.Limit)
 		return out, nil
 	})
 

@@ -134,7 +134,7 @@ type searchIn struct {
 	Q     string `query:"q" doc:"The text; any characters, taken literally"`
 	Kind  string `query:"kind" doc:"Comma-separated kinds"`
 	Year  string `query:"year"`
-	Limit string `query:"limit" doc:"Default 20, at most 100 applied"`
+	Limit string `query:"limit" doc:"Default 20 (10 for autocomplete); more than 50 is capped at 50 (the applied limit is in the answer)"`
 }
 
 type searchOut struct {
@@ -318,9 +318,9 @@ func (h *Handler) register(api huma.API) {
 			if in.Limit != "" {
 				n, err := strconv.Atoi(in.Limit)
 				if err != nil || n < 1 {
-					return nil, errs.Invalid("query.limit", "must be a positive integer (at most %d is applied), got %q", inventory.MaxLimit, in.Limit)
+					return nil, errs.Invalid("query.limit", "must be a positive integer (at most %d is applied), got %q", inventory.SearchMaxLimit, in.Limit)
 				}
-				q.Limit = min(n, inventory.MaxLimit)
+				q.Limit = min(n, inventory.SearchMaxLimit)
 			}
 			for _, k := range strings.Split(in.Kind, ",") {
 				if k = strings.TrimSpace(k); k != "" {
