@@ -124,4 +124,3 @@ func TestClientAbortsKeepTheBreakerClosedProxied(t *testing.T) {
 	res := gw.Do("GET", route+"?sort=title.asc", nil, "Authorization", "")
 	require.Equal(t, http.StatusOK, res.Status, string(res.Body))
 }
-
