@@ -181,7 +181,7 @@ func (s *Service) append(ctx context.Context, w Write, rollbackOf int64, next fu
 		return Document{}, err
 	}
 	if w.IfVersion != nil && *w.IfVersion != expect {
-		return Document{}, errs.Conflict("%s/%s is at version %d, not %d; read it again and retry", w.App, w.Profile, expect, *w.IfVersion)
+		return Document{}, errs.Precondition("%s/%s is at version %d, not %d; read it again and retry", w.App, w.Profile, expect, *w.IfVersion)
 	}
 	values, err := next(head.Values)
 	if err != nil {

@@ -61,7 +61,7 @@ type writeBody struct {
 
 type writeIn struct {
 	DocIn
-	IfMatch string `header:"If-Match" doc:"The version the change is based on, as the ETag of a read (\"3\"); the write fails with 409 if the document moved on"`
+	IfMatch string `header:"If-Match" doc:"The version the change is based on, as the ETag of a read (\"3\"); the write fails with 412 if the document moved on"`
 	Body    writeBody
 }
 

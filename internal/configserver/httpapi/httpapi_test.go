@@ -58,7 +58,7 @@ func TestBadRequestsAreProblemsAndChangeNothing(t *testing.T) {
 		{"secret not a string", "PUT", doc, map[string]any{"values": map[string]any{"k": map[string]any{"$secret": 1}}}, nil, 400, "body.values.k"},
 		{"malformed json", "PUT", doc, `{"values": {`, nil, 400, ""},
 		{"too large", "PUT", doc, map[string]any{"values": map[string]any{"big": strings.Repeat("x", 5000)}}, nil, 413, ""},
-		{"stale If-Match", "PUT", doc, map[string]any{"values": map[string]any{}}, []string{"If-Match", `"7"`}, 409, ""},
+		{"stale If-Match", "PUT", doc, map[string]any{"values": map[string]any{}}, []string{"If-Match", `"7"`}, 412, ""},
 		{"garbage If-Match", "PUT", doc, map[string]any{"values": map[string]any{}}, []string{"If-Match", "yesterday"}, 400, "header.If-Match"},
 		{"page too large", "GET", doc + "/versions?limit=1000", nil, nil, 400, "query.limit"},
 		{"diff without from", "GET", doc + "/diff?to=1", nil, nil, 400, "query.from"},

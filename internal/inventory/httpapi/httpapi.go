@@ -170,7 +170,7 @@ type createIn struct {
 
 type patchIn struct {
 	ID      string `path:"id"`
-	IfMatch string `header:"If-Match" doc:"The ETag of a read; the write fails with 409 if the title changed since"`
+	IfMatch string `header:"If-Match" doc:"The ETag of a read; the write fails with 412 if the title changed since"`
 	Body    inventory.TitleFields
 }
 
@@ -392,7 +392,7 @@ func (h *Handler) registerWrites(api huma.API) {
 	huma.Register(api, huma.Operation{
 		OperationID: "title-update", Method: http.MethodPatch, Path: base + "/titles/{id}", Tags: []string{tag},
 		Summary:     "Change a title (operators, scope catalog:write)",
-		Description: "Merge semantics: fields given replace the stored ones, absent fields stay; a list given replaces the stored list ([] clears it). With If-Match, fails with 409 if the title changed since. A title.updated event is published.",
+		Description: "Merge semantics: fields given replace the stored ones, absent fields stay; a list given replaces the stored list ([] clears it). With If-Match, fails with 412 if the title changed since. A title.updated event is published.",
 		Security:    security,
 	}, patch)
 

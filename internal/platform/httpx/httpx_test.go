@@ -343,3 +343,12 @@ func TestProblemOfCancelledRequest(t *testing.T) {
 	defer dcancel()
 	require.Equal(t, http.StatusInternalServerError, httpx.ProblemFrom(dctx, errors.New("boom")).Status)
 }
+
+// A stale If-Match is 412 Precondition Failed (RFC 9110 §13.1.1), a clash
+// with the current state (a duplicate) 409.
+func TestPreconditionIs412(t *testing.T) {
+	p := httpx.ProblemFrom(context.Background(), errs.Precondition("title tt1 is at version 3, not 2"))
+	require.Equal(t, http.StatusPreconditionFailed, p.Status)
+	require.Equal(t, "urn:cdlc:problem:precondition", p.Type)
+	require.Equal(t, http.StatusConflict, httpx.ProblemFrom(context.Background(), errs.Conflict("title tt1 exists")).Status)
+}

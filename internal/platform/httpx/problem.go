@@ -62,6 +62,8 @@ func statusOf(k errs.Kind) int {
 		return http.StatusNotFound
 	case errs.KindConflict:
 		return http.StatusConflict
+	case errs.KindPrecondition:
+		return http.StatusPreconditionFailed
 	case errs.KindUnauthorized:
 		return http.StatusUnauthorized
 	case errs.KindForbidden:
@@ -81,8 +83,10 @@ func kindOfStatus(status int) errs.Kind {
 		return errs.KindInvalid
 	case http.StatusNotFound:
 		return errs.KindNotFound
-	case http.StatusConflict, http.StatusPreconditionFailed:
+	case http.StatusConflict:
 		return errs.KindConflict
+	case http.StatusPreconditionFailed:
+		return errs.KindPrecondition
 	case http.StatusUnauthorized:
 		return errs.KindUnauthorized
 	case http.StatusForbidden:

@@ -23,6 +23,8 @@ func code(k errs.Kind) connect.Code {
 		return connect.CodeNotFound
 	case errs.KindConflict:
 		return connect.CodeAborted
+	case errs.KindPrecondition:
+		return connect.CodeFailedPrecondition
 	case errs.KindUnauthorized:
 		return connect.CodeUnauthenticated
 	case errs.KindForbidden:
@@ -38,8 +40,10 @@ func code(k errs.Kind) connect.Code {
 
 func kind(c connect.Code) errs.Kind {
 	switch c {
-	case connect.CodeInvalidArgument, connect.CodeOutOfRange, connect.CodeFailedPrecondition:
+	case connect.CodeInvalidArgument, connect.CodeOutOfRange:
 		return errs.KindInvalid
+	case connect.CodeFailedPrecondition:
+		return errs.KindPrecondition
 	case connect.CodeNotFound:
 		return errs.KindNotFound
 	case connect.CodeAborted, connect.CodeAlreadyExists:
