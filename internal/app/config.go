@@ -129,6 +129,9 @@ type ConfigServerConfig struct {
 	PreviousEncryptionKeys []string `koanf:"previous_encryption_keys" secret:"true"`
 	// CacheTTL bounds how long a rendered document may be served.
 	CacheTTL time.Duration `koanf:"cache_ttl"`
+	// WatchMaxDuration bounds the life of one watch stream (SSE); the
+	// client then resumes with Last-Event-ID. 0 means 10 minutes.
+	WatchMaxDuration time.Duration `koanf:"watch_max_duration"`
 }
 
 // RemoteConfig points a process at a configurations server.

@@ -47,7 +47,7 @@ func initConfigServer(ctx context.Context, a *App) (module.Service, error) {
 		d.Close()
 		return nil, err
 	}
-	httpapi.Register(a.API, a.Mux, svc, a.Done())
+	httpapi.Register(a.API, a.Mux, svc, a.Done()).MaxStream = cfg.WatchMaxDuration
 	return module.Funcs{OnStop: func(ctx context.Context) error {
 		return errors.Join(sub.Close(), relay.Stop(ctx), d.Close())
 	}}, nil
