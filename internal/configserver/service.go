@@ -93,10 +93,10 @@ type Effective struct {
 
 // ChangeSet is what changed in an effective document between two revisions.
 type ChangeSet struct {
-	App      string   `json:"app"`
-	Profile  string   `json:"profile"`
-	Since    int64    `json:"since"`
-	Revision int64    `json:"revision"`
+	App      string `json:"app"`
+	Profile  string `json:"profile"`
+	Since    int64  `json:"since"`
+	Revision int64  `json:"revision"`
 	// Reset says the caller's revision is unknown here (newer than this
 	// server's, as after a restore from a backup): Changes then hold the
 	// whole effective configuration, and the caller replaces what it holds

@@ -319,7 +319,7 @@ func (h *Handler) register(api huma.API, mux *http.ServeMux) {
 
 	huma.Register(api, huma.Operation{
 		OperationID: "config-changes", Method: http.MethodGet, Path: docPath + "/changes", Tags: []string{tag},
-		Summary:     "What changed in the effective configuration since a revision (long poll)",
+		Summary: "What changed in the effective configuration since a revision (long poll)",
 		Description: "Returns only the keys that changed since the revision the caller holds. With wait, holds the request until a change arrives or the wait ends. " +
 			"A since above the configuration's revision (never handed out for it, as after a restore from a backup) is answered at once with reset: true, the real revision and the whole configuration as changes; the caller replaces what it holds.",
 	}, func(ctx context.Context, in *changesIn) (*changesOut, error) {
