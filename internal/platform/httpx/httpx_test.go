@@ -16,6 +16,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/prometheus/client_golang/prometheus"
@@ -351,4 +352,21 @@ func TestPreconditionIs412(t *testing.T) {
 	require.Equal(t, http.StatusPreconditionFailed, p.Status)
 	require.Equal(t, "urn:cdlc:problem:precondition", p.Type)
 	require.Equal(t, http.StatusConflict, httpx.ProblemFrom(context.Background(), errs.Conflict("title tt1 exists")).Status)
+}
+
+// A huge input is not echoed back whole: every long word of a problem is
+// cut at httpx.MaxEcho characters with an ellipsis.
+func TestProblemsClipEchoedInput(t *testing.T) {
+	h := newHandler(t, httpx.NewHealth())
+	long := strings.Repeat("x", 70000)
+	for _, path := range []string{"/nope/" + long, "/items/" + long} {
+		res := do(t, h, "GET", path, "")
+		body, err := io.ReadAll(res.Body)
+		require.NoError(t, err)
+		require.Less(t, len(body), 2000, "%s: %s", path[:20], body)
+		var p httpx.Problem
+		require.NoError(t, json.Unmarshal(body, &p))
+		require.True(t, strings.HasSuffix(p.Instance, "…"), p.Instance)
+		require.Equal(t, httpx.MaxEcho+1, utf8.RuneCountInString(p.Instance))
+	}
 }

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"strings"
+	"unicode"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -181,6 +183,7 @@ func WriteProblem(w http.ResponseWriter, r *http.Request, err error) {
 		slog.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	p.Instance = r.URL.Path
+	p.clip()
 	for k, v := range p.GetHeaders() {
 		w.Header()[k] = v
 	}
@@ -207,6 +210,7 @@ func init() {
 				slog.ErrorContext(ctx, "request failed", "path", path, "err", err)
 			}
 			p.Instance = path
+			p.clip()
 			if hctx != nil {
 				// huma sends the headers of the handler's own error only;
 				// this one's (Retry-After) are set here.
@@ -239,11 +243,52 @@ func init() {
 		if len(p.Errors) > 0 && (p.Detail == "" || p.Detail == "validation failed") {
 			p.Detail = describeDetails(p.Errors)
 		}
+		p.clip()
 		return p
 	}
 	huma.NewError = func(status int, msg string, errList ...error) huma.StatusError {
 		return huma.NewErrorWithContext(nil, status, msg, errList...)
 	}
+}
+
+// MaxEcho is the most characters of one word of the caller's input (an
+// id, a value) a problem repeats back; longer ones are cut with an
+// ellipsis, so a 70,000-character id does not come back twice in a
+// 140 KB answer.
+const MaxEcho = 100
+
+// clip cuts every long word in what the problem echoes: detail, instance,
+// the messages and string values of its errors.
+func (p *Problem) clip() {
+	p.Detail, p.Instance = clipWords(p.Detail), clipWords(p.Instance)
+	for _, d := range p.Errors {
+		d.Message = clipWords(d.Message)
+		if s, ok := d.Value.(string); ok {
+			d.Value = clipWords(s)
+		}
+	}
+}
+
+// clipWords cuts each run of non-space characters longer than MaxEcho
+// characters to MaxEcho, marking the cut with "…".
+func clipWords(s string) string {
+	if len(s) <= MaxEcho {
+		return s
+	}
+	var b strings.Builder
+	run := 0
+	for _, c := range s {
+		if unicode.IsSpace(c) {
+			run = 0
+		} else if run++; run > MaxEcho {
+			if run == MaxEcho+1 {
+				b.WriteRune('…')
+			}
+			continue
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
 }
 
 // describeDetails makes one readable sentence of validation errors, so a
