@@ -18,6 +18,7 @@ import (
 
 	"github.com/cdlc/cdlc/internal/platform/errs"
 	"github.com/cdlc/cdlc/internal/platform/events"
+	"github.com/cdlc/cdlc/internal/platform/search"
 )
 
 // Loader is the read-through cache renderings are served from (cache.Loader).
@@ -500,8 +501,13 @@ func (s *Server) TitleCreditsJSON(ctx context.Context, titleID string) (Rendered
 	return splitRendered(b), nil
 }
 
-// MaxSearchLimit caps a search page.
-const MaxSearchLimit = 100
+// MaxSearchLimit caps a search page: the search index's one maximum. A
+// larger limit is capped, not refused (SearchLimit).
+const MaxSearchLimit = search.MaxLimit
+
+// SearchLimit is the page size a search with limit applies: limit capped
+// at MaxSearchLimit.
+func SearchLimit(limit int) int { return min(limit, MaxSearchLimit) }
 
 // Search finds people by name.
 func (s *Server) Search(ctx context.Context, q SearchQuery) ([]PersonHit, error) {
@@ -512,9 +518,10 @@ func (s *Server) Search(ctx context.Context, q SearchQuery) ([]PersonHit, error)
 	if utf8Len := len([]rune(q.Text)); utf8Len > 200 {
 		return nil, errs.Invalid("query.q", "must be at most 200 characters")
 	}
-	if q.Limit <= 0 || q.Limit > MaxSearchLimit {
-		return nil, errs.Invalid("query.limit", "must be from 1 to %d", MaxSearchLimit)
+	if q.Limit <= 0 {
+		return nil, errs.Invalid("query.limit", "must be a positive integer (at most %d is applied)", MaxSearchLimit)
 	}
+	q.Limit = SearchLimit(q.Limit)
 	hits, err := s.search.SearchPeople(ctx, q)
 	if hits == nil && err == nil {
 		hits = []PersonHit{}

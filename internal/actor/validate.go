@@ -6,9 +6,9 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/cdlc/cdlc/internal/platform/errs"
+	"github.com/cdlc/cdlc/internal/platform/text"
 )
 
 // Limits of what a person and a credit may hold.
@@ -45,17 +45,11 @@ func ValidDate(s string) bool {
 	return false
 }
 
+// checkText checks a human-readable field with the platform's one text
+// rule (no control, zero-width or bidirectional-override characters); the
+// biography alone may hold line breaks.
 func checkText(field, s string, maxLen int, required bool) error {
-	if required && strings.TrimSpace(s) == "" {
-		return errs.Invalid(field, "must not be empty")
-	}
-	if !utf8.ValidString(s) {
-		return errs.Invalid(field, "must be valid UTF-8")
-	}
-	if utf8.RuneCountInString(s) > maxLen {
-		return errs.Invalid(field, "must be at most %d characters", maxLen)
-	}
-	return nil
+	return text.Check(field, s, text.Rule{Max: maxLen, Required: required, Multiline: strings.HasSuffix(field, "biography")})
 }
 
 // ValidateRecord checks a person as written by an operator or the

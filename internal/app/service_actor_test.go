@@ -91,7 +91,6 @@ func TestActorPeopleAPI(t *testing.T) {
 			requireProblem(t, i.Do("GET", "/api/v1/people/nm9999999?append=credits,awards", nil), 400, "query.append")
 			requireProblem(t, i.Do("GET", "/api/v1/titles/nope/credits", nil), 400, "path.id")
 			requireProblem(t, i.Do("GET", "/api/v1/search/people?q=al&limit=0", nil), 400, "query.limit")
-			requireProblem(t, i.Do("GET", "/api/v1/search/people?q=al&limit=101", nil), 400, "query.limit")
 			requireProblem(t, i.Do("GET", "/api/v1/people/find", nil), 400, "query.imdb_id")
 			requireProblem(t, i.Do("GET", "/api/v1/people/find?imdb_id=tt0068646", nil), 400, "query.imdb_id")
 
@@ -150,7 +149,7 @@ func TestActorPeopleAPI(t *testing.T) {
 			requireProblem(t, i.Do("POST", "/api/v1/people", with2(body, "name", "Someone Else")), 409, "")
 
 			// Updates: a stale If-Match fails and changes nothing.
-			requireProblem(t, i.Do("PUT", "/api/v1/people/"+brando.ID, with2(body, "name", "M. Brando"), "If-Match", `"v7"`), 409, "")
+			requireProblem(t, i.Do("PUT", "/api/v1/people/"+brando.ID, with2(body, "name", "M. Brando"), "If-Match", `"v7"`), 412, "")
 			requireProblem(t, i.Do("PUT", "/api/v1/people/"+brando.ID, with2(body, "death_date", "1900"), "If-Match", etag), 400, "body.death_date")
 			res = i.Do("GET", "/api/v1/people/"+brando.ID+"?append=external_ids,images", nil, "If-None-Match", etag)
 			require.Equal(t, 304, res.Status, "still version 1")
@@ -198,7 +197,7 @@ func TestActorPeopleAPI(t *testing.T) {
 			require.Empty(t, found2.Results)
 
 			// Delete: a stale version fails; then the person is gone.
-			requireProblem(t, i.Do("DELETE", "/api/v1/people/"+pacino.ID, nil, "If-Match", `"v9"`), 409, "")
+			requireProblem(t, i.Do("DELETE", "/api/v1/people/"+pacino.ID, nil, "If-Match", `"v9"`), 412, "")
 			require.Equal(t, 200, i.Do("GET", "/api/v1/people/"+pacino.ID, nil).Status)
 			require.Equal(t, 204, i.Do("DELETE", "/api/v1/people/"+pacino.ID, nil).Status)
 			requireProblem(t, i.Do("GET", "/api/v1/people/"+pacino.ID, nil), 404, "")

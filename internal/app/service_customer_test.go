@@ -152,7 +152,7 @@ func testCustomerAPI(t *testing.T, i *apptest.Instance) {
 	require.Equal(t, "Annie", changed.Name)
 	require.Equal(t, customer.Maturity12, changed.MaturityLimit)
 	require.Equal(t, "dinosaur", changed.Avatar, "fields left out stay")
-	requireProblem(t, ann.do("PATCH", path, map[string]any{"name": "Stale"}, "If-Match", `"v1"`), 409, "")
+	requireProblem(t, ann.do("PATCH", path, map[string]any{"name": "Stale"}, "If-Match", `"v1"`), 412, "")
 	requireProblem(t, ann.do("PATCH", path, map[string]any{"name": "Bad"}, "If-Match", `nonsense`), 400, "header.If-Match")
 	requireProblem(t, ann.do("PATCH", path, map[string]any{"maturity_limit": "16"}), 400, "body.maturity_limit")
 	var still customer.Profile
@@ -177,7 +177,7 @@ func testCustomerAPI(t *testing.T, i *apptest.Instance) {
 	res.JSON(t, &prefs)
 	require.Equal(t, []string{"animation", "family"}, prefs.FavouriteGenres)
 	require.Equal(t, customer.Notifications{Push: true, Newsletter: true}, prefs.Notifications)
-	requireProblem(t, ann.do("PUT", prefsPath, map[string]any{"favourite_genres": []string{}, "languages": []string{}}, "If-Match", etag), 409, "")
+	requireProblem(t, ann.do("PUT", prefsPath, map[string]any{"favourite_genres": []string{}, "languages": []string{}}, "If-Match", etag), 412, "")
 	requireProblem(t, ann.do("PUT", prefsPath, map[string]any{"favourite_genres": []string{}, "languages": []string{}, "maturity_rating": "16"}), 400, "body.maturity_rating")
 	requireProblem(t, ann.do("PUT", prefsPath, map[string]any{"favourite_genres": []string{"not a slug"}, "languages": []string{}}), 400, "body.favourite_genres[0]")
 

@@ -125,7 +125,8 @@ func TestInventoryTitles(t *testing.T) {
 			require.Len(t, *got.Akas, 1)
 			require.EqualValues(t, 2, got.Version)
 			res = in.Do("PATCH", "/api/v1/titles/"+g.ID, map[string]any{"overview": "stale"}, "If-Match", etag)
-			require.Equal(t, 409, res.Status, string(res.Body))
+			require.Equal(t, 412, res.Status, string(res.Body))
+			require.Equal(t, "urn:cdlc:problem:precondition", problemOf(t, res).Type)
 			res = in.Do("PUT", "/api/v1/titles/"+g.ID+"/genres", []string{"crime"})
 			require.Equal(t, 200, res.Status, string(res.Body))
 			got = titleJSON{}

@@ -1,6 +1,8 @@
 package app_test
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/url"
 	"testing"
 	"time"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/cdlc/cdlc/internal/actor"
 	"github.com/cdlc/cdlc/internal/app/apptest"
+	"github.com/cdlc/cdlc/internal/platform/search"
 )
 
 type searchHits struct {
@@ -103,4 +106,29 @@ func contains(ids []string, id string) bool {
 		}
 	}
 	return false
+}
+
+// Every search caps its page at one maximum, the index's, and says so:
+// asked for 100 with more than 50 matches, titles, people and the combined
+// search answer 50 results with "limit": 50.
+func TestSearchLimitIsTruthful(t *testing.T) {
+	in := apptest.Start(t, map[string]string{"target": "inventory,actor"})
+	for i := range search.MaxLimit + 5 {
+		createTitle(t, in, map[string]any{"kind": "movie", "title": fmt.Sprintf("Nosferatu %d", i), "start_year": 1922})
+		createPerson(t, in, map[string]any{"name": fmt.Sprintf("Nosferatu Schreck %d", i), "professions": []string{"actor"}})
+	}
+	for _, path := range []string{"/api/v1/search/titles", "/api/v1/search/people", "/api/v1/search/multi"} {
+		var page struct {
+			Results []json.RawMessage `json:"results"`
+			Limit   int               `json:"limit"`
+		}
+		require.Eventually(t, func() bool {
+			res := in.Do("GET", path+"?q=nosferatu&limit=100", nil)
+			require.Equal(t, 200, res.Status, string(res.Body))
+			res.JSON(t, &page)
+			return len(page.Results) >= search.MaxLimit
+		}, 10*time.Second, 20*time.Millisecond, "%s finds the indexed documents", path)
+		require.Equal(t, search.MaxLimit, page.Limit, path)
+		require.Len(t, page.Results, page.Limit, path)
+	}
 }

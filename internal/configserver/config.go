@@ -16,6 +16,9 @@ type Config struct {
 	PreviousEncryptionKeys []string `koanf:"previous_encryption_keys" secret:"true"`
 	// CacheTTL bounds how long a rendered document may be served.
 	CacheTTL time.Duration `koanf:"cache_ttl"`
+	// WatchMaxDuration bounds the life of one watch stream (SSE); the
+	// client then resumes from its last revision. 0 means 10 minutes.
+	WatchMaxDuration time.Duration `koanf:"watch_max_duration"`
 }
 
 // DefaultConfig is the section of a fresh install.
@@ -25,6 +28,9 @@ func DefaultConfig() *Config { return &Config{CacheTTL: time.Minute} }
 func (c *Config) Validate() error {
 	if c.CacheTTL <= 0 {
 		return errs.Invalid("cache_ttl", "must be a positive duration such as 1m")
+	}
+	if c.WatchMaxDuration < 0 {
+		return errs.Invalid("watch_max_duration", "must not be negative (0 means 10m)")
 	}
 	return nil
 }

@@ -93,11 +93,16 @@ type Effective struct {
 
 // ChangeSet is what changed in an effective document between two revisions.
 type ChangeSet struct {
-	App      string   `json:"app"`
-	Profile  string   `json:"profile"`
-	Since    int64    `json:"since"`
-	Revision int64    `json:"revision"`
-	Changes  []Change `json:"changes"`
+	App      string `json:"app"`
+	Profile  string `json:"profile"`
+	Since    int64  `json:"since"`
+	Revision int64  `json:"revision"`
+	// Reset says the caller's revision is unknown here (newer than this
+	// server's, as after a restore from a backup): Changes then hold the
+	// whole effective configuration, and the caller replaces what it holds
+	// with them and takes Revision, even though it is lower.
+	Reset   bool     `json:"reset,omitempty"`
+	Changes []Change `json:"changes"`
 }
 
 // Write is a new version as a caller submits it.
@@ -181,7 +186,7 @@ func (s *Service) append(ctx context.Context, w Write, rollbackOf int64, next fu
 		return Document{}, err
 	}
 	if w.IfVersion != nil && *w.IfVersion != expect {
-		return Document{}, errs.Conflict("%s/%s is at version %d, not %d; read it again and retry", w.App, w.Profile, expect, *w.IfVersion)
+		return Document{}, errs.Precondition("%s/%s is at version %d, not %d; read it again and retry", w.App, w.Profile, expect, *w.IfVersion)
 	}
 	values, err := next(head.Values)
 	if err != nil {
@@ -481,18 +486,19 @@ func (s *Service) Changes(ctx context.Context, app, profile string, since int64,
 	if err != nil {
 		return ChangeSet{}, err
 	}
-	if since > rev {
-		// The caller holds a revision newer than this document's: it saw a
-		// change elsewhere on the server. Nothing here changed since.
-		return ChangeSet{App: app, Profile: profile, Since: since, Revision: since, Changes: []Change{}}, nil
-	}
+	// A revision above this configuration's was never handed out for it
+	// (the server's data was restored from a backup, or the caller made it
+	// up): answering "nothing changed" would leave the caller waiting for
+	// changes that come at revisions it believes it has. It gets the whole
+	// state and the real revision instead.
+	reset := since > rev
 	old := map[string]any{}
-	if since > 0 {
+	if since > 0 && !reset {
 		if old, _, _, _, err = s.effectiveAt(ctx, app, profile, since); err != nil {
 			return ChangeSet{}, err
 		}
 	}
-	return ChangeSet{App: app, Profile: profile, Since: since, Revision: rev,
+	return ChangeSet{App: app, Profile: profile, Since: since, Revision: rev, Reset: reset,
 		Changes: redactChanges(Diff(old, cur, secret), showSecrets)}, nil
 }
 

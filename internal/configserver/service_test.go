@@ -67,7 +67,7 @@ func TestService(t *testing.T) {
 		t.Run("optimistic concurrency", func(t *testing.T) {
 			stale := int64(1)
 			_, err := s.Put(ctx, configserver.Write{App: "billing", Profile: "default", Values: configserver.Values{}, Author: "x", IfVersion: &stale})
-			require.True(t, errs.Is(err, errs.KindConflict), "%v", err)
+			require.True(t, errs.Is(err, errs.KindPrecondition), "%v", err)
 			doc, err := s.Get(ctx, "billing", "default", 0, false)
 			require.NoError(t, err)
 			require.EqualValues(t, 2, doc.Version, "the failed write changed nothing")

@@ -6,13 +6,13 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/cases"
 	"golang.org/x/text/language"
 
 	"github.com/cdlc/cdlc/internal/platform/errs"
+	"github.com/cdlc/cdlc/internal/platform/text"
 )
 
 // Maturity is a certification-like level, from "all" (anyone) to "18".
@@ -70,18 +70,11 @@ func validSubject(s string) error {
 	return nil
 }
 
-// CleanName trims a display name and checks it: 1 to MaxNameLen
-// characters, no control characters.
+// CleanName trims a display name and checks it with the platform's one
+// text rule: 1 to MaxNameLen characters, no control, zero-width or
+// bidirectional-override characters.
 func CleanName(field, s string) (string, error) {
-	s = strings.Join(strings.Fields(s), " ")
-	n := utf8.RuneCountInString(s)
-	if n == 0 || n > MaxNameLen {
-		return "", errs.Invalid(field, "must be 1 to %d characters after trimming spaces, got %d", MaxNameLen, n)
-	}
-	if strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) || r == utf8.RuneError }) >= 0 {
-		return "", errs.Invalid(field, "must not contain control characters")
-	}
-	return s, nil
+	return text.Clean(field, s, text.Name(MaxNameLen))
 }
 
 // NameKey is what makes two display names the same: case folded, so

@@ -379,16 +379,29 @@ func (u *upstream) serve(ctx context.Context, w http.ResponseWriter, r *http.Req
 // room to recover.
 func (u *upstream) serveInProcess(w http.ResponseWriter, r *http.Request) {
 	rec := &statusRecorder{ResponseWriter: w}
-	err := u.breaker.Execute(r.Context(), func(context.Context) error {
+	err := u.breaker.Execute(r.Context(), func(ctx context.Context) error {
 		u.local.ServeHTTP(rec, r)
-		if rec.status >= 500 {
-			return statusError(rec.status)
-		}
-		return nil
+		return upstreamFailure(ctx, rec.status)
 	})
 	if err != nil && rec.status == 0 {
 		writeUpstreamError(w, r, u.name, err)
 	}
+}
+
+// upstreamFailure is what the breaker is told of an answer with status
+// code: context.Canceled when the caller hung up meanwhile, whatever the
+// answer (a service whose store call was cut short by the hang-up answers
+// 499 or 5xx; neither says anything about the service, and the breaker
+// counts a cancelled call as neither success nor failure); else a
+// statusError, which counts, for a 5xx, and nil for the rest.
+func upstreamFailure(ctx context.Context, code int) error {
+	switch {
+	case errors.Is(ctx.Err(), context.Canceled):
+		return ctx.Err()
+	case code >= 500:
+		return statusError(code)
+	}
+	return nil
 }
 
 // statusError is a 5xx answer, counted against the upstream.
@@ -408,8 +421,8 @@ func isUpstreamFailure(err error) bool {
 // writeUpstreamError answers for an upstream that could not: 503 with
 // Retry-After for an open breaker, 504 for a timeout, 502 otherwise.
 func writeUpstreamError(w http.ResponseWriter, r *http.Request, name string, err error) {
-	if r.Context().Err() != nil && errors.Is(context.Cause(r.Context()), context.Canceled) {
-		return // the caller is gone
+	if httpx.ClientGone(r.Context()) {
+		return // the caller is gone; the access log records a 499
 	}
 	p := &httpx.Problem{RequestID: telemetry.RequestID(r.Context())}
 	switch d, open := resilience.RetryAfter(err); {

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
@@ -25,6 +27,7 @@ import (
 	"github.com/cdlc/cdlc/internal/platform/auth"
 	"github.com/cdlc/cdlc/internal/platform/auth/authtest"
 	"github.com/cdlc/cdlc/internal/platform/httpx"
+	"github.com/cdlc/cdlc/internal/platform/resilience"
 	"github.com/cdlc/cdlc/internal/platform/testenv"
 )
 
@@ -357,6 +360,12 @@ func TestRateLimitSharedInRedis(t *testing.T) {
 // remote makes a gateway proxying every service to one upstream server.
 func remote(t *testing.T, cfg gateway.Config, h http.Handler) (*gateway.Gateway, *authtest.Issuer) {
 	t.Helper()
+	return remoteWith(t, cfg, h, nil)
+}
+
+// remoteWith is remote with the breakers' states exported to metrics.
+func remoteWith(t *testing.T, cfg gateway.Config, h http.Handler, metrics *resilience.BreakerMetrics) (*gateway.Gateway, *authtest.Issuer) {
+	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	iss := authtest.New("https://id.example")
@@ -366,7 +375,7 @@ func remote(t *testing.T, cfg gateway.Config, h http.Handler) (*gateway.Gateway,
 	for _, s := range []string{"auth", "customer", "inventory", "actor", "config"} {
 		peers[s] = srv.URL
 	}
-	g, err := gateway.New(gateway.Options{Routes: app.Routes(), Config: cfg, Verifier: v, Local: http.NotFoundHandler(), Peers: peers})
+	g, err := gateway.New(gateway.Options{Routes: app.Routes(), Config: cfg, Verifier: v, Local: http.NotFoundHandler(), Peers: peers, Breakers: metrics})
 	require.NoError(t, err)
 	return g, iss
 }
@@ -640,4 +649,98 @@ func TestProxyAnswersOfUnknownLength(t *testing.T) {
 	close(released)
 	rest, _ := io.ReadAll(res.Body)
 	require.Equal(t, "data: done\n\n", string(rest))
+}
+
+// hangingUpstream answers 200 unless a request asks to hang: then it tells
+// started, waits until its caller gives up and answers 500, as a service
+// does whose store call failed with context.Canceled.
+type hangingUpstream struct{ started chan struct{} }
+
+func newHangingUpstream() *hangingUpstream { return &hangingUpstream{started: make(chan struct{}, 1)} }
+
+func (h *hangingUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Query().Get("hang") == "" {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	h.started <- struct{}{}
+	<-r.Context().Done()
+	w.WriteHeader(http.StatusInternalServerError)
+}
+
+// abortMidFlight sends a request and cancels it once the upstream has it,
+// as a client that resets its connection does.
+func abortMidFlight(t *testing.T, g http.Handler, up *hangingUpstream, path string) *httptest.ResponseRecorder {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	r := httptest.NewRequest("GET", path, nil).WithContext(ctx)
+	r.RemoteAddr = "198.51.100.7:5555"
+	w := httptest.NewRecorder()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		g.ServeHTTP(w, r)
+	}()
+	select {
+	case <-up.started:
+		cancel()
+		<-done
+	case <-done: // answered without asking the upstream (an open breaker)
+		cancel()
+	}
+	return w
+}
+
+// A client that hangs up is no failure of the upstream, whether the
+// service runs in process or behind a proxy: thirty aborted requests leave
+// the breaker closed (it opens after five failures here), nothing is
+// retried, and the next caller is served.
+func TestClientAbortsDoNotOpenTheBreaker(t *testing.T) {
+	cfg := testConfig()
+	cfg.RetryAttempts = 3
+	cfg.Breaker = gateway.BreakerConfig{FailureThreshold: 5, OpenTimeout: time.Minute}
+	for _, mode := range []string{"in process", "proxied"} {
+		t.Run(mode, func(t *testing.T) {
+			up := newHangingUpstream()
+			var hits atomic.Int64
+			counted := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				hits.Add(1)
+				up.ServeHTTP(w, r)
+			})
+			metrics := resilience.NewBreakerMetrics()
+			var g *gateway.Gateway
+			if mode == "in process" {
+				var err error
+				g, err = gateway.New(gateway.Options{Config: cfg, Verifier: &auth.Chain{}, InProcess: func(string) bool { return true },
+					Local: counted, Breakers: metrics})
+				require.NoError(t, err)
+			} else {
+				g, _ = remoteWith(t, cfg, counted, metrics)
+			}
+			for range 30 {
+				w := abortMidFlight(t, g, up, "/api/v1/discover/titles?hang=1")
+				require.NotEqual(t, http.StatusServiceUnavailable, w.Code, w.Body.String())
+			}
+			require.EqualValues(t, 30, hits.Load(), "an aborted request is not retried")
+			require.Equal(t, `cdlc_circuit_breaker_state{name="upstream:inventory",state="closed"} 1`,
+				breakerState(t, metrics, "upstream:inventory"))
+			w := serve(g, "GET", "/api/v1/discover/titles")
+			require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+		})
+	}
+}
+
+// breakerState is the exposition line of the state a breaker is in.
+func breakerState(t *testing.T, m *resilience.BreakerMetrics, name string) string {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	require.NoError(t, reg.Register(m))
+	w := httptest.NewRecorder()
+	promhttp.HandlerFor(reg, promhttp.HandlerOpts{}).ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
+	for _, line := range strings.Split(w.Body.String(), "\n") {
+		if strings.HasPrefix(line, `cdlc_circuit_breaker_state{name="`+name+`"`) && strings.HasSuffix(line, " 1") {
+			return line
+		}
+	}
+	return ""
 }

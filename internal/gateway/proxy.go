@@ -237,10 +237,7 @@ func (t *retryTransport) attempt(ctx context.Context, req *http.Request) (res *h
 			return err
 		}
 		res = r
-		if r.StatusCode >= 500 {
-			return statusError(r.StatusCode)
-		}
-		return nil
+		return upstreamFailure(ctx, r.StatusCode)
 	})
 	return res, err
 }

@@ -9,12 +9,16 @@ import (
 
 	"github.com/cdlc/cdlc/internal/actor"
 	"github.com/cdlc/cdlc/internal/platform/errs"
+	"github.com/cdlc/cdlc/internal/platform/search"
 )
 
-// Page sizes of the combined search.
+// Page sizes of the searches. Every search endpoint (titles, people,
+// combined) caps at the one maximum of the search index, and answers the
+// limit it applied.
 const (
 	MultiDefaultLimit = 10
-	MultiMaxLimit     = 50
+	MultiMaxLimit     = search.MaxLimit
+	SearchMaxLimit    = search.MaxLimit
 )
 
 // PeopleTimeout bounds the people half of a combined search: past it the

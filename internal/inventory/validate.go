@@ -6,9 +6,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/cdlc/cdlc/internal/platform/errs"
+	"github.com/cdlc/cdlc/internal/platform/text"
 )
 
 // TitleFields are the fields of a title a writer sets. Absent (nil)
@@ -128,15 +128,16 @@ func Validate(d *Details) error {
 	if d.Title.Title == "" {
 		return errs.Invalid("body.title", "must not be empty")
 	}
+	// The platform's one rule for human-readable text: no control,
+	// zero-width or bidirectional-override characters; line breaks in the
+	// overview only.
 	for _, s := range []struct {
 		field, v string
-		max      int
-	}{{"body.title", d.Title.Title, 500}, {"body.original_title", d.OriginalTitle, 500}, {"body.tagline", d.Tagline, 500}, {"body.overview", d.Overview, 10000}, {"body.status", d.Status, 32}} {
-		if utf8.RuneCountInString(s.v) > s.max {
-			return errs.Invalid(s.field, "must be at most %d characters", s.max)
-		}
-		if !utf8.ValidString(s.v) {
-			return errs.Invalid(s.field, "must be valid UTF-8")
+		rule     text.Rule
+	}{{"body.title", d.Title.Title, text.Name(500)}, {"body.original_title", d.OriginalTitle, text.Line(500)}, {"body.tagline", d.Tagline, text.Line(500)},
+		{"body.overview", d.Overview, text.Prose(10000)}, {"body.status", d.Status, text.Line(32)}} {
+		if err := text.Check(s.field, s.v, s.rule); err != nil {
+			return err
 		}
 	}
 	if d.StartYear != 0 && (d.StartYear < 1870 || d.StartYear > 2100) {
@@ -193,8 +194,8 @@ func Validate(d *Details) error {
 		return errs.Invalid("body.akas", "at most 500")
 	}
 	for i, a := range d.Akas {
-		if strings.TrimSpace(a.Title) == "" || utf8.RuneCountInString(a.Title) > 500 {
-			return errs.Invalid(at("body.akas", i, "title"), "must be 1 to 500 characters")
+		if err := text.Check(at("body.akas", i, "title"), a.Title, text.Name(500)); err != nil {
+			return err
 		}
 		if a.Region != "" && !countryPattern.MatchString(a.Region) {
 			return errs.Invalid(at("body.akas", i, "region"), "must be an ISO 3166-1 alpha-2 code such as FR")

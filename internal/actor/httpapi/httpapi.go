@@ -132,7 +132,7 @@ type personOut struct {
 
 type searchIn struct {
 	Q            string `query:"q" required:"true" maxLength:"200" doc:"Words of the name; punctuation and query syntax are plain text"`
-	Limit        int    `query:"limit" minimum:"1" maximum:"100" default:"20" doc:"Results wanted (at most 100)"`
+	Limit        int    `query:"limit" minimum:"1" default:"20" doc:"Results wanted; more than 50 is capped at 50 (the applied limit is in the answer)"`
 	Autocomplete bool   `query:"autocomplete" doc:"Treat the last word as a prefix (search as you type)"`
 }
 
@@ -149,7 +149,7 @@ type writeIn struct {
 
 type updateIn struct {
 	ID      string `path:"id" pattern:"^(nm[0-9]{7,10}|cp[0-9a-z]{10,16})$"`
-	IfMatch string `header:"If-Match" doc:"The ETag of the version the change is based on; 409 if the person moved on"`
+	IfMatch string `header:"If-Match" doc:"The ETag of the version the change is based on; 412 if the person moved on"`
 	Body    actor.PersonInput
 }
 
@@ -286,7 +286,7 @@ func (h *Handler) register(api huma.API) {
 			return nil, err
 		}
 		out := &searchOut{}
-		out.Body.Results, out.Body.Limit = hits, in.Limit
+		out.Body.Results, out.Body.Limit = hits, actor.SearchLimit(in.Limit)
 		return out, nil
 	})
 
@@ -308,7 +308,7 @@ func (h *Handler) register(api huma.API) {
 
 	huma.Register(api, huma.Operation{
 		OperationID: "person-update", Method: http.MethodPut, Path: base + "/people/{id}", Tags: []string{tag},
-		Summary: "Replace a person (scope catalog:write)", Description: "With If-Match, fails with 409 unless the person is still at that version.",
+		Summary: "Replace a person (scope catalog:write)", Description: "With If-Match, fails with 412 unless the person is still at that version.",
 	}, func(ctx context.Context, in *updateIn) (*personOut, error) {
 		if _, err := auth.Require(ctx, actor.ScopeWrite); err != nil {
 			return nil, err

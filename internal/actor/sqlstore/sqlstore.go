@@ -587,7 +587,7 @@ func (s *Store) UpdatePerson(ctx context.Context, r actor.Record, expect int64) 
 			return err
 		}
 		if expect >= 0 && v != expect {
-			return errs.Conflict("person %s is at version %d, not %d; read it again and retry", r.ID, v, expect)
+			return errs.Precondition("person %s is at version %d, not %d; read it again and retry", r.ID, v, expect)
 		}
 		r.Version = v + 1
 		if err := s.writePerson(ctx, tx, r); err != nil {
@@ -625,7 +625,7 @@ func (s *Store) DeletePerson(ctx context.Context, id string, expect int64) error
 			return err
 		}
 		if expect >= 0 && v != expect {
-			return errs.Conflict("person %s is at version %d, not %d; read it again and retry", id, v, expect)
+			return errs.Precondition("person %s is at version %d, not %d; read it again and retry", id, v, expect)
 		}
 		titles, err := titlesOf(ctx, tx, id)
 		if err != nil {
@@ -826,7 +826,7 @@ func (s *Store) Merge(ctx context.Context, into, from string, expect int64) (act
 			vs[id] = v
 		}
 		if expect >= 0 && vs[into] != expect {
-			return errs.Conflict("person %s is at version %d, not %d; read it again and retry", into, vs[into], expect)
+			return errs.Precondition("person %s is at version %d, not %d; read it again and retry", into, vs[into], expect)
 		}
 		ps, err := loadPeople(ctx, tx, []string{into, from})
 		if err != nil {

@@ -173,7 +173,7 @@ func TestMergeMovesEverything(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, nm(1), id)
 		_, err = s.UpdatePerson(ctx, actor.Record{Person: p}, p.Version)
-		require.True(t, errs.Is(err, errs.KindConflict), "a stale version: %v", err)
+		require.True(t, errs.Is(err, errs.KindPrecondition), "a stale version: %v", err)
 
 		// A re-import of the duplicate does not bring it back.
 		require.NoError(t, s.UpsertPeople(ctx, []actor.Record{{Person: actor.Person{ID: nm(2), Name: "Alfredo Pacino"}}}))

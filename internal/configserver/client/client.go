@@ -8,6 +8,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -117,8 +118,13 @@ func (c *Client) Fetch(ctx context.Context) (Snapshot, error) {
 	return Snapshot{Revision: e.Revision, Values: flat}, nil
 }
 
-// Apply folds a change set into a snapshot, in place.
+// Apply folds a change set into a snapshot, in place. A reset change set
+// (the server did not know the snapshot's revision) replaces the snapshot.
 func (s *Snapshot) Apply(cs configserver.ChangeSet) {
+	if cs.Reset {
+		clear(s.Values)
+		s.Revision = cs.Revision
+	}
 	for _, ch := range cs.Changes {
 		switch {
 		case ch.Op == "delete":
@@ -149,16 +155,25 @@ func (c *Client) Watch(ctx context.Context, since int64, fn func(configserver.Ch
 			c.log.Warn("configuration watch interrupted; reconnecting", "server", c.base.Host, "attempt", attempt, "wait", wait.String(), "err", err)
 		}}
 	return resilience.Retry(ctx, policy, func(ctx context.Context) error {
-		err := c.stream(ctx, &since, fn)
-		if ctx.Err() != nil {
-			return resilience.Permanent(ctx.Err())
+		for {
+			err := c.stream(ctx, &since, fn)
+			if ctx.Err() != nil {
+				return resilience.Permanent(ctx.Err())
+			}
+			if errors.Is(err, errStreamEnded) {
+				continue // the server's limit on a stream's life: resume at once
+			}
+			if err == nil {
+				err = io.ErrUnexpectedEOF // the server closed the stream (restart): reconnect
+			}
+			return err
 		}
-		if err == nil {
-			err = io.ErrUnexpectedEOF // the server closed the stream (restart): reconnect
-		}
-		return err
 	})
 }
+
+// errStreamEnded is the server ending a watch stream on purpose (event
+// reconnect): its streams live for a bounded time.
+var errStreamEnded = errors.New("the server ended the watch stream; resume from the last revision")
 
 func (c *Client) stream(ctx context.Context, since *int64, fn func(configserver.ChangeSet)) error {
 	res, err := c.get(ctx, c.url("/watch", url.Values{"since": {strconv.FormatInt(*since, 10)}}), "text/event-stream")
@@ -180,6 +195,12 @@ func (c *Client) stream(ctx context.Context, since *int64, fn func(configserver.
 				}
 				fn(cs)
 				*since = max(*since, cs.Revision)
+				if cs.Reset {
+					*since = cs.Revision
+				}
+			}
+			if event == "reconnect" {
+				return errStreamEnded
 			}
 			event, data = "", ""
 		case strings.HasPrefix(line, ":"):

@@ -34,11 +34,20 @@ type Handler struct {
 	done <-chan struct{}
 	// Heartbeat is the interval of keep-alive comments on watch streams.
 	Heartbeat time.Duration
+	// MaxStream bounds the life of one watch stream: when it is up the
+	// server sends the event reconnect and closes the stream, and the
+	// client resumes with Last-Event-ID (or since). Bounded streams spread
+	// across instances again after a deploy or a scale-out, and no
+	// connection is held for ever. 0 means DefaultMaxStream.
+	MaxStream time.Duration
 }
+
+// DefaultMaxStream is how long a watch stream lives unless configured.
+const DefaultMaxStream = 10 * time.Minute
 
 // Register mounts the API on api and the watch stream on mux.
 func Register(api huma.API, mux *http.ServeMux, svc *configserver.Service, done <-chan struct{}) *Handler {
-	h := &Handler{svc: svc, done: done, Heartbeat: 15 * time.Second}
+	h := &Handler{svc: svc, done: done, Heartbeat: 15 * time.Second, MaxStream: DefaultMaxStream}
 	h.register(api, mux)
 	return h
 }
@@ -61,7 +70,7 @@ type writeBody struct {
 
 type writeIn struct {
 	DocIn
-	IfMatch string `header:"If-Match" doc:"The version the change is based on, as the ETag of a read (\"3\"); the write fails with 409 if the document moved on"`
+	IfMatch string `header:"If-Match" doc:"The version the change is based on, as the ETag of a read (\"3\"); the write fails with 412 if the document moved on"`
 	Body    writeBody
 }
 
@@ -310,8 +319,9 @@ func (h *Handler) register(api huma.API, mux *http.ServeMux) {
 
 	huma.Register(api, huma.Operation{
 		OperationID: "config-changes", Method: http.MethodGet, Path: docPath + "/changes", Tags: []string{tag},
-		Summary:     "What changed in the effective configuration since a revision (long poll)",
-		Description: "Returns only the keys that changed since the revision the caller holds. With wait, holds the request until a change arrives or the wait ends.",
+		Summary: "What changed in the effective configuration since a revision (long poll)",
+		Description: "Returns only the keys that changed since the revision the caller holds. With wait, holds the request until a change arrives or the wait ends. " +
+			"A since above the configuration's revision (never handed out for it, as after a restore from a backup) is answered at once with reset: true, the real revision and the whole configuration as changes; the caller replaces what it holds.",
 	}, func(ctx context.Context, in *changesIn) (*changesOut, error) {
 		p, err := auth.Require(ctx, configserver.ScopeRead)
 		if err != nil {
@@ -328,7 +338,7 @@ func (h *Handler) register(api huma.API, mux *http.ServeMux) {
 		wake, cancel := h.svc.Watch(in.App)
 		defer cancel()
 		cs, err := h.svc.Changes(ctx, in.App, in.Profile, in.Since, show)
-		if err != nil || len(cs.Changes) > 0 || wait == 0 {
+		if err != nil || len(cs.Changes) > 0 || cs.Reset || wait == 0 {
 			return &changesOut{Body: cs}, err
 		}
 		timer := time.NewTimer(wait)
@@ -355,7 +365,8 @@ func (h *Handler) register(api huma.API, mux *http.ServeMux) {
 		Summary: "Stream changes to the effective configuration (server-sent events)",
 		Description: "Sends an event `change` whose data is a ChangeSet (only the keys changed since the revision held) each time the effective configuration changes, " +
 			"first at once if it changed since `since`. The event id is the new revision: a reconnecting client's Last-Event-ID resumes where it stopped. " +
-			"Comments are sent as heartbeats.",
+			"Comments are sent as heartbeats. A stream lives at most config_server.watch_max_duration (10 minutes by default): then the event `reconnect` is sent and the stream closed, " +
+			"and the client reconnects with Last-Event-ID (or since) to resume. A since above the server's revision (a restore from a backup) is answered with a change set marked reset holding the whole configuration.",
 		Parameters: []*huma.Param{
 			{Name: "app", In: "path", Required: true, Schema: &huma.Schema{Type: "string", Pattern: namePattern}},
 			{Name: "profile", In: "path", Required: true, Schema: &huma.Schema{Type: "string", Pattern: namePattern}},
@@ -418,7 +429,7 @@ func (h *Handler) watch(w http.ResponseWriter, r *http.Request) {
 		}
 		return rc.Flush()
 	}
-	if len(cs.Changes) > 0 {
+	if len(cs.Changes) > 0 || cs.Reset {
 		if send(cs) != nil {
 			return
 		}
@@ -429,8 +440,20 @@ func (h *Handler) watch(w http.ResponseWriter, r *http.Request) {
 	since = cs.Revision
 	beat := time.NewTicker(h.Heartbeat)
 	defer beat.Stop()
+	life := h.MaxStream
+	if life <= 0 {
+		life = DefaultMaxStream
+	}
+	end := time.NewTimer(life)
+	defer end.Stop()
 	for {
 		select {
+		case <-end.C:
+			// Tell the client this is the limit, not a failure: it resumes
+			// at once from the last event id.
+			_, _ = fmt.Fprintf(w, "event: reconnect\ndata: {\"revision\":%d}\n\n", since)
+			_ = rc.Flush()
+			return
 		case <-wake:
 			cs, err := h.svc.Changes(ctx, app, profile, since, show)
 			if err != nil {

@@ -4,8 +4,13 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"io"
+	"log/slog"
 	"net/http"
+	"reflect"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,6 +18,7 @@ import (
 
 	"github.com/cdlc/cdlc/internal/app/apptest"
 	"github.com/cdlc/cdlc/internal/configserver"
+	"github.com/cdlc/cdlc/internal/configserver/client"
 	"github.com/cdlc/cdlc/internal/platform/auth"
 	"github.com/cdlc/cdlc/internal/platform/httpx"
 )
@@ -58,7 +64,7 @@ func TestBadRequestsAreProblemsAndChangeNothing(t *testing.T) {
 		{"secret not a string", "PUT", doc, map[string]any{"values": map[string]any{"k": map[string]any{"$secret": 1}}}, nil, 400, "body.values.k"},
 		{"malformed json", "PUT", doc, `{"values": {`, nil, 400, ""},
 		{"too large", "PUT", doc, map[string]any{"values": map[string]any{"big": strings.Repeat("x", 5000)}}, nil, 413, ""},
-		{"stale If-Match", "PUT", doc, map[string]any{"values": map[string]any{}}, []string{"If-Match", `"7"`}, 409, ""},
+		{"stale If-Match", "PUT", doc, map[string]any{"values": map[string]any{}}, []string{"If-Match", `"7"`}, 412, ""},
 		{"garbage If-Match", "PUT", doc, map[string]any{"values": map[string]any{}}, []string{"If-Match", "yesterday"}, 400, "header.If-Match"},
 		{"page too large", "GET", doc + "/versions?limit=1000", nil, nil, 400, "query.limit"},
 		{"diff without from", "GET", doc + "/diff?to=1", nil, nil, 400, "query.from"},
@@ -239,3 +245,85 @@ func TestOpenAPIDocumentsTheAPI(t *testing.T) {
 }
 
 func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
+
+// A since above the configuration's revision (a restore from a backup)
+// is answered at once with the real revision and the whole state, marked
+// reset; the client library replaces what it holds and goes on receiving
+// later changes, across the server's bounded streams.
+func TestSinceAboveTheRevisionResets(t *testing.T) {
+	in := apptest.Start(t, map[string]string{"target": "config", "config_server.watch_max_duration": "300ms"})
+	in.Do("PUT", doc, map[string]any{"values": map[string]any{"pool": 1}})
+	var e configserver.Effective
+	in.Do("GET", doc+"/effective", nil).JSON(t, &e)
+	ahead := itoa(e.Revision + 1000)
+
+	for _, path := range []string{doc + "/changes?since=" + ahead, doc + "/changes?since=" + ahead + "&wait=20s"} {
+		res := in.Do("GET", path, nil)
+		require.Equal(t, 200, res.Status, string(res.Body))
+		var cs configserver.ChangeSet
+		res.JSON(t, &cs)
+		require.True(t, cs.Reset, path)
+		require.Equal(t, e.Revision, cs.Revision, path)
+		require.Equal(t, []configserver.Change{{Op: "set", Key: "pool", Value: 1.0}}, cs.Changes, path)
+	}
+
+	c, err := client.New(in.URL, "shop", "prod", apptest.AdminToken, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	require.NoError(t, err)
+	snap := client.Snapshot{Revision: e.Revision + 1000, Values: map[string]any{"stale": true}}
+	var mu sync.Mutex
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		_ = c.Watch(ctx, snap.Revision, func(cs configserver.ChangeSet) {
+			mu.Lock()
+			defer mu.Unlock()
+			snap.Apply(cs)
+		})
+	}()
+	current := func(want map[string]any) func() bool {
+		return func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return reflect.DeepEqual(want, snap.Values)
+		}
+	}
+	require.Eventually(t, current(map[string]any{"pool": 1.0}), 10*time.Second, 10*time.Millisecond, "the reset replaces the stale state")
+	// Let the server end a stream (its life is 300ms) before the next change.
+	require.Eventually(t, func() bool { return watchStreams(t, in) >= 2 }, 10*time.Second, 20*time.Millisecond)
+	in.Do("PATCH", doc, map[string]any{"values": map[string]any{"pool": 2}})
+	require.Eventually(t, current(map[string]any{"pool": 2.0}), 10*time.Second, 10*time.Millisecond, "later changes arrive")
+	mu.Lock()
+	require.Greater(t, snap.Revision, e.Revision)
+	mu.Unlock()
+}
+
+// watchStreams counts the watch streams an instance has ended.
+func watchStreams(t *testing.T, in *apptest.Instance) int {
+	t.Helper()
+	const prefix = `cdlc_http_requests_total{code="200",method="GET",route="GET /api/v1/config/{app}/{profile}/watch"} `
+	for _, l := range strings.Split(string(in.Do("GET", "/metrics", nil).Body), "\n") {
+		if strings.HasPrefix(l, prefix) {
+			n, err := strconv.Atoi(strings.TrimPrefix(l, prefix))
+			require.NoError(t, err)
+			return n
+		}
+	}
+	return 0
+}
+
+// A watch stream lives a bounded time: then the server sends reconnect
+// and closes it.
+func TestWatchStreamIsBounded(t *testing.T) {
+	in := apptest.Start(t, map[string]string{"target": "config", "config_server.watch_max_duration": "200ms"})
+	in.Do("PUT", doc, map[string]any{"values": map[string]any{"pool": 1}})
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", in.URL+doc+"/watch?since=1", nil)
+	req.Header.Set("Authorization", "Bearer "+apptest.AdminToken)
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	require.NoError(t, err, "the server ends the stream")
+	require.Contains(t, string(body), "event: reconnect\n")
+}

@@ -32,7 +32,7 @@ func Start(_ context.Context, env *kit.Env) (any, error) {
 		Store: sqlstore.New(env.DB), Sealer: sealer, Cache: env.Cache, CacheTTL: cfg.CacheTTL, Kick: env.Kick,
 	})
 	env.Handle(GroupWatchers, svc.HandleChanged)
-	httpapi.Register(env.API, env.Mux, svc, env.Done)
+	httpapi.Register(env.API, env.Mux, svc, env.Done).MaxStream = cfg.WatchMaxDuration
 	return nil, nil
 }
 

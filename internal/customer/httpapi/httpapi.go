@@ -5,7 +5,7 @@
 // Every operation needs a token with scope account and acts on the
 // account of the token's subject, created on its first use. Profiles and
 // preferences answer with an ETag (their version); PATCH, PUT and DELETE
-// take it in If-Match and fail with 409 when the resource moved on.
+// take it in If-Match and fail with 412 when the resource moved on.
 package httpapi
 
 import (
@@ -114,13 +114,13 @@ type profileOut struct {
 
 type patchIn struct {
 	ID      string `path:"id" pattern:"^pf[0-9a-z]{26}$"`
-	IfMatch string `header:"If-Match" doc:"The ETag of the version the change is based on; 409 if the profile moved on"`
+	IfMatch string `header:"If-Match" doc:"The ETag of the version the change is based on; 412 if the profile moved on"`
 	Body    customer.ProfileInput
 }
 
 type deleteIn struct {
 	ID      string `path:"id" pattern:"^pf[0-9a-z]{26}$"`
-	IfMatch string `header:"If-Match" doc:"The profile's ETag; 409 if it moved on"`
+	IfMatch string `header:"If-Match" doc:"The profile's ETag; 412 if it moved on"`
 }
 
 type prefsOut struct {
@@ -131,7 +131,7 @@ type prefsOut struct {
 
 type putPrefsIn struct {
 	ID      string `path:"id" pattern:"^pf[0-9a-z]{26}$"`
-	IfMatch string `header:"If-Match" doc:"The preferences' ETag; 409 if they moved on"`
+	IfMatch string `header:"If-Match" doc:"The preferences' ETag; 412 if they moved on"`
 	Body    customer.PreferencesInput
 }
 
@@ -244,7 +244,7 @@ func (h *Handler) register(api huma.API) {
 		OperationID: "profile-update", Method: http.MethodPatch, Path: base + "/profiles/{id}", Tags: []string{tag},
 		Summary: "Change a profile",
 		Description: "Changes the fields present. A kids profile's maturity_limit is at most 12; turning a profile into a kids one lowers its limit to 7 " +
-			"unless one is given. A lowered limit lowers the preferences' maturity_rating with it. With If-Match, 409 unless the profile is still at that version.",
+			"unless one is given. A lowered limit lowers the preferences' maturity_rating with it. With If-Match, 412 unless the profile is still at that version.",
 	}, func(ctx context.Context, in *patchIn) (*profileOut, error) {
 		o, err := owner(ctx)
 		if err != nil {
@@ -297,7 +297,7 @@ func (h *Handler) register(api huma.API) {
 		OperationID: "preferences-put", Method: http.MethodPut, Path: base + "/profiles/{id}/preferences", Tags: []string{tag},
 		Summary: "Replace a profile's preferences",
 		Description: "Genres are slugs (at most 20), languages BCP 47 tags (at most 10); maturity_rating is at most the profile's maturity_limit " +
-			"and defaults to it. With If-Match, 409 unless the preferences are still at that version.",
+			"and defaults to it. With If-Match, 412 unless the preferences are still at that version.",
 	}, func(ctx context.Context, in *putPrefsIn) (*prefsOut, error) {
 		o, err := owner(ctx)
 		if err != nil {

@@ -249,7 +249,7 @@ func (s *Store) prefs(ctx context.Context, q db.Querier, id, lock string) (custo
 
 func stale(what string, expect *int64, have int64) error {
 	if expect != nil && *expect != have {
-		return errs.Conflict("the %s changed since version %d (now %d); read it again and retry", what, *expect, have)
+		return errs.Precondition("the %s changed since version %d (now %d); read it again and retry", what, *expect, have)
 	}
 	return nil
 }

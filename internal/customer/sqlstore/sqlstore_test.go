@@ -165,10 +165,10 @@ func TestUpdatesVersionsAndEvents(t *testing.T) {
 		require.NoError(t, err)
 		require.EqualValues(t, 2, prefs.Version)
 		_, err = svc.SetPreferences(ctx, owner, p.ID, customer.PreferencesInput{}, ptr(int64(1)))
-		require.True(t, errs.Is(err, errs.KindConflict), "a stale If-Match: %v", err)
+		require.True(t, errs.Is(err, errs.KindPrecondition), "a stale If-Match: %v", err)
 
 		_, err = svc.UpdateProfile(ctx, owner, p.ID, customer.ProfileInput{Kids: ptr(true)}, ptr(int64(7)))
-		require.True(t, errs.Is(err, errs.KindConflict), "%v", err)
+		require.True(t, errs.Is(err, errs.KindPrecondition), "%v", err)
 		p, err = svc.UpdateProfile(ctx, owner, p.ID, customer.ProfileInput{Kids: ptr(true)}, ptr(int64(1)))
 		require.NoError(t, err)
 		require.EqualValues(t, 2, p.Version)

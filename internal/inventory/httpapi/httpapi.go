@@ -138,7 +138,7 @@ type searchIn struct {
 	Q     string `query:"q" doc:"The text; any characters, taken literally"`
 	Kind  string `query:"kind" doc:"Comma-separated kinds"`
 	Year  string `query:"year"`
-	Limit string `query:"limit" doc:"Default 20, at most 100 applied"`
+	Limit string `query:"limit" doc:"Default 20 (10 for autocomplete); more than 50 is capped at 50 (the applied limit is in the answer)"`
 }
 
 type searchOut struct {
@@ -174,7 +174,7 @@ type createIn struct {
 
 type patchIn struct {
 	ID      string `path:"id"`
-	IfMatch string `header:"If-Match" doc:"The ETag of a read; the write fails with 409 if the title changed since"`
+	IfMatch string `header:"If-Match" doc:"The ETag of a read; the write fails with 412 if the title changed since"`
 	Body    inventory.TitleFields
 }
 
@@ -322,9 +322,9 @@ func (h *Handler) register(api huma.API) {
 			if in.Limit != "" {
 				n, err := strconv.Atoi(in.Limit)
 				if err != nil || n < 1 {
-					return nil, errs.Invalid("query.limit", "must be a positive integer (at most %d is applied), got %q", inventory.MaxLimit, in.Limit)
+					return nil, errs.Invalid("query.limit", "must be a positive integer (at most %d is applied), got %q", inventory.SearchMaxLimit, in.Limit)
 				}
-				q.Limit = min(n, inventory.MaxLimit)
+				q.Limit = min(n, inventory.SearchMaxLimit)
 			}
 			for _, k := range strings.Split(in.Kind, ",") {
 				if k = strings.TrimSpace(k); k != "" {
@@ -396,7 +396,7 @@ func (h *Handler) registerWrites(api huma.API) {
 	huma.Register(api, huma.Operation{
 		OperationID: "title-update", Method: http.MethodPatch, Path: base + "/titles/{id}", Tags: []string{tag},
 		Summary:     "Change a title (operators, scope catalog:write)",
-		Description: "Merge semantics: fields given replace the stored ones, absent fields stay; a list given replaces the stored list ([] clears it). With If-Match, fails with 409 if the title changed since. A title.updated event is published.",
+		Description: "Merge semantics: fields given replace the stored ones, absent fields stay; a list given replaces the stored list ([] clears it). With If-Match, fails with 412 if the title changed since. A title.updated event is published.",
 		Security:    security,
 	}, patch)
 

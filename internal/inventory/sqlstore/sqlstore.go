@@ -356,7 +356,7 @@ func (s *Store) Update(ctx context.Context, id string, expect int64, change func
 			return err
 		}
 		if expect > 0 && d.Version != expect {
-			return errs.Conflict("title %s is at version %d, not %d; read it again and retry", id, d.Version, expect)
+			return errs.Precondition("title %s is at version %d, not %d; read it again and retry", id, d.Version, expect)
 		}
 		if err := change(&d); err != nil {
 			return err
@@ -391,7 +391,7 @@ func (s *Store) Delete(ctx context.Context, id string, expect int64, event func(
 			return err
 		}
 		if expect > 0 && d.Version != expect {
-			return errs.Conflict("title %s is at version %d, not %d; read it again and retry", id, d.Version, expect)
+			return errs.Precondition("title %s is at version %d, not %d; read it again and retry", id, d.Version, expect)
 		}
 		if err := deleteChildren(ctx, tx, []string{id}); err != nil {
 			return err

@@ -16,7 +16,8 @@ const (
 	KindInternal     Kind = "internal"     // a bug or an unexpected failure; the caller cannot fix it
 	KindInvalid      Kind = "invalid"      // the input is wrong; Field names what
 	KindNotFound     Kind = "not_found"    // the thing does not exist
-	KindConflict     Kind = "conflict"     // the request clashes with the current state (duplicate, stale version)
+	KindConflict     Kind = "conflict"     // the request clashes with the current state (a duplicate, a concurrent write)
+	KindPrecondition Kind = "precondition" // a condition the caller set does not hold (If-Match names a version that is no longer current)
 	KindUnauthorized Kind = "unauthorized" // no or bad credentials
 	KindForbidden    Kind = "forbidden"    // credentials fine, permission missing
 	KindUnavailable  Kind = "unavailable"  // a dependency is down; try again later
@@ -66,6 +67,11 @@ func NotFound(format string, args ...any) error { return E(KindNotFound, format+
 
 // Conflict reports a clash with the current state.
 func Conflict(format string, args ...any) error { return E(KindConflict, format, args...) }
+
+// Precondition reports that a condition the caller attached to the request
+// is false, e.g. an If-Match naming a version that has moved on: the
+// caller should read again and decide anew (HTTP 412).
+func Precondition(format string, args ...any) error { return E(KindPrecondition, format, args...) }
 
 // Unauthorized reports missing or bad credentials.
 func Unauthorized(format string, args ...any) error { return E(KindUnauthorized, format, args...) }

@@ -1,16 +1,22 @@
 package httpx_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
+	"sync"
 	"testing"
+	"time"
+	"unicode/utf8"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/prometheus/client_golang/prometheus"
@@ -284,4 +290,109 @@ func TestAccessLogLine(t *testing.T) {
 	require.Contains(t, line, "remote")
 	require.Contains(t, line, "time")
 	require.Equal(t, "req-7", line["request_id"])
+}
+
+// syncBuffer is a log sink safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// A client that hangs up mid-request is its own doing: the handler's
+// failure (its store call cut short with context.Canceled) is neither a
+// 500 in the access log nor an error logged, but a 499 at info level.
+func TestClientHangUpIsLoggedAs499(t *testing.T) {
+	started := make(chan struct{}, 1)
+	mux := http.NewServeMux()
+	api := httpx.NewAPI(mux, "test", "1")
+	huma.Get(api, "/slow", func(ctx context.Context, _ *struct{}) (*struct{}, error) {
+		started <- struct{}{}
+		<-ctx.Done()
+		return nil, fmt.Errorf("query titles: %w", ctx.Err())
+	})
+	var logs syncBuffer
+	log := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	slog.SetDefault(log)
+	t.Cleanup(func() { slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, nil))) })
+	reg := prometheus.NewRegistry()
+	srv := httptest.NewServer(httpx.Chain(mux, httpx.RequestID(), httpx.Recover(), httpx.Observe(log, httpx.NewMetrics(reg))))
+	defer srv.Close()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	req, err := http.NewRequestWithContext(ctx, "GET", srv.URL+"/slow", nil)
+	require.NoError(t, err)
+	go func() {
+		<-started
+		cancel()
+	}()
+	_, err = http.DefaultClient.Do(req)
+	require.ErrorIs(t, err, context.Canceled)
+
+	require.Eventually(t, func() bool { return strings.Contains(logs.String(), `"msg":"http request"`) }, 5*time.Second, 5*time.Millisecond)
+	var line struct {
+		Level  string `json:"level"`
+		Status int    `json:"status"`
+	}
+	for _, l := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		require.NotContains(t, l, `"level":"ERROR"`, "a hang-up is not an error")
+		if strings.Contains(l, `"msg":"http request"`) {
+			require.NoError(t, json.Unmarshal([]byte(l), &line))
+		}
+	}
+	require.Equal(t, httpx.StatusClientClosedRequest, line.Status)
+	require.Equal(t, "INFO", line.Level)
+	body, _ := io.ReadAll(do(t, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), "GET", "/", "").Body)
+	require.Contains(t, string(body), `cdlc_http_requests_total{code="499",method="GET",route="GET /slow"} 1`)
+	require.NotContains(t, string(body), `code="500"`)
+}
+
+// ProblemFrom: a 5xx of a request its client cancelled is a 499; a
+// deadline that expired is not a cancellation.
+func TestProblemOfCancelledRequest(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	require.Equal(t, httpx.StatusClientClosedRequest, httpx.ProblemFrom(ctx, errs.Unavailable(context.Canceled, "remote call")).Status)
+	require.Equal(t, httpx.StatusClientClosedRequest, httpx.ProblemFrom(ctx, errors.New("boom")).Status)
+	require.Equal(t, http.StatusNotFound, httpx.ProblemFrom(ctx, errs.NotFound("title tt1")).Status, "an answer already known stays")
+	dctx, dcancel := context.WithTimeout(context.Background(), -time.Second)
+	defer dcancel()
+	require.Equal(t, http.StatusInternalServerError, httpx.ProblemFrom(dctx, errors.New("boom")).Status)
+}
+
+// A stale If-Match is 412 Precondition Failed (RFC 9110 §13.1.1), a clash
+// with the current state (a duplicate) 409.
+func TestPreconditionIs412(t *testing.T) {
+	p := httpx.ProblemFrom(context.Background(), errs.Precondition("title tt1 is at version 3, not 2"))
+	require.Equal(t, http.StatusPreconditionFailed, p.Status)
+	require.Equal(t, "urn:cdlc:problem:precondition", p.Type)
+	require.Equal(t, http.StatusConflict, httpx.ProblemFrom(context.Background(), errs.Conflict("title tt1 exists")).Status)
+}
+
+// A huge input is not echoed back whole: every long word of a problem is
+// cut at httpx.MaxEcho characters with an ellipsis.
+func TestProblemsClipEchoedInput(t *testing.T) {
+	h := newHandler(t, httpx.NewHealth())
+	long := strings.Repeat("x", 70000)
+	for _, path := range []string{"/nope/" + long, "/items/" + long} {
+		res := do(t, h, "GET", path, "")
+		body, err := io.ReadAll(res.Body)
+		require.NoError(t, err)
+		require.Less(t, len(body), 2000, "%s: %s", path[:20], body)
+		var p httpx.Problem
+		require.NoError(t, json.Unmarshal(body, &p))
+		require.True(t, strings.HasSuffix(p.Instance, "…"), p.Instance)
+		require.Equal(t, httpx.MaxEcho+1, utf8.RuneCountInString(p.Instance))
+	}
 }

@@ -191,7 +191,12 @@ func Observe(log *slog.Logger, m *Metrics) Middleware {
 			defer m.inflight.Dec()
 			r = r.WithContext(context.WithValue(r.Context(), routeKey{}, &sw.route))
 			next.ServeHTTP(sw, r)
-			if sw.status == 0 {
+			switch {
+			case ClientGone(r.Context()) && (sw.status == 0 || sw.status >= 500):
+				// The client hung up before it got an answer (or while a
+				// handler failed because of it): its doing, logged as such.
+				sw.status = StatusClientClosedRequest
+			case sw.status == 0:
 				sw.status = http.StatusOK
 			}
 			elapsed := time.Since(start)
@@ -211,6 +216,8 @@ func Observe(log *slog.Logger, m *Metrics) Middleware {
 				level = slog.LevelWarn
 			case sw.status >= 500:
 				level = slog.LevelError
+			case sw.status == StatusClientClosedRequest:
+				level = slog.LevelInfo
 			case r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || r.URL.Path == "/metrics":
 				level = slog.LevelDebug
 			}

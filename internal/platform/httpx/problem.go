@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"strings"
+	"unicode"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -62,6 +64,8 @@ func statusOf(k errs.Kind) int {
 		return http.StatusNotFound
 	case errs.KindConflict:
 		return http.StatusConflict
+	case errs.KindPrecondition:
+		return http.StatusPreconditionFailed
 	case errs.KindUnauthorized:
 		return http.StatusUnauthorized
 	case errs.KindForbidden:
@@ -81,8 +85,10 @@ func kindOfStatus(status int) errs.Kind {
 		return errs.KindInvalid
 	case http.StatusNotFound:
 		return errs.KindNotFound
-	case http.StatusConflict, http.StatusPreconditionFailed:
+	case http.StatusConflict:
 		return errs.KindConflict
+	case http.StatusPreconditionFailed:
+		return errs.KindPrecondition
 	case http.StatusUnauthorized:
 		return errs.KindUnauthorized
 	case http.StatusForbidden:
@@ -95,13 +101,37 @@ func kindOfStatus(status int) errs.Kind {
 	return errs.KindInternal
 }
 
+// StatusClientClosedRequest is the status recorded for a request whose
+// client went away before the answer was ready (nginx's 499). Nobody reads
+// the answer; the status is for logs and metrics, so that a hang-up is
+// told apart from a failure of the server.
+const StatusClientClosedRequest = 499
+
+// ClientGone reports whether the request whose context is ctx was
+// cancelled by its client (the connection closed or the stream reset):
+// then whatever failed after that is the client's doing, not the server's.
+// A deadline that expired is not a cancellation.
+func ClientGone(ctx context.Context) bool {
+	return errors.Is(ctx.Err(), context.Canceled)
+}
+
 // ProblemFrom turns any error into the problem to send. Classified errors
 // keep their detail; anything else is an internal error whose detail is
-// hidden from the caller (and logged by the caller of ProblemFrom).
+// hidden from the caller (and logged by the caller of ProblemFrom). A
+// failure of a request its client cancelled is a 499 (client closed
+// request), never a 5xx: a handler's store or peer call fails with
+// context.Canceled when the client hangs up, and that says nothing about
+// the server.
 func ProblemFrom(ctx context.Context, err error) *Problem {
 	var p *Problem
 	if errors.As(err, &p) {
+		if p.Status >= 500 && ClientGone(ctx) {
+			return clientClosed(ctx)
+		}
 		return p
+	}
+	if ClientGone(ctx) && (errors.Is(err, context.Canceled) || statusOf(errs.KindOf(err)) >= 500) {
+		return clientClosed(ctx)
 	}
 	var e *errs.Error
 	if !errors.As(err, &e) {
@@ -126,6 +156,14 @@ func ProblemFrom(ctx context.Context, err error) *Problem {
 	return p
 }
 
+// clientClosed is the problem recorded for a request its client cancelled.
+func clientClosed(ctx context.Context) *Problem {
+	return &Problem{
+		Type: "urn:cdlc:problem:canceled", Title: "Client Closed Request", Status: StatusClientClosedRequest,
+		Detail: "the client closed the request before the answer was ready", RequestID: telemetry.RequestID(ctx),
+	}
+}
+
 func newProblem(ctx context.Context, status int, detail string) *Problem {
 	kind := kindOfStatus(status)
 	return &Problem{
@@ -145,6 +183,7 @@ func WriteProblem(w http.ResponseWriter, r *http.Request, err error) {
 		slog.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	p.Instance = r.URL.Path
+	p.clip()
 	for k, v := range p.GetHeaders() {
 		w.Header()[k] = v
 	}
@@ -171,6 +210,7 @@ func init() {
 				slog.ErrorContext(ctx, "request failed", "path", path, "err", err)
 			}
 			p.Instance = path
+			p.clip()
 			if hctx != nil {
 				// huma sends the headers of the handler's own error only;
 				// this one's (Retry-After) are set here.
@@ -203,11 +243,52 @@ func init() {
 		if len(p.Errors) > 0 && (p.Detail == "" || p.Detail == "validation failed") {
 			p.Detail = describeDetails(p.Errors)
 		}
+		p.clip()
 		return p
 	}
 	huma.NewError = func(status int, msg string, errList ...error) huma.StatusError {
 		return huma.NewErrorWithContext(nil, status, msg, errList...)
 	}
+}
+
+// MaxEcho is the most characters of one word of the caller's input (an
+// id, a value) a problem repeats back; longer ones are cut with an
+// ellipsis, so a 70,000-character id does not come back twice in a
+// 140 KB answer.
+const MaxEcho = 100
+
+// clip cuts every long word in what the problem echoes: detail, instance,
+// the messages and string values of its errors.
+func (p *Problem) clip() {
+	p.Detail, p.Instance = clipWords(p.Detail), clipWords(p.Instance)
+	for _, d := range p.Errors {
+		d.Message = clipWords(d.Message)
+		if s, ok := d.Value.(string); ok {
+			d.Value = clipWords(s)
+		}
+	}
+}
+
+// clipWords cuts each run of non-space characters longer than MaxEcho
+// characters to MaxEcho, marking the cut with "…".
+func clipWords(s string) string {
+	if len(s) <= MaxEcho {
+		return s
+	}
+	var b strings.Builder
+	run := 0
+	for _, c := range s {
+		if unicode.IsSpace(c) {
+			run = 0
+		} else if run++; run > MaxEcho {
+			if run == MaxEcho+1 {
+				b.WriteRune('…')
+			}
+			continue
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
 }
 
 // describeDetails makes one readable sentence of validation errors, so a

@@ -65,7 +65,7 @@ func DefaultRetryable(err error) bool {
 		return false
 	}
 	switch errs.KindOf(err) {
-	case errs.KindInvalid, errs.KindNotFound, errs.KindConflict, errs.KindUnauthorized, errs.KindForbidden:
+	case errs.KindInvalid, errs.KindNotFound, errs.KindConflict, errs.KindPrecondition, errs.KindUnauthorized, errs.KindForbidden:
 		return false
 	}
 	return true

@@ -3,6 +3,7 @@ package rpc
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"connectrpc.com/connect"
@@ -110,9 +111,12 @@ func (p *Peer) Interceptor() connect.Interceptor {
 					return resilience.WithTimeout(ctx, p.cfg.Timeout, func(ctx context.Context) error {
 						r, err := next(ctx, req)
 						if err != nil && caller.Err() != nil {
-							// The caller gave up: not the peer's failure
-							// (the breaker ignores context.Canceled).
-							return errors.Join(context.Cause(caller), FromConnect(err))
+							// The caller gave up: not the peer's failure.
+							// context.Canceled stays in the chain even when
+							// the caller cancelled with a cause of its own,
+							// so the breaker ignores the call and Retry
+							// does not repeat it.
+							return errors.Join(callerGone(caller), FromConnect(err))
 						}
 						if err != nil {
 							return FromConnect(err)
@@ -135,6 +139,16 @@ func (p *Peer) Interceptor() connect.Interceptor {
 			return res, nil
 		}
 	})
+}
+
+// callerGone is why ctx ended: its error (context.Canceled or
+// DeadlineExceeded), with its cause when that says more.
+func callerGone(ctx context.Context) error {
+	err, cause := ctx.Err(), context.Cause(ctx)
+	if cause == nil || errors.Is(cause, err) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", err, cause)
 }
 
 // isClassified reports whether err is already in the errs vocabulary.

@@ -3,6 +3,7 @@ package rpc_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -147,14 +148,24 @@ func TestPeerTimeout(t *testing.T) {
 	s := newPeerServer(t)
 	cfg := config()
 	cfg.Timeout, cfg.Attempts = 20*time.Millisecond, 2
-	read, _ := clients(s, rpc.NewPeer("test", cfg, nil))
+	// Attempts are counted on the client side: on a loaded machine an
+	// attempt's deadline may end before its request reaches the peer.
+	var attempts atomic.Int64
+	read := connect.NewClient[req, res](s.Client(), s.URL+"/test.v1.Test/Read",
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithInterceptors(rpc.NewPeer("test", cfg, nil).Interceptor(), connect.UnaryInterceptorFunc(func(next connect.UnaryFunc) connect.UnaryFunc {
+			return func(ctx context.Context, r connect.AnyRequest) (connect.AnyResponse, error) {
+				attempts.Add(1)
+				return next(ctx, r)
+			}
+		})))
 	s.block.Store(true)
 	// The deadline travels with the call, so the peer may give up first
 	// (deadline exceeded) or the client (*resilience.TimeoutError): either
 	// way the attempt is unavailable.
 	err := call(read)
 	require.True(t, errs.Is(err, errs.KindUnavailable), err)
-	require.EqualValues(t, 2, s.calls.Load())
+	require.EqualValues(t, 2, attempts.Load())
 }
 
 // A caller that gives up does not count against the peer.
@@ -173,4 +184,34 @@ func TestPeerCallerCancelIsNoFailure(t *testing.T) {
 	_, err := read.CallUnary(ctx, connect.NewRequest(&req{}))
 	require.ErrorIs(t, err, context.Canceled)
 	require.Equal(t, resilience.StateClosed, p.Breaker().State())
+}
+
+// A caller that gives up with a cause of its own (context.WithCancelCause)
+// is still a cancellation: the breaker stays closed and the read is not
+// retried.
+func TestPeerCallerCancelWithCauseIsNoFailure(t *testing.T) {
+	s := newPeerServer(t)
+	cfg := config()
+	cfg.Attempts, cfg.BreakerFailures = 3, 1
+	p := rpc.NewPeer("test", cfg, nil)
+	read, _ := clients(s, p)
+	s.block.Store(true)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	go func() {
+		require.Eventually(t, func() bool { return s.calls.Load() == 1 }, 5*time.Second, time.Millisecond)
+		cancel(errors.New("the HTTP client hung up"))
+	}()
+	_, err := read.CallUnary(ctx, connect.NewRequest(&req{}))
+	require.ErrorIs(t, err, context.Canceled)
+	require.ErrorContains(t, err, "hung up")
+	require.Equal(t, resilience.StateClosed, p.Breaker().State())
+	require.EqualValues(t, 1, s.calls.Load(), "a cancelled call is not retried")
+}
+
+// A handler cut short by its caller's cancellation answers Canceled, not
+// Internal.
+func TestToConnectKeepsCancellation(t *testing.T) {
+	require.Equal(t, connect.CodeCanceled, connect.CodeOf(rpc.ToConnect(fmt.Errorf("query: %w", context.Canceled))))
+	require.Equal(t, connect.CodeDeadlineExceeded, connect.CodeOf(rpc.ToConnect(fmt.Errorf("query: %w", context.DeadlineExceeded))))
+	require.Equal(t, connect.CodeInternal, connect.CodeOf(rpc.ToConnect(errors.New("boom"))))
 }

@@ -27,6 +27,8 @@ func code(k errs.Kind) connect.Code {
 		return connect.CodeNotFound
 	case errs.KindConflict:
 		return connect.CodeAborted
+	case errs.KindPrecondition:
+		return connect.CodeFailedPrecondition
 	case errs.KindUnauthorized:
 		return connect.CodeUnauthenticated
 	case errs.KindForbidden:
@@ -42,8 +44,10 @@ func code(k errs.Kind) connect.Code {
 
 func kind(c connect.Code) errs.Kind {
 	switch c {
-	case connect.CodeInvalidArgument, connect.CodeOutOfRange, connect.CodeFailedPrecondition:
+	case connect.CodeInvalidArgument, connect.CodeOutOfRange:
 		return errs.KindInvalid
+	case connect.CodeFailedPrecondition:
+		return errs.KindPrecondition
 	case connect.CodeNotFound:
 		return errs.KindNotFound
 	case connect.CodeAborted, connect.CodeAlreadyExists:
@@ -75,6 +79,14 @@ func ToConnect(err error) error {
 	}
 	k := errs.KindOf(err)
 	if k == errs.KindInternal {
+		// A handler cut short because its caller went away or ran out of
+		// time says so, rather than looking like the server's failure.
+		switch {
+		case errors.Is(err, context.Canceled):
+			return connect.NewError(connect.CodeCanceled, context.Canceled)
+		case errors.Is(err, context.DeadlineExceeded):
+			return connect.NewError(connect.CodeDeadlineExceeded, context.DeadlineExceeded)
+		}
 		return connect.NewError(connect.CodeInternal, errors.New("internal error"))
 	}
 	out := connect.NewError(code(k), err)

@@ -13,7 +13,7 @@ import (
 )
 
 func TestErrorsRoundTrip(t *testing.T) {
-	for _, k := range []errs.Kind{errs.KindInvalid, errs.KindNotFound, errs.KindConflict, errs.KindUnauthorized, errs.KindForbidden, errs.KindUnavailable, errs.KindTooMany} {
+	for _, k := range []errs.Kind{errs.KindInvalid, errs.KindNotFound, errs.KindConflict, errs.KindPrecondition, errs.KindUnauthorized, errs.KindForbidden, errs.KindUnavailable, errs.KindTooMany} {
 		err := rpc.FromConnect(rpc.ToConnect(errs.E(k, "boom")))
 		require.Equal(t, k, errs.KindOf(err), k)
 		require.Contains(t, err.Error(), "boom")
