@@ -89,7 +89,7 @@ export interface paths {
         head?: never;
         /**
          * Change a profile
-         * @description Changes the fields present. A kids profile's maturity_limit is at most 12; turning a profile into a kids one lowers its limit to 7 unless one is given. A lowered limit lowers the preferences' maturity_rating with it. With If-Match, 409 unless the profile is still at that version.
+         * @description Changes the fields present. A kids profile's maturity_limit is at most 12; turning a profile into a kids one lowers its limit to 7 unless one is given. A lowered limit lowers the preferences' maturity_rating with it. With If-Match, 412 unless the profile is still at that version.
          */
         patch: operations["profile-update"];
         trace?: never;
@@ -105,7 +105,7 @@ export interface paths {
         get: operations["preferences-get"];
         /**
          * Replace a profile's preferences
-         * @description Genres are slugs (at most 20), languages BCP 47 tags (at most 10); maturity_rating is at most the profile's maturity_limit and defaults to it. With If-Match, 409 unless the preferences are still at that version.
+         * @description Genres are slugs (at most 20), languages BCP 47 tags (at most 10); maturity_rating is at most the profile's maturity_limit and defaults to it. With If-Match, 412 unless the preferences are still at that version.
          */
         put: operations["preferences-put"];
         post?: never;
@@ -240,7 +240,7 @@ export interface paths {
         };
         /**
          * What changed in the effective configuration since a revision (long poll)
-         * @description Returns only the keys that changed since the revision the caller holds. With wait, holds the request until a change arrives or the wait ends.
+         * @description Returns only the keys that changed since the revision the caller holds. With wait, holds the request until a change arrives or the wait ends. A since above the configuration's revision (never handed out for it, as after a restore from a backup) is answered at once with reset: true, the real revision and the whole configuration as changes; the caller replaces what it holds.
          */
         get: operations["config-changes"];
         put?: never;
@@ -348,7 +348,7 @@ export interface paths {
         };
         /**
          * Stream changes to the effective configuration (server-sent events)
-         * @description Sends an event `change` whose data is a ChangeSet (only the keys changed since the revision held) each time the effective configuration changes, first at once if it changed since `since`. The event id is the new revision: a reconnecting client's Last-Event-ID resumes where it stopped. Comments are sent as heartbeats.
+         * @description Sends an event `change` whose data is a ChangeSet (only the keys changed since the revision held) each time the effective configuration changes, first at once if it changed since `since`. The event id is the new revision: a reconnecting client's Last-Event-ID resumes where it stopped. Comments are sent as heartbeats. A stream lives at most config_server.watch_max_duration (10 minutes by default): then the event `reconnect` is sent and the stream closed, and the client reconnects with Last-Event-ID (or since) to resume. A since above the server's revision (a restore from a backup) is answered with a change set marked reset holding the whole configuration.
          */
         get: operations["config-watch"];
         put?: never;
@@ -451,7 +451,7 @@ export interface paths {
         get: operations["person-get"];
         /**
          * Replace a person (scope catalog:write)
-         * @description With If-Match, fails with 409 unless the person is still at that version.
+         * @description With If-Match, fails with 412 unless the person is still at that version.
          */
         put: operations["person-update"];
         post?: never;
@@ -663,7 +663,7 @@ export interface paths {
         head?: never;
         /**
          * Change a title (operators, scope catalog:write)
-         * @description Merge semantics: fields given replace the stored ones, absent fields stay; a list given replaces the stored list ([] clears it). With If-Match, fails with 409 if the title changed since. A title.updated event is published.
+         * @description Merge semantics: fields given replace the stored ones, absent fields stay; a list given replaces the stored list ([] clears it). With If-Match, fails with 412 if the title changed since. A title.updated event is published.
          */
         patch: operations["title-update"];
         trace?: never;
@@ -1045,6 +1045,7 @@ export interface components {
             app: string;
             changes: components["schemas"]["ConfigserverChange"][] | null;
             profile: string;
+            reset?: boolean;
             /** Format: int64 */
             revision: number;
             /** Format: int64 */
@@ -1766,7 +1767,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The profile's ETag; 409 if it moved on */
+                /** @description The profile's ETag; 412 if it moved on */
                 "If-Match"?: string;
             };
             path: {
@@ -1798,7 +1799,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The ETag of the version the change is based on; 409 if the profile moved on */
+                /** @description The ETag of the version the change is based on; 412 if the profile moved on */
                 "If-Match"?: string;
             };
             path: {
@@ -1873,7 +1874,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The preferences' ETag; 409 if they moved on */
+                /** @description The preferences' ETag; 412 if they moved on */
                 "If-Match"?: string;
             };
             path: {
@@ -2194,7 +2195,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The version the change is based on, as the ETag of a read ("3"); the write fails with 409 if the document moved on */
+                /** @description The version the change is based on, as the ETag of a read ("3"); the write fails with 412 if the document moved on */
                 "If-Match"?: string;
             };
             path: {
@@ -2236,7 +2237,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The version the change is based on, as the ETag of a read ("3"); the write fails with 409 if the document moved on */
+                /** @description The version the change is based on, as the ETag of a read ("3"); the write fails with 412 if the document moved on */
                 "If-Match"?: string;
             };
             path: {
@@ -2770,7 +2771,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The ETag of the version the change is based on; 409 if the person moved on */
+                /** @description The ETag of the version the change is based on; 412 if the person moved on */
                 "If-Match"?: string;
             };
             path: {
@@ -2995,7 +2996,7 @@ export interface operations {
             query: {
                 /** @description Words of the name; punctuation and query syntax are plain text */
                 q: string;
-                /** @description Results wanted (at most 100) */
+                /** @description Results wanted; more than 50 is capped at 50 (the applied limit is in the answer) */
                 limit?: number;
                 /** @description Treat the last word as a prefix (search as you type) */
                 autocomplete?: boolean;
@@ -3034,7 +3035,7 @@ export interface operations {
                 /** @description Comma-separated kinds */
                 kind?: string;
                 year?: string;
-                /** @description Default 20, at most 100 applied */
+                /** @description Default 20 (10 for autocomplete); more than 50 is capped at 50 (the applied limit is in the answer) */
                 limit?: string;
             };
             header?: never;
@@ -3072,7 +3073,7 @@ export interface operations {
                 /** @description Comma-separated kinds */
                 kind?: string;
                 year?: string;
-                /** @description Default 20, at most 100 applied */
+                /** @description Default 20 (10 for autocomplete); more than 50 is capped at 50 (the applied limit is in the answer) */
                 limit?: string;
             };
             header?: never;
@@ -3289,7 +3290,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The ETag of a read; the write fails with 409 if the title changed since */
+                /** @description The ETag of a read; the write fails with 412 if the title changed since */
                 "If-Match"?: string;
             };
             path: {
