@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -50,6 +51,7 @@ var oldPayloads = map[string]struct {
 	"account.deleted":     {typed[customer.AccountEvent]{customer.AccountDeleted}, `{"subject":"u1"}`, customer.AccountEvent{Subject: "u1"}},
 	"user.registered":     {typed[authevents.User]{authevents.UserRegistered}, `{"subject":"u1","email":"a@example.com","roles":["customer"]}`, authevents.User{Subject: "u1", Email: "a@example.com", Roles: []string{"customer"}}},
 	"user.deleted":        {typed[authevents.User]{authevents.UserDeleted}, `{"subject":"u1"}`, authevents.User{Subject: "u1"}},
+	"token.revoked":       {typed[authevents.Revoked]{authevents.TokensRevoked}, `{"token_ids":["g1.x"],"families":["g2"],"subject":"u1","until":"2026-12-01T20:00:00Z"}`, authevents.Revoked{TokenIDs: []string{"g1.x"}, Families: []string{"g2"}, Subject: "u1", Until: time.Date(2026, 12, 1, 20, 0, 0, 0, time.UTC)}},
 	"notification.email":  {typed[authevents.Message]{authevents.Email}, `{"to":"a@example.com","subject":"Hi","text":"t","template":"auth.verify","link":"https://x"}`, authevents.Message{To: "a@example.com", Subject: "Hi", Text: "t", Template: "auth.verify", Link: "https://x"}},
 }
 
