@@ -6,11 +6,11 @@ import (
 	"time"
 
 	"github.com/cdlc/cdlc/internal/authserver"
-	"github.com/cdlc/cdlc/internal/configserver"
 	"github.com/cdlc/cdlc/internal/platform/auth"
 	"github.com/cdlc/cdlc/internal/platform/db"
 	"github.com/cdlc/cdlc/internal/platform/events"
 	"github.com/cdlc/cdlc/internal/platform/module"
+	"github.com/cdlc/cdlc/internal/platform/secrets"
 )
 
 func init() {
@@ -113,7 +113,7 @@ func initAuth(ctx context.Context, a *App) (module.Service, error) {
 
 // AuthSealer seals the signing keys: auth.encryption_key, or a key
 // generated into <data_dir>/auth-encryption.key.
-func (a *App) AuthSealer() (*configserver.Sealer, error) {
+func (a *App) AuthSealer() (*secrets.Sealer, error) {
 	cfg := a.Config().Auth
 	return a.sealer("auth", "auth-encryption.key", cfg.EncryptionKey, cfg.PreviousEncryptionKeys)
 }

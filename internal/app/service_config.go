@@ -11,6 +11,7 @@ import (
 	"github.com/cdlc/cdlc/internal/platform/errs"
 	"github.com/cdlc/cdlc/internal/platform/events"
 	"github.com/cdlc/cdlc/internal/platform/module"
+	"github.com/cdlc/cdlc/internal/platform/secrets"
 )
 
 func init() {
@@ -53,7 +54,7 @@ func initConfigServer(ctx context.Context, a *App) (module.Service, error) {
 	}}, nil
 }
 
-func (a *App) configSealer(cfg ConfigServerConfig) (*configserver.Sealer, error) {
+func (a *App) configSealer(cfg ConfigServerConfig) (*secrets.Sealer, error) {
 	return a.sealer("config_server", "config-encryption.key", cfg.EncryptionKey, cfg.PreviousEncryptionKeys)
 }
 
@@ -70,22 +71,22 @@ func (a *App) configuredSecret(file, raw string) (string, error) {
 // from <section>.encryption_key, or a key generated into <data_dir>/<file>
 // when it is unset; <section>.previous_encryption_keys still open what
 // they sealed.
-func (a *App) sealer(section, file, raw string, previousRaw []string) (*configserver.Sealer, error) {
+func (a *App) sealer(section, file, raw string, previousRaw []string) (*secrets.Sealer, error) {
 	raw, err := a.configuredSecret(file, raw)
 	if err != nil {
 		return nil, err
 	}
-	key, err := configserver.ParseKey(raw)
+	key, err := secrets.ParseKey(raw)
 	if err != nil {
 		return nil, errs.Invalid(section+".encryption_key", "%v", err)
 	}
 	var previous [][]byte
 	for _, p := range previousRaw {
-		k, err := configserver.ParseKey(p)
+		k, err := secrets.ParseKey(p)
 		if err != nil {
 			return nil, errs.Invalid(section+".previous_encryption_keys", "%v", err)
 		}
 		previous = append(previous, k)
 	}
-	return configserver.NewSealer(key, previous...)
+	return secrets.NewSealer(key, previous...)
 }

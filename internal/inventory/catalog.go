@@ -3,25 +3,17 @@ package inventory
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"hash/fnv"
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/cdlc/cdlc/internal/actor"
+	"github.com/cdlc/cdlc/internal/platform/cache"
 	"github.com/cdlc/cdlc/internal/platform/errs"
 	"github.com/cdlc/cdlc/internal/platform/events"
 )
-
-// Loader is the read-through cache titles are served from (cache.Loader).
-type Loader interface {
-	Get(ctx context.Context, key string, ttl time.Duration, load func(ctx context.Context) ([]byte, error)) ([]byte, error)
-}
 
 // PersonTitles lists the ids of the titles a person is credited on. The
 // actor service implements it; discover's with_person and without_person
@@ -34,7 +26,7 @@ type PersonTitles interface {
 type Options struct {
 	Store    Store
 	Searcher Searcher
-	Cache    Loader
+	Cache    cache.Getter
 	// CacheTTL bounds how long a rendering may be served if an event is lost.
 	CacheTTL time.Duration
 	// Kick is called after every committed write (wake the outbox relay).
@@ -49,15 +41,11 @@ type Options struct {
 type Catalog struct {
 	store    Store
 	searcher Searcher
-	cache    Loader
-	ttl      time.Duration
+	// rendered holds the renderings of titles and seasons, keyed by title
+	// id (a season's by its series' id).
+	rendered *cache.Renderings
 	kick     func()
 	credits  func() actor.Service
-	// gen is in every cache key, bumped by events about every title;
-	// shards are bumped by events about one title (its id's shard), so a
-	// change drops the renderings of 1/256 of the titles, not all.
-	gen    atomic.Int64
-	shards [256]atomic.Int64
 }
 
 var _ Service = (*Catalog)(nil)
@@ -78,7 +66,8 @@ func New(o Options) *Catalog {
 			o.Searcher = s
 		}
 	}
-	return &Catalog{store: o.Store, searcher: o.Searcher, cache: o.Cache, ttl: o.CacheTTL, kick: o.Kick, credits: o.Credits}
+	return &Catalog{store: o.Store, searcher: o.Searcher, kick: o.Kick, credits: o.Credits,
+		rendered: cache.NewRenderings(o.Cache, cache.RenderedOptions{Prefix: "inv", TTL: o.CacheTTL})}
 }
 
 // Append is a set of related resources added to a title response.
@@ -132,52 +121,10 @@ type TitleView struct {
 	Similar        *[]Summary      `json:"similar,omitempty"`
 }
 
-// Rendered is a response rendered once and cached as bytes.
-type Rendered struct {
-	ETag string
-	Body []byte
-	// CreditsUnavailable is set when credits were asked for and the actor
-	// service could not be reached.
-	CreditsUnavailable bool
-}
-
-func (c *Catalog) shard(id string) *atomic.Int64 {
-	h := fnv.New32a()
-	_, _ = h.Write([]byte(id))
-	return &c.shards[h.Sum32()%uint32(len(c.shards))]
-}
-
-func (c *Catalog) key(kind, id, rest string) string {
-	return "inv:" + kind + ":" + strconv.FormatInt(c.gen.Load(), 10) + "." + strconv.FormatInt(c.shard(id).Load(), 10) + ":" + id + ":" + rest
-}
-
-// cached returns the rendering of key, or renders it: the first line of
-// the cached value is the ETag, then a flag byte, then the body.
-func (c *Catalog) cached(ctx context.Context, key string, render func(ctx context.Context) (body []byte, version int64, unavailable bool, err error)) (Rendered, error) {
-	b, err := c.cache.Get(ctx, key, c.ttl, func(ctx context.Context) ([]byte, error) {
-		body, version, unavailable, err := render(ctx)
-		if err != nil {
-			return nil, err
-		}
-		sum := sha256.Sum256(body)
-		etag := `"` + strconv.FormatInt(version, 10) + "-" + hex.EncodeToString(sum[:6]) + `"`
-		flag := byte('0')
-		if unavailable {
-			flag = '1'
-		}
-		out := make([]byte, 0, len(etag)+2+len(body))
-		out = append(append(append(out, etag...), '\n', flag), body...)
-		return out, nil
-	})
-	if err != nil {
-		return Rendered{}, err
-	}
-	etag, rest, _ := bytes.Cut(b, []byte{'\n'})
-	if len(rest) == 0 {
-		return Rendered{}, errs.E(errs.KindInternal, "corrupt cache entry %s", key)
-	}
-	return Rendered{ETag: string(etag), CreditsUnavailable: rest[0] == '1', Body: rest[1:]}, nil
-}
+// Rendered is a response rendered once and cached as bytes; Partial is
+// set when credits were asked for and the actor service could not be
+// reached.
+type Rendered = cache.Rendered
 
 // checkID answers NotFound for ids that cannot exist.
 func checkID(id string) error {
@@ -193,13 +140,14 @@ func (c *Catalog) TitleJSON(ctx context.Context, id string, a Append) (Rendered,
 	if err := checkID(id); err != nil {
 		return Rendered{}, err
 	}
-	return c.cached(ctx, c.key("t", id, strconv.Itoa(int(a))), func(ctx context.Context) ([]byte, int64, bool, error) {
+	return c.rendered.Get(ctx, id, "t"+strconv.Itoa(int(a)), func(ctx context.Context) (cache.Rendering, error) {
 		v, unavailable, err := c.Title(ctx, id, a)
 		if err != nil {
-			return nil, 0, false, err
+			return cache.Rendering{}, err
 		}
-		body, err := json.Marshal(v)
-		return body, v.Version, unavailable, err
+		r, err := cache.JSON(v, v.Version)
+		r.Partial = unavailable
+		return r, err
 	})
 }
 
@@ -336,17 +284,17 @@ func (c *Catalog) SeasonJSON(ctx context.Context, seriesID string, n int) (Rende
 	if err := checkID(seriesID); err != nil {
 		return Rendered{}, err
 	}
-	return c.cached(ctx, c.key("s", seriesID, strconv.Itoa(n)), func(ctx context.Context) ([]byte, int64, bool, error) {
+	return c.rendered.Get(ctx, seriesID, "s"+strconv.Itoa(n), func(ctx context.Context) (cache.Rendering, error) {
 		d, err := c.store.Get(ctx, seriesID)
 		if err != nil {
-			return nil, 0, false, err
+			return cache.Rendering{}, err
 		}
 		eps, err := c.store.Episodes(ctx, seriesID, n)
 		if err != nil {
-			return nil, 0, false, err
+			return cache.Rendering{}, err
 		}
 		if len(eps) == 0 {
-			return nil, 0, false, errs.NotFound("season %d of title %s", n, seriesID)
+			return cache.Rendering{}, errs.NotFound("season %d of title %s", n, seriesID)
 		}
 		s := SeasonDetails{Season: Season{SeriesID: seriesID, SeasonNumber: n, EpisodeCount: len(eps)}, Episodes: eps}
 		for _, e := range eps {
@@ -357,8 +305,7 @@ func (c *Catalog) SeasonJSON(ctx context.Context, seriesID string, n int) (Rende
 				s.FirstYear = e.Year
 			}
 		}
-		body, err := json.Marshal(s)
-		return body, d.Version, false, err
+		return cache.JSON(s, d.Version)
 	})
 }
 
@@ -510,7 +457,7 @@ func (c *Catalog) checkParent(ctx context.Context, t Title) error {
 // changed drops this instance's renderings of id at once (read your
 // writes); other instances hear the event.
 func (c *Catalog) changed(id string) {
-	c.shard(id).Add(1)
+	c.rendered.Invalidate(id)
 	c.kick()
 }
 
@@ -541,18 +488,13 @@ func (d Details) Summary() Summary {
 // HandleChanged consumes title.* events (and the actor service's
 // credits.changed, keyed by title id): drop the cached renderings of the
 // title, of its series, or of everything for key "*".
-func (c *Catalog) HandleChanged(_ context.Context, m events.Message) error {
-	if m.Key == AllTitles || m.Key == "" {
-		c.gen.Add(1)
-		return nil
-	}
-	c.shard(m.Key).Add(1)
+func (c *Catalog) HandleChanged(ctx context.Context, m events.Message) error {
 	var e TitleEvent
-	if json.Unmarshal(m.Payload, &e) == nil && e.ParentID != "" {
+	if m.Key != AllTitles && json.Unmarshal(m.Payload, &e) == nil {
 		// A season page lists its episodes: the series' renderings go too.
-		c.shard(e.ParentID).Add(1)
+		c.rendered.Invalidate(e.ParentID)
 	}
-	return nil
+	return c.rendered.HandleEvent(ctx, m)
 }
 
 // Search finds titles by text, ranked by relevance then popularity.

@@ -78,20 +78,14 @@ func moved(ctx context.Context, err error, path, query string) error {
 }
 
 type rawOut struct {
-	Status       int
-	ETag         string `header:"ETag"`
-	CacheControl string `header:"Cache-Control"`
-	ContentType  string `header:"Content-Type"`
-	Body         []byte
+	Status int
+	httpx.RenderedHeaders
+	Body []byte
 }
 
 func raw(r actor.Rendered, ifNoneMatch string) *rawOut {
-	out := &rawOut{Status: http.StatusOK, ETag: r.ETag, CacheControl: cacheControl, ContentType: "application/json"}
-	if httpx.ETagMatches(ifNoneMatch, r.ETag) {
-		out.Status, out.ContentType = http.StatusNotModified, ""
-		return out
-	}
-	out.Body = r.Body
+	out := &rawOut{}
+	out.Status, out.RenderedHeaders, out.Body = httpx.Conditional(ifNoneMatch, r.ETag, r.Body, cacheControl)
 	return out
 }
 
@@ -247,7 +241,7 @@ func (h *Handler) register(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		return &personOut{ETag: versionTag(p.Version), Body: p}, nil
+		return &personOut{ETag: httpx.ETag(p.Version), Body: p}, nil
 	})
 
 	huma.Register(api, huma.Operation{
@@ -303,7 +297,7 @@ func (h *Handler) register(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		return &personOut{ETag: versionTag(p.Version), Location: base + "/people/" + p.ID, Body: p}, nil
+		return &personOut{ETag: httpx.ETag(p.Version), Location: base + "/people/" + p.ID, Body: p}, nil
 	})
 
 	huma.Register(api, huma.Operation{
@@ -321,7 +315,7 @@ func (h *Handler) register(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		return &personOut{ETag: versionTag(p.Version), Body: p}, nil
+		return &personOut{ETag: httpx.ETag(p.Version), Body: p}, nil
 	})
 
 	huma.Register(api, huma.Operation{
@@ -355,7 +349,7 @@ func (h *Handler) register(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		return &personOut{ETag: versionTag(p.Version), Body: p}, nil
+		return &personOut{ETag: httpx.ETag(p.Version), Body: p}, nil
 	})
 
 	huma.Register(api, huma.Operation{
@@ -398,5 +392,3 @@ func (h *Handler) register(api huma.API) {
 	})
 }
 
-// versionTag is the ETag of a write: the person's version.
-func versionTag(v int64) string { return `"v` + strconv.FormatInt(v, 10) + `"` }

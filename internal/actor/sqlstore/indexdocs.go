@@ -2,8 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"strconv"
-	"strings"
 
 	"github.com/cdlc/cdlc/internal/actor"
 	"github.com/cdlc/cdlc/internal/platform/search"
@@ -26,8 +24,8 @@ func (s *Store) IndexDocs(ctx context.Context, afterID string, limit int) ([]sea
 			rows.Close()
 			return nil, err
 		}
-		d.Kind, d.Year = "person", BirthYear(birth)
-		d.Names = AddName(nil, name)
+		d.Kind, d.Year = "person", actor.BirthYear(birth)
+		d.Names = actor.AddName(nil, name)
 		docs = append(docs, d)
 	}
 	rows.Close()
@@ -53,7 +51,7 @@ func (s *Store) IndexDocs(ctx context.Context, afterID string, limit int) ([]sea
 				return nil, err
 			}
 			if i, ok := at[id]; ok {
-				docs[i].Names = AddName(docs[i].Names, name)
+				docs[i].Names = actor.AddName(docs[i].Names, name)
 			}
 		}
 		rows.Close()
@@ -62,32 +60,6 @@ func (s *Store) IndexDocs(ctx context.Context, afterID string, limit int) ([]sea
 		}
 	}
 	return docs, nil
-}
-
-// BirthYear is the year of a YYYY or YYYY-MM-DD date; 0 when unknown.
-func BirthYear(date string) int {
-	if len(date) < 4 {
-		return 0
-	}
-	y, err := strconv.Atoi(date[:4])
-	if err != nil || y < 0 {
-		return 0
-	}
-	return y
-}
-
-// AddName appends name unless it is blank or already there (ignoring case).
-func AddName(names []string, name string) []string {
-	name = strings.TrimSpace(name)
-	if name == "" {
-		return names
-	}
-	for _, n := range names {
-		if strings.EqualFold(n, name) {
-			return names
-		}
-	}
-	return append(names, name)
 }
 
 // ExistingIDs returns the ids among ids that name a person (merged-away

@@ -12,7 +12,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"strconv"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -53,8 +52,6 @@ func owner(ctx context.Context) (customer.Owner, error) {
 	}
 	return customer.Owner{Subject: p.Subject}, nil
 }
-
-func versionTag(v int64) string { return `"v` + strconv.FormatInt(v, 10) + `"` }
 
 type accountOut struct {
 	CacheControl string `header:"Cache-Control"`
@@ -201,7 +198,7 @@ func (h *Handler) register(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		return &profileOut{ETag: versionTag(p.Version), Location: base + "/profiles/" + p.ID, CacheControl: private, Body: p}, nil
+		return &profileOut{ETag: httpx.ETag(p.Version), Location: base + "/profiles/" + p.ID, CacheControl: private, Body: p}, nil
 	})
 
 	huma.Register(api, huma.Operation{
@@ -216,7 +213,7 @@ func (h *Handler) register(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		return &profileOut{ETag: versionTag(p.Version), CacheControl: private, Body: p}, nil
+		return &profileOut{ETag: httpx.ETag(p.Version), CacheControl: private, Body: p}, nil
 	})
 
 	huma.Register(api, huma.Operation{
@@ -237,7 +234,7 @@ func (h *Handler) register(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		return &profileOut{ETag: versionTag(p.Version), CacheControl: private, Body: p}, nil
+		return &profileOut{ETag: httpx.ETag(p.Version), CacheControl: private, Body: p}, nil
 	})
 
 	huma.Register(api, huma.Operation{
@@ -269,7 +266,7 @@ func (h *Handler) register(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		return &prefsOut{ETag: versionTag(p.Version), CacheControl: private, Body: p}, nil
+		return &prefsOut{ETag: httpx.ETag(p.Version), CacheControl: private, Body: p}, nil
 	})
 
 	huma.Register(api, huma.Operation{
@@ -290,6 +287,6 @@ func (h *Handler) register(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		return &prefsOut{ETag: versionTag(p.Version), CacheControl: private, Body: p}, nil
+		return &prefsOut{ETag: httpx.ETag(p.Version), CacheControl: private, Body: p}, nil
 	})
 }
