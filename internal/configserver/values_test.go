@@ -46,4 +46,3 @@ func TestDiff(t *testing.T) {
 		{Op: "set", Key: "x", Value: 2.0},
 	}, configserver.Diff(a, b, map[string]bool{"pw": true}))
 }
-

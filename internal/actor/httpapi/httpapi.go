@@ -391,4 +391,3 @@ func (h *Handler) register(api huma.API) {
 		return nil, h.svc.RemoveCredits(ctx, in.ID, in.PersonID, in.Job)
 	})
 }
-

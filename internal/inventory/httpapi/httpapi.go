@@ -480,7 +480,6 @@ func ifMatch(header string) (int64, error) {
 	return *v, nil
 }
 
-
 // registerMulti mounts the combined search across titles and people.
 func (h *Handler) registerMulti(api huma.API) {
 	multi := func(autocomplete bool) func(ctx context.Context, in *multiIn) (*multiOut, error) {
