@@ -63,17 +63,3 @@ func BirthYear(date string) int {
 	}
 	return y
 }
-
-// AddName appends name unless it is blank or already there (ignoring case).
-func AddName(names []string, name string) []string {
-	name = strings.TrimSpace(name)
-	if name == "" {
-		return names
-	}
-	for _, n := range names {
-		if strings.EqualFold(n, name) {
-			return names
-		}
-	}
-	return append(names, name)
-}

@@ -157,9 +157,9 @@ func (x *Index) Handle(ctx context.Context, m events.Message) error {
 
 // Doc is the search document of a person: name then also-known-as.
 func Doc(p actor.Person) search.Doc {
-	names := actor.AddName(nil, p.Name)
+	names := search.AddName(nil, p.Name)
 	for _, n := range p.AlsoKnownAs {
-		names = actor.AddName(names, n)
+		names = search.AddName(names, n)
 	}
 	return search.Doc{ID: p.ID, Kind: "person", Names: names, Year: actor.BirthYear(p.BirthDate), Popularity: p.Popularity}
 }

@@ -99,9 +99,25 @@ package search
 import (
 	"context"
 	"regexp"
+	"strings"
 
 	"github.com/cdlc/cdlc/internal/platform/errs"
 )
+
+// AddName appends name to the Names of a Doc being built, unless it is
+// blank or already there (ignoring case).
+func AddName(names []string, name string) []string {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return names
+	}
+	for _, n := range names {
+		if strings.EqualFold(n, name) {
+			return names
+		}
+	}
+	return append(names, name)
+}
 
 // Doc is one searchable thing: a title or a person.
 type Doc struct {
