@@ -11,6 +11,7 @@ import (
 
 	"github.com/cdlc/cdlc/internal/actor"
 	"github.com/cdlc/cdlc/internal/platform/cache"
+	"github.com/cdlc/cdlc/internal/platform/catalogid"
 	"github.com/cdlc/cdlc/internal/platform/errs"
 	"github.com/cdlc/cdlc/internal/platform/events"
 )
@@ -323,7 +324,7 @@ func (c *Catalog) Find(ctx context.Context, imdbID, tmdbID string) (string, erro
 	case imdbID != "" && tmdbID != "":
 		return "", errs.Invalid("query.imdb_id", "give imdb_id or tmdb_id, not both")
 	case imdbID != "":
-		if !imdbTitle.MatchString(imdbID) {
+		if !catalogid.IMDbTitle.MatchString(imdbID) {
 			return "", errs.Invalid("query.imdb_id", "must be an IMDb title id such as tt0068646")
 		}
 		return c.store.FindExternal(ctx, "imdb", imdbID)

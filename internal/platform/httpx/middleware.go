@@ -84,37 +84,42 @@ func Recover() Middleware {
 	}
 }
 
-// statusWriter records what a handler wrote. It keeps http.Flusher working
-// for server-sent events through Unwrap (http.ResponseController).
-type statusWriter struct {
+// StatusRecorder records what a handler wrote: the status (0 until it
+// writes) and the body's size. It keeps http.Flusher working for
+// server-sent events, directly and through Unwrap (http.ResponseController).
+type StatusRecorder struct {
 	http.ResponseWriter
-	status int
-	bytes  int64
+	Status int
+	Bytes  int64
 }
 
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
+// WriteHeader records the first status written.
+func (w *StatusRecorder) WriteHeader(code int) {
+	if w.Status == 0 {
+		w.Status = code
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
+// Write records 200 if no status was written, and counts the bytes.
+func (w *StatusRecorder) Write(b []byte) (int, error) {
+	if w.Status == 0 {
+		w.Status = http.StatusOK
 	}
 	n, err := w.ResponseWriter.Write(b)
-	w.bytes += int64(n)
+	w.Bytes += int64(n)
 	return n, err
 }
 
-func (w *statusWriter) Flush() {
+// Flush flushes the underlying writer when it can.
+func (w *StatusRecorder) Flush() {
 	if f, ok := w.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
 	}
 }
 
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+// Unwrap returns the underlying writer.
+func (w *StatusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // Metrics are the HTTP server's Prometheus collectors.
 type Metrics struct {
@@ -149,14 +154,14 @@ func Observe(log *slog.Logger, m *Metrics) Middleware {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
-			sw := &statusWriter{ResponseWriter: w}
+			sw := &StatusRecorder{ResponseWriter: w}
 			m.inflight.Inc()
 			defer m.inflight.Dec()
 			holder := &routeHolder{}
 			r = r.WithContext(context.WithValue(r.Context(), routeKey{}, holder))
 			next.ServeHTTP(sw, r)
-			if sw.status == 0 {
-				sw.status = http.StatusOK
+			if sw.Status == 0 {
+				sw.Status = http.StatusOK
 			}
 			elapsed := time.Since(start)
 			route := holder.route
@@ -166,15 +171,15 @@ func Observe(log *slog.Logger, m *Metrics) Middleware {
 			if route == "" {
 				route = "unmatched"
 			}
-			m.requests.WithLabelValues(route, r.Method, strconv.Itoa(sw.status)).Inc()
+			m.requests.WithLabelValues(route, r.Method, strconv.Itoa(sw.Status)).Inc()
 			m.duration.WithLabelValues(route, r.Method).Observe(elapsed.Seconds())
 			level := slog.LevelInfo
 			switch {
-			case sw.status == http.StatusServiceUnavailable:
+			case sw.Status == http.StatusServiceUnavailable:
 				// Expected while starting or while a backend is down; the
 				// cause is logged where it is known.
 				level = slog.LevelWarn
-			case sw.status >= 500:
+			case sw.Status >= 500:
 				level = slog.LevelError
 			case r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || r.URL.Path == "/metrics":
 				level = slog.LevelDebug
@@ -182,7 +187,7 @@ func Observe(log *slog.Logger, m *Metrics) Middleware {
 			if log.Enabled(r.Context(), level) {
 				log.LogAttrs(r.Context(), level, "http request",
 					slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("route", route),
-					slog.Int("status", sw.status), slog.Int64("bytes", sw.bytes),
+					slog.Int("status", sw.Status), slog.Int64("bytes", sw.Bytes),
 					slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000), slog.String("remote", r.RemoteAddr))
 			}
 		})
