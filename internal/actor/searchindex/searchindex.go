@@ -46,7 +46,7 @@ var _ actor.Searcher = (*Index)(nil)
 // Open opens (creating) the people index in dir/actor and starts it: a
 // background rebuild when it is empty and the store is not.
 func Open(ctx context.Context, dir string, store Store, fallback actor.Searcher, log *slog.Logger) (*Index, error) {
-	idx, err := search.Open(search.Config{Dir: dir}, Name)
+	idx, err := search.Open(search.Config{Dir: dir, Log: log}, Name)
 	if err != nil {
 		return nil, err
 	}

@@ -151,6 +151,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 // paths cannot explode the label set. Logs at debug for health and metrics
 // probes, info otherwise.
 func Observe(log *slog.Logger, m *Metrics) Middleware {
+	problems := telemetry.Named(log, "httpx")
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
@@ -158,7 +159,17 @@ func Observe(log *slog.Logger, m *Metrics) Middleware {
 			m.inflight.Inc()
 			defer m.inflight.Dec()
 			holder := &routeHolder{}
-			r = r.WithContext(context.WithValue(r.Context(), routeKey{}, holder))
+			r = r.WithContext(WithLogger(context.WithValue(r.Context(), routeKey{}, holder), problems))
+			defer func() {
+				// Recover, outside, answers the panic; the line is logged
+				// here, where the logger is.
+				if p := recover(); p != nil {
+					if p != http.ErrAbortHandler {
+						problems.ErrorContext(r.Context(), "request panicked", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(p))
+					}
+					panic(p)
+				}
+			}()
 			next.ServeHTTP(sw, r)
 			if sw.Status == 0 {
 				sw.Status = http.StatusOK
@@ -195,6 +206,24 @@ func Observe(log *slog.Logger, m *Metrics) Middleware {
 }
 
 type routeKey struct{}
+
+type logKey struct{}
+
+// WithLogger returns ctx carrying the logger that WriteProblem logs
+// internal errors to; Observe sets it for the requests it sees.
+func WithLogger(ctx context.Context, log *slog.Logger) context.Context {
+	return context.WithValue(ctx, logKey{}, log)
+}
+
+// discard is the logger of a request outside Observe (tests, mostly).
+var discard = slog.New(slog.DiscardHandler)
+
+func loggerFrom(ctx context.Context) *slog.Logger {
+	if l, ok := ctx.Value(logKey{}).(*slog.Logger); ok {
+		return l
+	}
+	return discard
+}
 
 // routeHolder carries the mux pattern back out to Observe: middleware
 // between them copy the request (WithContext), so the pattern the mux sets

@@ -98,6 +98,7 @@ package search
 
 import (
 	"context"
+	"log/slog"
 	"regexp"
 	"strings"
 
@@ -214,6 +215,9 @@ type Config struct {
 	// CacheBytes is the block cache of each embedded index; 0 means
 	// DefaultCacheBytes. It is most of the index's memory.
 	CacheBytes int64 `koanf:"cache_bytes"`
+	// Log is where an embedded index logs its storage errors (module
+	// "search"); nil: telemetry.Named's default.
+	Log *slog.Logger `koanf:"-" json:"-" yaml:"-"`
 }
 
 // DefaultCacheBytes is the block cache of an embedded index when
