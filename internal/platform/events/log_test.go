@@ -1,12 +1,9 @@
 package events_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"log/slog"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -14,35 +11,17 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cdlc/cdlc/internal/platform/events"
+	"github.com/cdlc/cdlc/internal/platform/telemetry/logtest"
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestBusLogsThroughTheInjectedLogger: a handler's retry is logged by
 // Config.Log, named "events", and not by the process's global logger.
 func TestBusLogsThroughTheInjectedLogger(t *testing.T) {
-	var injected, global lockedBuffer
-	prev := slog.Default()
-	slog.SetDefault(slog.New(slog.NewJSONHandler(&global, nil)))
-	t.Cleanup(func() { slog.SetDefault(prev) })
+	global := logtest.CaptureDefault(t)
+	log, injected := logtest.JSON()
 
 	bus, err := events.NewInproc(events.Config{MaxAttempts: 3, RetryBackoff: time.Millisecond, RetryBackoffMax: time.Millisecond,
-		Log: slog.New(slog.NewJSONHandler(&injected, nil))})
+		Log: log})
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, bus.Close()) })
 	ctx := context.Background()
