@@ -17,7 +17,7 @@ import (
 )
 
 // catalogStores are the inventory and actor stores that imports write through.
-var catalogStores = imdb.CatalogStores
+var catalogStores = app.CatalogStores
 
 // openCatalogSink opens the inventory and actor databases, migrated, as a
 // sink for imports. Tests replace it.

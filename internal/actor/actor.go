@@ -17,21 +17,21 @@ package actor
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"time"
 
+	"github.com/cdlc/cdlc/internal/platform/catalogid"
 	"github.com/cdlc/cdlc/internal/platform/errs"
 	"github.com/cdlc/cdlc/internal/platform/events"
 )
 
 // PersonID is a person's id: the IMDb id for people that came from IMDb
 // ("nm0000199"), "cp" and a random base32 string for people created here.
-var PersonID = regexp.MustCompile(`^(nm[0-9]{7,10}|cp[0-9a-z]{10,16})$`)
+var PersonID = catalogid.Person
 
 // TitleID is the shape of a title id (owned by the inventory service):
 // IMDb's "tt…" or "ct…" for titles created there. Credits are not checked
 // against the inventory: titles live in another service's database.
-var TitleID = regexp.MustCompile(`^(tt[0-9]{7,10}|ct[0-9a-z]{10,16})$`)
+var TitleID = catalogid.Title
 
 // ScopeWrite is the scope of the operators' write API.
 const ScopeWrite = "catalog:write"

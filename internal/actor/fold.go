@@ -1,6 +1,7 @@
 package actor
 
 import (
+	"strconv"
 	"strings"
 	"unicode"
 )
@@ -50,3 +51,15 @@ var folds = func() map[rune]string {
 	}
 	return m
 }()
+
+// BirthYear is the year of a YYYY or YYYY-MM-DD date; 0 when unknown.
+func BirthYear(date string) int {
+	if len(date) < 4 {
+		return 0
+	}
+	y, err := strconv.Atoi(date[:4])
+	if err != nil || y < 0 {
+		return 0
+	}
+	return y
+}

@@ -1,30 +1,21 @@
 package actor
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base32"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
+	"github.com/cdlc/cdlc/internal/platform/cache"
 	"github.com/cdlc/cdlc/internal/platform/errs"
 	"github.com/cdlc/cdlc/internal/platform/events"
 	"github.com/cdlc/cdlc/internal/platform/search"
 )
-
-// Loader is the read-through cache renderings are served from (cache.Loader).
-type Loader interface {
-	Get(ctx context.Context, key string, ttl time.Duration, load func(ctx context.Context) ([]byte, error)) ([]byte, error)
-}
 
 // TitleSummary is what a filmography shows of a title.
 type TitleSummary struct {
@@ -46,7 +37,7 @@ type Options struct {
 	// Titles enriches filmographies; nil when the inventory is elsewhere
 	// and no client is wired (filmographies then carry title ids only).
 	Titles TitleLookup
-	Cache  Loader
+	Cache  cache.Getter
 	// CacheTTL bounds how long a rendering may be served if an event is lost.
 	CacheTTL time.Duration
 	// Kick is called after every committed write (wake the outbox relay).
@@ -58,12 +49,11 @@ type Server struct {
 	store  Store
 	search Searcher
 	titles TitleLookup
-	cache  Loader
-	ttl    time.Duration
-	kick   func()
-	// gen is part of every cache key; a change event bumps it, so no
-	// rendering made before the change is read again.
-	gen atomic.Int64
+	// rendered holds the renderings of people, filmographies and title
+	// credits; every change drops them all, since a filmography shows
+	// titles and a title's credits show people.
+	rendered *cache.Renderings
+	kick     func()
 }
 
 var _ Service = (*Server)(nil)
@@ -79,7 +69,8 @@ func New(o Options) *Server {
 	if o.Search == nil {
 		o.Search = o.Store
 	}
-	return &Server{store: o.Store, search: o.Search, titles: o.Titles, cache: o.Cache, ttl: o.CacheTTL, kick: o.Kick}
+	return &Server{store: o.Store, search: o.Search, titles: o.Titles, kick: o.Kick,
+		rendered: cache.NewRenderings(o.Cache, cache.RenderedOptions{Prefix: "actor", TTL: o.CacheTTL})}
 }
 
 // Appends are the related resources GET /people/{id} may append.
@@ -145,31 +136,7 @@ type Batch struct {
 }
 
 // Rendered is a reading encoded once for many readers.
-type Rendered struct {
-	ETag string
-	Body []byte
-}
-
-func splitRendered(b []byte) Rendered {
-	etag, body, _ := bytes.Cut(b, []byte{'\n'})
-	return Rendered{ETag: string(etag), Body: body}
-}
-
-// render encodes v with an ETag made of prefix and a hash of the body: the
-// same content always has the same tag, on every instance.
-func render(prefix string, v any) ([]byte, error) {
-	body, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	sum := sha256.Sum256(body)
-	etag := `"` + prefix + hex.EncodeToString(sum[:8]) + `"`
-	return append(append([]byte(etag), '\n'), body...), nil
-}
-
-func (s *Server) key(parts ...string) string {
-	return "actor:" + strconv.FormatInt(s.gen.Load(), 10) + ":" + strings.Join(parts, ":")
-}
+type Rendered = cache.Rendered
 
 // ValidatePersonID checks an id given in field.
 func ValidatePersonID(field, id string) error {
@@ -220,17 +187,13 @@ func (s *Server) PersonJSON(ctx context.Context, id string, appends []string) (R
 	if err := ValidatePersonID("path.id", id); err != nil {
 		return Rendered{}, err
 	}
-	b, err := s.cache.Get(ctx, s.key("p", id, strings.Join(appends, ",")), s.ttl, func(ctx context.Context) ([]byte, error) {
+	return s.rendered.Get(ctx, id, "p"+strings.Join(appends, ","), func(ctx context.Context) (cache.Rendering, error) {
 		d, err := s.Details(ctx, id, appends)
 		if err != nil {
-			return nil, err
+			return cache.Rendering{}, err
 		}
-		return render("v"+strconv.FormatInt(d.Version, 10)+"-", d)
+		return cache.JSON(d, d.Version)
 	})
-	if err != nil {
-		return Rendered{}, err
-	}
-	return splitRendered(b), nil
 }
 
 // MaxBatch is how many people one batch read may ask for.
@@ -394,17 +357,13 @@ func (s *Server) FilmographyJSON(ctx context.Context, id string) (Rendered, erro
 	if err := ValidatePersonID("path.id", id); err != nil {
 		return Rendered{}, err
 	}
-	b, err := s.cache.Get(ctx, s.key("f", id), s.ttl, func(ctx context.Context) ([]byte, error) {
+	return s.rendered.Get(ctx, id, "f", func(ctx context.Context) (cache.Rendering, error) {
 		f, err := s.Filmography(ctx, id)
 		if err != nil {
-			return nil, err
+			return cache.Rendering{}, err
 		}
-		return render("", f)
+		return cache.JSON(f, 0)
 	})
-	if err != nil {
-		return Rendered{}, err
-	}
-	return splitRendered(b), nil
 }
 
 // ValidateTitleID checks a title id given in field.
@@ -420,18 +379,18 @@ func (s *Server) CreditsOfTitle(ctx context.Context, titleID string) ([]Credit, 
 	if err := ValidateTitleID("title_id", titleID); err != nil {
 		return nil, err
 	}
-	b, err := s.cache.Get(ctx, s.key("tc", titleID), s.ttl, func(ctx context.Context) ([]byte, error) {
+	r, err := s.rendered.Get(ctx, titleID, "tc", func(ctx context.Context) (cache.Rendering, error) {
 		cs, err := s.store.CreditsOfTitle(ctx, titleID)
 		if err != nil {
-			return nil, err
+			return cache.Rendering{}, err
 		}
-		return json.Marshal(cs)
+		return cache.JSON(cs, 0)
 	})
 	if err != nil {
 		return nil, err
 	}
 	var cs []Credit
-	if err := json.Unmarshal(b, &cs); err != nil {
+	if err := json.Unmarshal(r.Body, &cs); err != nil {
 		return nil, fmt.Errorf("decode cached credits of %s: %w", titleID, err)
 	}
 	return cs, nil
@@ -488,17 +447,13 @@ func (s *Server) TitleCreditsJSON(ctx context.Context, titleID string) (Rendered
 	if err := ValidateTitleID("path.id", titleID); err != nil {
 		return Rendered{}, err
 	}
-	b, err := s.cache.Get(ctx, s.key("tcj", titleID), s.ttl, func(ctx context.Context) ([]byte, error) {
+	return s.rendered.Get(ctx, titleID, "tcj", func(ctx context.Context) (cache.Rendering, error) {
 		tc, err := s.TitleCredits(ctx, titleID)
 		if err != nil {
-			return nil, err
+			return cache.Rendering{}, err
 		}
-		return render("", tc)
+		return cache.JSON(tc, 0)
 	})
-	if err != nil {
-		return Rendered{}, err
-	}
-	return splitRendered(b), nil
 }
 
 // MaxSearchLimit caps a search page: the search index's one maximum. A
@@ -572,7 +527,7 @@ func NewPersonID() string {
 // written drops this instance's renderings at once (read-your-writes);
 // other instances hear the events.
 func (s *Server) written() {
-	s.gen.Add(1)
+	s.rendered.InvalidateAll()
 	s.kick()
 }
 
@@ -718,6 +673,6 @@ func (s *Server) Merge(ctx context.Context, into, from string, ifVersion *int64)
 // AllPeople a bulk import ends with, which stands for every person and
 // credit.
 func (s *Server) HandleChanged(_ context.Context, _ events.Message) error {
-	s.gen.Add(1)
+	s.rendered.InvalidateAll()
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cdlc/cdlc/internal/platform/catalogid"
 	"github.com/cdlc/cdlc/internal/platform/errs"
 	"github.com/cdlc/cdlc/internal/platform/text"
 )
@@ -28,7 +29,6 @@ const (
 
 var (
 	professionRe = regexp.MustCompile(`^[a-z][a-z_]{0,39}$`)
-	imdbPersonRe = regexp.MustCompile(`^nm[0-9]{7,10}$`)
 	languageRe   = regexp.MustCompile(`^[a-z]{2}$`)
 )
 
@@ -129,7 +129,7 @@ func ValidateRecord(prefix string, r Record) error {
 			}
 		}
 	}
-	if r.ExternalIDs.IMDb != "" && !imdbPersonRe.MatchString(r.ExternalIDs.IMDb) {
+	if r.ExternalIDs.IMDb != "" && !catalogid.IMDbPerson.MatchString(r.ExternalIDs.IMDb) {
 		return errs.Invalid(f("external_ids.imdb_id"), "must be an IMDb person id (nm…), got %q", r.ExternalIDs.IMDb)
 	}
 	if strings.HasPrefix(r.ID, "nm") && r.ExternalIDs.IMDb != "" && r.ExternalIDs.IMDb != r.ID {

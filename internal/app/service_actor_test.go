@@ -131,7 +131,7 @@ func TestActorPeopleAPI(t *testing.T) {
 			require.Equal(t, &actor.ExternalIDs{IMDb: "nm0000008", TMDB: 3084}, d.ExternalIDs)
 			require.Nil(t, d.Credits)
 			etag := res.Header.Get("ETag")
-			require.True(t, strings.HasPrefix(etag, `"v1-`), etag)
+			require.True(t, strings.HasPrefix(etag, `"1-`), etag)
 			require.Contains(t, res.Header.Get("Cache-Control"), "max-age")
 
 			// Conditional reads.

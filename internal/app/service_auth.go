@@ -8,10 +8,9 @@ import (
 	authhttp "github.com/cdlc/cdlc/internal/authserver/httpapi"
 	authpages "github.com/cdlc/cdlc/internal/authserver/pages"
 	authsql "github.com/cdlc/cdlc/internal/authserver/sqlstore"
-	"github.com/cdlc/cdlc/internal/configserver"
-	configwiring "github.com/cdlc/cdlc/internal/configserver/wiring"
 	"github.com/cdlc/cdlc/internal/platform/auth"
 	"github.com/cdlc/cdlc/internal/platform/kit"
+	"github.com/cdlc/cdlc/internal/platform/secrets"
 )
 
 // The auth service's consumers: account.deleted deletes the user and
@@ -105,9 +104,9 @@ func (a *App) startAuth(ctx context.Context, env *kit.Env) (any, error) {
 
 // AuthSealer seals the signing keys: auth.encryption_key, or a key
 // generated into <data_dir>/auth-encryption.key.
-func (a *App) AuthSealer() (*configserver.Sealer, error) {
+func (a *App) AuthSealer() (*secrets.Sealer, error) {
 	cfg := a.Config().Auth
-	return configwiring.Sealer(a.configuredSecret, "auth", "auth-encryption.key", cfg.EncryptionKey, cfg.PreviousEncryptionKeys)
+	return secrets.FromConfig(a.configuredSecret, "auth", "auth-encryption.key", cfg.EncryptionKey, cfg.PreviousEncryptionKeys)
 }
 
 // configuredSecret is raw, the secret set in the configuration, or when it

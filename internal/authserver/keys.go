@@ -15,12 +15,12 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
-	"github.com/cdlc/cdlc/internal/configserver"
 	"github.com/cdlc/cdlc/internal/platform/events"
+	"github.com/cdlc/cdlc/internal/platform/secrets"
 )
 
 // Keyring holds the signing keys: in the database, private halves sealed
-// with AES-256-GCM (the configurations server's Sealer, one way to seal
+// with AES-256-GCM (the platform's secrets.Sealer, the one way to seal
 // secrets at rest), the public halves published in the JWKS until every
 // token they signed has expired. There are two kinds, made and rotated
 // together: ES256 (P-256) keys sign access tokens, RS256 (RSA-2048) keys
@@ -32,7 +32,7 @@ import (
 // than the rotation period (or one kind is missing).
 type Keyring struct {
 	store    Store
-	sealer   *configserver.Sealer
+	sealer   *secrets.Sealer
 	rotation time.Duration
 	// publishFor is how long after it stops signing a key is still
 	// published: the longest token life plus a margin.
@@ -74,7 +74,7 @@ func (k publicKey) Use() string                        { return "sig" }
 func (k publicKey) Key() any                           { return k.key }
 
 // NewKeyring reads and, when due, rotates the keys of store.
-func NewKeyring(store Store, sealer *configserver.Sealer, rotation, longestToken time.Duration) *Keyring {
+func NewKeyring(store Store, sealer *secrets.Sealer, rotation, longestToken time.Duration) *Keyring {
 	return &Keyring{store: store, sealer: sealer, rotation: rotation, publishFor: longestToken + time.Minute}
 }
 

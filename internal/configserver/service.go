@@ -1,48 +1,40 @@
 package configserver
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
-	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
+	"github.com/cdlc/cdlc/internal/platform/cache"
 	"github.com/cdlc/cdlc/internal/platform/errs"
 	"github.com/cdlc/cdlc/internal/platform/events"
+	"github.com/cdlc/cdlc/internal/platform/secrets"
 )
-
-// Loader is the read-through cache the service serves effective documents
-// from (cache.Loader): one load per cold key however many callers wait.
-type Loader interface {
-	Get(ctx context.Context, key string, ttl time.Duration, load func(ctx context.Context) ([]byte, error)) ([]byte, error)
-}
 
 // Service is the configuration server's logic over a Store.
 type Service struct {
 	store  Store
-	sealer *Sealer
-	cache  Loader
-	ttl    time.Duration
+	sealer *secrets.Sealer
+	// rendered holds the effective documents, keyed by application; a
+	// change drops them all, since the shared application's documents are
+	// part of every application's.
+	rendered *cache.Renderings
 	// kick wakes the outbox relay after a commit, so watchers hear at once.
 	kick func()
-	// gen is part of every cache key; a change event bumps it, so every
-	// cached rendering made before the change is never read again.
-	gen atomic.Int64
-	hub hub
+	hub  hub
 }
 
 // Options configure a Service.
 type Options struct {
 	Store  Store
-	Sealer *Sealer
-	Cache  Loader
+	Sealer *secrets.Sealer
+	// Cache serves effective documents: one load per cold key however
+	// many callers wait (cache.Loader).
+	Cache cache.Getter
 	// CacheTTL bounds how long a rendering may be served if an event is lost.
 	CacheTTL time.Duration
 	// Kick is called after every committed write (wake the outbox relay).
@@ -57,7 +49,8 @@ func New(o Options) *Service {
 	if o.Kick == nil {
 		o.Kick = func() {}
 	}
-	return &Service{store: o.Store, sealer: o.Sealer, cache: o.Cache, ttl: o.CacheTTL, kick: o.Kick, hub: hub{watchers: map[string]map[chan struct{}]struct{}{}}}
+	return &Service{store: o.Store, sealer: o.Sealer, kick: o.Kick, hub: hub{watchers: map[string]map[chan struct{}]struct{}{}},
+		rendered: cache.NewRenderings(o.Cache, cache.RenderedOptions{Prefix: "cfg", TTL: o.CacheTTL})}
 }
 
 // Document is a version as callers see it: secrets opened or redacted.
@@ -200,7 +193,7 @@ func (s *Service) append(ctx context.Context, w Write, rollbackOf int64, next fu
 		return Document{}, err
 	}
 	// Read-your-writes on this instance; other instances hear the event.
-	s.gen.Add(1)
+	s.rendered.InvalidateAll()
 	s.kick()
 	return s.render(v, w.Reveal)
 }
@@ -437,10 +430,7 @@ func (s *Service) Effective(ctx context.Context, app, profile string, showSecret
 }
 
 // Rendered is an effective configuration encoded once for many readers.
-type Rendered struct {
-	ETag string
-	Body []byte
-}
+type Rendered = cache.Rendered
 
 // EffectiveJSON returns the effective configuration as JSON with its ETag,
 // from the cache when warm. This is the hot path of every process that
@@ -453,25 +443,13 @@ func (s *Service) EffectiveJSON(ctx context.Context, app, profile string, showSe
 	if showSecrets {
 		mode = "s"
 	}
-	key := "cfg:eff:" + strconv.FormatInt(s.gen.Load(), 10) + ":" + app + ":" + profile + ":" + mode
-	b, err := s.cache.Get(ctx, key, s.ttl, func(ctx context.Context) ([]byte, error) {
+	return s.rendered.Get(ctx, app, "eff:"+profile+":"+mode, func(ctx context.Context) (cache.Rendering, error) {
 		e, err := s.Effective(ctx, app, profile, showSecrets)
 		if err != nil {
-			return nil, err
+			return cache.Rendering{}, err
 		}
-		body, err := json.Marshal(e)
-		if err != nil {
-			return nil, err
-		}
-		sum := sha256.Sum256(body)
-		etag := `"` + strconv.FormatInt(e.Revision, 10) + "-" + hex.EncodeToString(sum[:6]) + `"`
-		return append(append([]byte(etag), '\n'), body...), nil
+		return cache.JSON(e, e.Revision)
 	})
-	if err != nil {
-		return Rendered{}, err
-	}
-	etag, body, _ := bytes.Cut(b, []byte{'\n'})
-	return Rendered{ETag: string(etag), Body: body}, nil
 }
 
 // Changes returns what changed in the effective configuration since revision since.
@@ -515,7 +493,7 @@ func (s *Service) HandleChanged(_ context.Context, m events.Message) error {
 		// A payload we cannot read will not become readable on retry.
 		return nil
 	}
-	s.gen.Add(1)
+	s.rendered.InvalidateAll()
 	s.hub.wake(e.App)
 	return nil
 }

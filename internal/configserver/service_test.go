@@ -14,12 +14,13 @@ import (
 	"github.com/cdlc/cdlc/internal/platform/db/dbtest"
 	"github.com/cdlc/cdlc/internal/platform/errs"
 	"github.com/cdlc/cdlc/internal/platform/events"
+	"github.com/cdlc/cdlc/internal/platform/secrets"
 )
 
 func newService(t *testing.T, d *db.DB) *configserver.Service {
 	t.Helper()
 	require.NoError(t, d.Migrate(events.Migrations, sqlstore.Migrations))
-	sealer, err := configserver.NewSealer(make([]byte, 32))
+	sealer, err := secrets.NewSealer(make([]byte, 32))
 	require.NoError(t, err)
 	mem, err := cache.NewMemory(cache.MemoryOptions{MaxBytes: 1 << 20})
 	require.NoError(t, err)

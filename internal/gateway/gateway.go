@@ -378,12 +378,12 @@ func (u *upstream) serve(ctx context.Context, w http.ResponseWriter, r *http.Req
 // counts its 5xx answers so that a service whose store is down is given
 // room to recover.
 func (u *upstream) serveInProcess(w http.ResponseWriter, r *http.Request) {
-	rec := &statusRecorder{ResponseWriter: w}
+	rec := &httpx.StatusRecorder{ResponseWriter: w}
 	err := u.breaker.Execute(r.Context(), func(ctx context.Context) error {
 		u.local.ServeHTTP(rec, r)
-		return upstreamFailure(ctx, rec.status)
+		return upstreamFailure(ctx, rec.Status)
 	})
-	if err != nil && rec.status == 0 {
+	if err != nil && rec.Status == 0 {
 		writeUpstreamError(w, r, u.name, err)
 	}
 }
@@ -440,32 +440,3 @@ func writeUpstreamError(w http.ResponseWriter, r *http.Request, name string, err
 	p.Type = "urn:cdlc:problem:" + string(errs.KindUnavailable)
 	httpx.WriteProblem(w, r, p)
 }
-
-// statusRecorder notes the status an in-process handler wrote; Flush and
-// Unwrap keep streaming responses working.
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusRecorder) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusRecorder) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-func (w *statusRecorder) Flush() {
-	if f, ok := w.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
-}
-
-func (w *statusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }

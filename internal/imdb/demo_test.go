@@ -9,6 +9,7 @@ import (
 
 	"github.com/cdlc/cdlc/internal/actor"
 	actorsql "github.com/cdlc/cdlc/internal/actor/sqlstore"
+	"github.com/cdlc/cdlc/internal/app"
 	"github.com/cdlc/cdlc/internal/imdb"
 	"github.com/cdlc/cdlc/internal/inventory"
 	invsql "github.com/cdlc/cdlc/internal/inventory/sqlstore"
@@ -64,7 +65,7 @@ func demoStores(t testing.TB, cfg db.Config) (*invsql.Store, *actorsql.Store) {
 
 func loadDemo(t testing.TB, cfg db.Config) {
 	t.Helper()
-	sink, err := imdb.OpenSQLSink(context.Background(), cfg, imdb.CatalogStores)
+	sink, err := imdb.OpenSQLSink(context.Background(), cfg, app.CatalogStores)
 	require.NoError(t, err)
 	defer sink.Close()
 	_, err = imdb.LoadDemo(context.Background(), sink)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/cdlc/cdlc/internal/app"
 	"github.com/cdlc/cdlc/internal/imdb"
 	"github.com/cdlc/cdlc/internal/imdb/imdbtest"
 	"github.com/cdlc/cdlc/internal/platform/db"
@@ -47,7 +48,7 @@ func TestSQLSinkIdempotent(t *testing.T) {
 			}
 			var first []int
 			for run := 1; run <= 2; run++ {
-				sink, err := imdb.OpenSQLSink(ctx, cfg, imdb.CatalogStores)
+				sink, err := imdb.OpenSQLSink(ctx, cfg, app.CatalogStores)
 				require.NoError(t, err)
 				_, log, err := importDir(t, ctx, dir, sink, imdb.Options{})
 				require.NoError(t, err, log)
@@ -80,7 +81,7 @@ func TestSQLSinkCrewAndPrincipalsConverge(t *testing.T) {
 			crewDisagreement(t, dir)
 			load := func(cfg db.Config, files []string) {
 				t.Helper()
-				sink, err := imdb.OpenSQLSink(ctx, cfg, imdb.CatalogStores)
+				sink, err := imdb.OpenSQLSink(ctx, cfg, app.CatalogStores)
 				require.NoError(t, err)
 				defer sink.Close()
 				_, log, err := importDir(t, ctx, dir, sink, imdb.Options{Tables: files})
@@ -156,7 +157,7 @@ func TestImportThroughput(t *testing.T) {
 		}
 	}
 	t.Logf("driver %s", cfg.Driver)
-	sink, err := imdb.OpenSQLSink(context.Background(), cfg, imdb.CatalogStores)
+	sink, err := imdb.OpenSQLSink(context.Background(), cfg, app.CatalogStores)
 	require.NoError(t, err)
 	defer sink.Close()
 	// CDLC_IMDB_BENCH_DISCARD=1 measures the reading alone.

@@ -3,28 +3,20 @@ package inventory
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"hash/fnv"
 	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/cdlc/cdlc/internal/actor"
+	"github.com/cdlc/cdlc/internal/platform/cache"
+	"github.com/cdlc/cdlc/internal/platform/catalogid"
 	"github.com/cdlc/cdlc/internal/platform/errs"
 	"github.com/cdlc/cdlc/internal/platform/events"
 )
-
-// Loader is the read-through cache titles are served from (cache.Loader).
-type Loader interface {
-	Get(ctx context.Context, key string, ttl time.Duration, load func(ctx context.Context) ([]byte, error)) ([]byte, error)
-}
 
 // PersonTitles lists the ids of the titles a person is credited on. The
 // actor service implements it; discover's with_person and without_person
@@ -37,7 +29,7 @@ type PersonTitles interface {
 type Options struct {
 	Store    Store
 	Searcher Searcher
-	Cache    Loader
+	Cache    cache.Getter
 	// CacheTTL bounds how long a rendering may be served if an event is lost.
 	CacheTTL time.Duration
 	// Kick is called after every committed write (wake the outbox relay).
@@ -52,15 +44,11 @@ type Options struct {
 type Catalog struct {
 	store    Store
 	searcher Searcher
-	cache    Loader
-	ttl      time.Duration
+	// rendered holds the renderings of titles and seasons, keyed by title
+	// id (a season's by its series' id).
+	rendered *cache.Renderings
 	kick     func()
 	credits  func() actor.Service
-	// gen is in every cache key, bumped by events about every title;
-	// shards are bumped by events about one title (its id's shard), so a
-	// change drops the renderings of 1/256 of the titles, not all.
-	gen    atomic.Int64
-	shards [256]atomic.Int64
 }
 
 var _ Service = (*Catalog)(nil)
@@ -81,7 +69,8 @@ func New(o Options) *Catalog {
 			o.Searcher = s
 		}
 	}
-	return &Catalog{store: o.Store, searcher: o.Searcher, cache: o.Cache, ttl: o.CacheTTL, kick: o.Kick, credits: o.Credits}
+	return &Catalog{store: o.Store, searcher: o.Searcher, kick: o.Kick, credits: o.Credits,
+		rendered: cache.NewRenderings(o.Cache, cache.RenderedOptions{Prefix: "inv", TTL: o.CacheTTL})}
 }
 
 // Append is a set of related resources added to a title response.
@@ -137,72 +126,10 @@ type TitleView struct {
 	Similar        *[]Summary      `json:"similar,omitempty"`
 }
 
-// Rendered is a response rendered once and cached as bytes.
-type Rendered struct {
-	ETag string
-	Body []byte
-	// CreditsUnavailable says why, when credits were asked for and the
-	// actor service is not configured or is unavailable (Credits.Reason).
-	// Such a degraded rendering is not cached.
-	CreditsUnavailable string
-}
-
-// degraded carries a rendering out of the cache's load without caching it
-// (the cache keeps what a load returns, never what it fails with): a
-// title whose credits are missing is answered, but the next read asks the
-// actor service again.
-type degraded struct {
-	body   []byte
-	reason string
-}
-
-func (d *degraded) Error() string { return "degraded rendering: " + d.reason }
-
-func (c *Catalog) shard(id string) *atomic.Int64 {
-	h := fnv.New32a()
-	_, _ = h.Write([]byte(id))
-	return &c.shards[h.Sum32()%uint32(len(c.shards))]
-}
-
-func (c *Catalog) key(kind, id, rest string) string {
-	return "inv:" + kind + ":" + strconv.FormatInt(c.gen.Load(), 10) + "." + strconv.FormatInt(c.shard(id).Load(), 10) + ":" + id + ":" + rest
-}
-
-// cached returns the rendering of key, or renders it: the first line of
-// the cached value is the ETag, then a flag byte (always '0': degraded
-// renderings, whose credits are missing, are not cached), then the body.
-func (c *Catalog) cached(ctx context.Context, key string, render func(ctx context.Context) (body []byte, version int64, unavailable string, err error)) (Rendered, error) {
-	b, err := c.cache.Get(ctx, key, c.ttl, func(ctx context.Context) ([]byte, error) {
-		body, version, unavailable, err := render(ctx)
-		if err != nil {
-			return nil, err
-		}
-		sum := sha256.Sum256(body)
-		etag := `"` + strconv.FormatInt(version, 10) + "-" + hex.EncodeToString(sum[:6]) + `"`
-		out := make([]byte, 0, len(etag)+2+len(body))
-		out = append(append(append(out, etag...), '\n', '0'), body...)
-		if unavailable != "" {
-			return nil, &degraded{body: out, reason: unavailable}
-		}
-		return out, nil
-	})
-	var d *degraded
-	if errors.As(err, &d) {
-		b, err = d.body, nil
-	}
-	if err != nil {
-		return Rendered{}, err
-	}
-	etag, rest, _ := bytes.Cut(b, []byte{'\n'})
-	if len(rest) == 0 {
-		return Rendered{}, errs.E(errs.KindInternal, "corrupt cache entry %s", key)
-	}
-	r := Rendered{ETag: string(etag), Body: rest[1:]}
-	if d != nil {
-		r.CreditsUnavailable = d.reason
-	}
-	return r, nil
-}
+// Rendered is a response rendered once and cached as bytes; Partial is
+// set when credits were asked for and the actor service could not be
+// reached.
+type Rendered = cache.Rendered
 
 // checkID answers NotFound for ids that cannot exist.
 func checkID(id string) error {
@@ -218,17 +145,16 @@ func (c *Catalog) TitleJSON(ctx context.Context, id string, a Append) (Rendered,
 	if err := checkID(id); err != nil {
 		return Rendered{}, err
 	}
-	return c.cached(ctx, c.key("t", id, strconv.Itoa(int(a))), func(ctx context.Context) ([]byte, int64, string, error) {
+	return c.rendered.Get(ctx, id, "t"+strconv.Itoa(int(a)), func(ctx context.Context) (cache.Rendering, error) {
 		v, err := c.Title(ctx, id, a)
 		if err != nil {
-			return nil, 0, "", err
+			return cache.Rendering{}, err
 		}
-		body, err := json.Marshal(v)
-		unavailable := ""
+		r, err := cache.JSON(v, v.Version)
 		if v.Credits != nil && !v.Credits.Available {
-			unavailable = v.Credits.Reason
+			r.Partial = v.Credits.Reason
 		}
-		return body, v.Version, unavailable, err
+		return r, err
 	})
 }
 
@@ -395,17 +321,17 @@ func (c *Catalog) SeasonJSON(ctx context.Context, seriesID string, n int) (Rende
 	if err := checkID(seriesID); err != nil {
 		return Rendered{}, err
 	}
-	return c.cached(ctx, c.key("s", seriesID, strconv.Itoa(n)), func(ctx context.Context) ([]byte, int64, string, error) {
+	return c.rendered.Get(ctx, seriesID, "s"+strconv.Itoa(n), func(ctx context.Context) (cache.Rendering, error) {
 		d, err := c.store.Get(ctx, seriesID)
 		if err != nil {
-			return nil, 0, "", err
+			return cache.Rendering{}, err
 		}
 		eps, err := c.store.Episodes(ctx, seriesID, n)
 		if err != nil {
-			return nil, 0, "", err
+			return cache.Rendering{}, err
 		}
 		if len(eps) == 0 {
-			return nil, 0, "", errs.NotFound("season %d of title %s", n, seriesID)
+			return cache.Rendering{}, errs.NotFound("season %d of title %s", n, seriesID)
 		}
 		s := SeasonDetails{Season: Season{SeriesID: seriesID, SeasonNumber: n, EpisodeCount: len(eps)}, Episodes: eps}
 		for _, e := range eps {
@@ -416,8 +342,7 @@ func (c *Catalog) SeasonJSON(ctx context.Context, seriesID string, n int) (Rende
 				s.FirstYear = e.Year
 			}
 		}
-		body, err := json.Marshal(s)
-		return body, d.Version, "", err
+		return cache.JSON(s, d.Version)
 	})
 }
 
@@ -435,7 +360,7 @@ func (c *Catalog) Find(ctx context.Context, imdbID, tmdbID string) (string, erro
 	case imdbID != "" && tmdbID != "":
 		return "", errs.Invalid("query.imdb_id", "give imdb_id or tmdb_id, not both")
 	case imdbID != "":
-		if !imdbTitle.MatchString(imdbID) {
+		if !catalogid.IMDbTitle.MatchString(imdbID) {
 			return "", errs.Invalid("query.imdb_id", "must be an IMDb title id such as tt0068646")
 		}
 		return c.store.FindExternal(ctx, "imdb", imdbID)
@@ -573,7 +498,7 @@ func (c *Catalog) checkParent(ctx context.Context, t Title) error {
 // changed drops this instance's renderings of id at once (read your
 // writes); other instances hear the event.
 func (c *Catalog) changed(id string) {
-	c.shard(id).Add(1)
+	c.rendered.Invalidate(id)
 	c.kick()
 }
 
@@ -603,18 +528,13 @@ func (d Details) Summary() Summary {
 // HandleChanged consumes title.* events (and the actor service's
 // credits.changed, keyed by title id): drop the cached renderings of the
 // title, of its series, or of everything for key "*".
-func (c *Catalog) HandleChanged(_ context.Context, m events.Message) error {
-	if m.Key == AllTitles || m.Key == "" {
-		c.gen.Add(1)
-		return nil
-	}
-	c.shard(m.Key).Add(1)
+func (c *Catalog) HandleChanged(ctx context.Context, m events.Message) error {
 	var e TitleEvent
-	if json.Unmarshal(m.Payload, &e) == nil && e.ParentID != "" {
+	if m.Key != AllTitles && json.Unmarshal(m.Payload, &e) == nil {
 		// A season page lists its episodes: the series' renderings go too.
-		c.shard(e.ParentID).Add(1)
+		c.rendered.Invalidate(e.ParentID)
 	}
-	return nil
+	return c.rendered.HandleEvent(ctx, m)
 }
 
 // Search finds titles by text, ranked by relevance then popularity.

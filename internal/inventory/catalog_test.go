@@ -65,7 +65,7 @@ func TestCatalogCachesRenderingsUntilAnEvent(t *testing.T) {
 
 	r1, err := cat.TitleJSON(ctx, d.ID, inventory.AppendCredits)
 	require.NoError(t, err)
-	require.Empty(t, r1.CreditsUnavailable)
+	require.Empty(t, r1.Partial)
 	require.Contains(t, string(r1.Body), "Don Vito Corleone")
 	require.Contains(t, string(r1.Body), `"crew":[{`)
 	for range 10 {
@@ -100,7 +100,7 @@ func TestCatalogWithoutActorAndSummaries(t *testing.T) {
 	require.NoError(t, err)
 	r, err := cat.TitleJSON(ctx, a.ID, inventory.AppendCredits)
 	require.NoError(t, err)
-	require.Equal(t, inventory.CreditsNotConfigured, r.CreditsUnavailable)
+	require.Equal(t, inventory.CreditsNotConfigured, r.Partial)
 	require.Contains(t, string(r.Body), `"credits":{"available":false,"reason":"`+inventory.CreditsNotConfigured+`","cast":[],"crew":[]}`)
 
 	var svc inventory.Service = cat

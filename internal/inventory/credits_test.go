@@ -80,16 +80,16 @@ func TestCreditsDegradeAlikeWhenTheActorServiceIsMissingOrDown(t *testing.T) {
 
 			r, err := cat.TitleJSON(ctx, d.ID, inventory.AppendCredits)
 			require.NoError(t, err, "a title whose credits cannot be had is still a title")
-			require.Contains(t, r.CreditsUnavailable, c.reason)
+			require.Contains(t, r.Partial, c.reason)
 			var v inventory.TitleView
 			require.NoError(t, json.Unmarshal(r.Body, &v))
 			require.Equal(t, "The Godfather", v.Title.Title)
-			require.Equal(t, &inventory.Credits{Reason: r.CreditsUnavailable, Cast: []actor.Credit{}, Crew: []actor.Credit{}}, v.Credits)
+			require.Equal(t, &inventory.Credits{Reason: r.Partial, Cast: []actor.Credit{}, Crew: []actor.Credit{}}, v.Credits)
 
 			up.Store(true)
 			r, err = cat.TitleJSON(ctx, d.ID, inventory.AppendCredits)
 			require.NoError(t, err)
-			require.Empty(t, r.CreditsUnavailable, "the degraded rendering was not cached")
+			require.Empty(t, r.Partial, "the degraded rendering was not cached")
 			v = inventory.TitleView{}
 			require.NoError(t, json.Unmarshal(r.Body, &v))
 			require.Equal(t, &inventory.Credits{Available: true, Cast: working.credits, Crew: []actor.Credit{}}, v.Credits)

@@ -7,10 +7,10 @@ package inventory
 
 import (
 	"context"
-	"regexp"
 	"time"
 
 	"github.com/cdlc/cdlc/internal/platform/events"
+	"github.com/cdlc/cdlc/internal/platform/catalogid"
 )
 
 // Kind is the kind of a title.
@@ -37,7 +37,7 @@ var Kinds = []Kind{KindMovie, KindSeries, KindMiniSeries, KindSeason, KindEpisod
 // ("tt0068646"), "ct" and a random base32 string for titles created here.
 // Keeping IMDb's id as ours makes re-imports idempotent without a lookup
 // table and lets users paste the ids they already know.
-var TitleID = regexp.MustCompile(`^(tt[0-9]{7,10}|ct[0-9a-z]{10,16})$`)
+var TitleID = catalogid.Title
 
 // Title is one catalog entry of any kind.
 type Title struct {

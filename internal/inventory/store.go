@@ -7,6 +7,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/cdlc/cdlc/internal/platform/cache"
 	"github.com/cdlc/cdlc/internal/platform/events"
 )
 
@@ -219,7 +220,7 @@ type BulkStore interface {
 
 // AllTitles is the key of a title event that concerns every title (after a
 // bulk import): consumers drop everything they cached.
-const AllTitles = "*"
+const AllTitles = cache.AllEntities
 
 // TitleEvent is the payload of title.created, title.updated and title.deleted.
 type TitleEvent struct {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cdlc/cdlc/internal/platform/catalogid"
 	"github.com/cdlc/cdlc/internal/platform/errs"
 	"github.com/cdlc/cdlc/internal/platform/text"
 )
@@ -109,7 +110,6 @@ var (
 	genrePattern    = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,39}$`)
 	languagePattern = regexp.MustCompile(`^[a-z]{2,3}$`)
 	countryPattern  = regexp.MustCompile(`^[A-Z]{2}$`)
-	imdbTitle       = regexp.MustCompile(`^tt[0-9]{7,10}$`)
 	imageKinds      = []string{"poster", "backdrop", "still", "logo"}
 )
 
@@ -253,7 +253,7 @@ func Validate(d *Details) error {
 		}
 	}
 	if e := d.ExternalIDs; e != nil {
-		if e.IMDb != "" && !imdbTitle.MatchString(e.IMDb) {
+		if e.IMDb != "" && !catalogid.IMDbTitle.MatchString(e.IMDb) {
 			return errs.Invalid("body.external_ids.imdb_id", "must be an IMDb title id such as tt0068646")
 		}
 		if strings.HasPrefix(d.ID, "tt") && e.IMDb != "" && e.IMDb != d.ID {

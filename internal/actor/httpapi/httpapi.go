@@ -20,6 +20,7 @@ import (
 
 	"github.com/cdlc/cdlc/internal/actor"
 	"github.com/cdlc/cdlc/internal/platform/auth"
+	"github.com/cdlc/cdlc/internal/platform/catalogid"
 	"github.com/cdlc/cdlc/internal/platform/errs"
 	"github.com/cdlc/cdlc/internal/platform/httpx"
 	"github.com/cdlc/cdlc/internal/platform/telemetry"
@@ -78,37 +79,49 @@ func moved(ctx context.Context, err error, path, query string) error {
 }
 
 type rawOut struct {
-	Status       int
-	ETag         string `header:"ETag"`
-	CacheControl string `header:"Cache-Control"`
-	ContentType  string `header:"Content-Type"`
-	Body         []byte
+	Status int
+	httpx.RenderedHeaders
+	Body []byte
 }
 
 func raw(r actor.Rendered, ifNoneMatch string) *rawOut {
-	out := &rawOut{Status: http.StatusOK, ETag: r.ETag, CacheControl: cacheControl, ContentType: "application/json"}
-	if httpx.ETagMatches(ifNoneMatch, r.ETag) {
-		out.Status, out.ContentType = http.StatusNotModified, ""
-		return out
-	}
-	out.Body = r.Body
+	out := &rawOut{}
+	out.Status, out.RenderedHeaders, out.Body = httpx.Conditional(ifNoneMatch, r.ETag, r.Body, cacheControl)
 	return out
 }
 
+// personID and titleID are path parameters whose schema, and so huma's
+// validation, carries the id's pattern from catalogid (a struct tag cannot
+// name a constant).
+type (
+	personID string
+	titleID  string
+)
+
+// Schema implements huma.SchemaProvider.
+func (personID) Schema(huma.Registry) *huma.Schema {
+	return &huma.Schema{Type: huma.TypeString, Pattern: catalogid.PersonPattern}
+}
+
+// Schema implements huma.SchemaProvider.
+func (titleID) Schema(huma.Registry) *huma.Schema {
+	return &huma.Schema{Type: huma.TypeString, Pattern: catalogid.TitlePattern}
+}
+
 type personIn struct {
-	ID          string `path:"id" pattern:"^(nm[0-9]{7,10}|cp[0-9a-z]{10,16})$" doc:"Person id: nm… (IMDb) or cp… (created here)"`
-	Append      string `query:"append" doc:"Comma-separated related resources to include: credits, images, external_ids"`
-	IfNoneMatch string `header:"If-None-Match"`
+	ID          personID `path:"id" doc:"Person id: nm… (IMDb) or cp… (created here)"`
+	Append      string   `query:"append" doc:"Comma-separated related resources to include: credits, images, external_ids"`
+	IfNoneMatch string   `header:"If-None-Match"`
 }
 
 type idIn struct {
-	ID          string `path:"id" pattern:"^(nm[0-9]{7,10}|cp[0-9a-z]{10,16})$"`
-	IfNoneMatch string `header:"If-None-Match"`
+	ID          personID `path:"id"`
+	IfNoneMatch string   `header:"If-None-Match"`
 }
 
 type titleIn struct {
-	ID          string `path:"id" pattern:"^(tt[0-9]{7,10}|ct[0-9a-z]{10,16})$" doc:"Title id: tt… (IMDb) or ct…"`
-	IfNoneMatch string `header:"If-None-Match"`
+	ID          titleID `path:"id" doc:"Title id: tt… (IMDb) or ct…"`
+	IfNoneMatch string  `header:"If-None-Match"`
 }
 
 type batchIn struct {
@@ -148,19 +161,19 @@ type writeIn struct {
 }
 
 type updateIn struct {
-	ID      string `path:"id" pattern:"^(nm[0-9]{7,10}|cp[0-9a-z]{10,16})$"`
-	IfMatch string `header:"If-Match" doc:"The ETag of the version the change is based on; 412 if the person moved on"`
+	ID      personID `path:"id"`
+	IfMatch string   `header:"If-Match" doc:"The ETag of the version the change is based on; 412 if the person moved on"`
 	Body    actor.PersonInput
 }
 
 type deleteIn struct {
-	ID      string `path:"id" pattern:"^(nm[0-9]{7,10}|cp[0-9a-z]{10,16})$"`
-	IfMatch string `header:"If-Match"`
+	ID      personID `path:"id"`
+	IfMatch string   `header:"If-Match"`
 }
 
 type mergeIn struct {
-	ID      string `path:"id" pattern:"^(nm[0-9]{7,10}|cp[0-9a-z]{10,16})$" doc:"The survivor"`
-	IfMatch string `header:"If-Match" doc:"The survivor's ETag"`
+	ID      personID `path:"id" doc:"The survivor"`
+	IfMatch string   `header:"If-Match" doc:"The survivor's ETag"`
 	Body    struct {
 		From string `json:"from" doc:"The duplicate to fold into the survivor; it is deleted and its id redirects to the survivor"`
 	}
@@ -173,7 +186,7 @@ type creditsIn struct {
 }
 
 type titleCreditsIn struct {
-	ID   string `path:"id" pattern:"^(tt[0-9]{7,10}|ct[0-9a-z]{10,16})$"`
+	ID   titleID `path:"id"`
 	Body struct {
 		Credits []actor.Credit `json:"credits" maxItems:"1000" doc:"The title's whole list; title_id may be left out"`
 	}
@@ -184,9 +197,9 @@ type titleCreditsOut struct {
 }
 
 type removeCreditIn struct {
-	ID       string `path:"id" pattern:"^(tt[0-9]{7,10}|ct[0-9a-z]{10,16})$"`
-	PersonID string `path:"person_id" pattern:"^(nm[0-9]{7,10}|cp[0-9a-z]{10,16})$"`
-	Job      string `query:"job" maxLength:"100" doc:"Remove this job only; all of the person's credits on the title when absent"`
+	ID       titleID  `path:"id"`
+	PersonID personID `path:"person_id"`
+	Job      string   `query:"job" maxLength:"100" doc:"Remove this job only; all of the person's credits on the title when absent"`
 }
 
 func (h *Handler) register(api huma.API) {
@@ -201,13 +214,13 @@ func (h *Handler) register(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		r, err := h.svc.PersonJSON(ctx, in.ID, appends)
+		r, err := h.svc.PersonJSON(ctx, string(in.ID), appends)
 		if err != nil {
 			q := ""
 			if in.Append != "" {
 				q = "append=" + strings.Join(appends, ",")
 			}
-			return nil, moved(ctx, err, base+"/people/"+in.ID, q)
+			return nil, moved(ctx, err, base+"/people/"+string(in.ID), q)
 		}
 		return raw(r, in.IfNoneMatch), nil
 	})
@@ -247,7 +260,7 @@ func (h *Handler) register(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		return &personOut{ETag: versionTag(p.Version), Body: p}, nil
+		return &personOut{ETag: httpx.ETag(p.Version), Body: p}, nil
 	})
 
 	huma.Register(api, huma.Operation{
@@ -257,9 +270,9 @@ func (h *Handler) register(api huma.API) {
 			"Titles' names, kinds and years come from the inventory; when it cannot be asked, titles_resolved is false and credits carry title ids only.",
 		Responses: httpx.JSONResponses(api, httpx.TypeOf[actor.Filmography](), "The filmography"),
 	}, func(ctx context.Context, in *idIn) (*rawOut, error) {
-		r, err := h.svc.FilmographyJSON(ctx, in.ID)
+		r, err := h.svc.FilmographyJSON(ctx, string(in.ID))
 		if err != nil {
-			return nil, moved(ctx, err, base+"/people/"+in.ID+"/credits", "")
+			return nil, moved(ctx, err, base+"/people/"+string(in.ID)+"/credits", "")
 		}
 		return raw(r, in.IfNoneMatch), nil
 	})
@@ -270,7 +283,7 @@ func (h *Handler) register(api huma.API) {
 		Description: "Cast by billing order; crew grouped by department. A title without credits has empty lists.",
 		Responses:   httpx.JSONResponses(api, httpx.TypeOf[actor.TitleCredits](), "The credits"),
 	}, func(ctx context.Context, in *titleIn) (*rawOut, error) {
-		r, err := h.svc.TitleCreditsJSON(ctx, in.ID)
+		r, err := h.svc.TitleCreditsJSON(ctx, string(in.ID))
 		if err != nil {
 			return nil, err
 		}
@@ -303,7 +316,7 @@ func (h *Handler) register(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		return &personOut{ETag: versionTag(p.Version), Location: base + "/people/" + p.ID, Body: p}, nil
+		return &personOut{ETag: httpx.ETag(p.Version), Location: base + "/people/" + p.ID, Body: p}, nil
 	})
 
 	huma.Register(api, huma.Operation{
@@ -317,11 +330,11 @@ func (h *Handler) register(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		p, err := h.svc.Update(ctx, in.ID, in.Body, ifv)
+		p, err := h.svc.Update(ctx, string(in.ID), in.Body, ifv)
 		if err != nil {
 			return nil, err
 		}
-		return &personOut{ETag: versionTag(p.Version), Body: p}, nil
+		return &personOut{ETag: httpx.ETag(p.Version), Body: p}, nil
 	})
 
 	huma.Register(api, huma.Operation{
@@ -335,7 +348,7 @@ func (h *Handler) register(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		return nil, h.svc.Delete(ctx, in.ID, ifv)
+		return nil, h.svc.Delete(ctx, string(in.ID), ifv)
 	})
 
 	huma.Register(api, huma.Operation{
@@ -351,11 +364,11 @@ func (h *Handler) register(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		p, err := h.svc.Merge(ctx, in.ID, in.Body.From, ifv)
+		p, err := h.svc.Merge(ctx, string(in.ID), in.Body.From, ifv)
 		if err != nil {
 			return nil, err
 		}
-		return &personOut{ETag: versionTag(p.Version), Body: p}, nil
+		return &personOut{ETag: httpx.ETag(p.Version), Body: p}, nil
 	})
 
 	huma.Register(api, huma.Operation{
@@ -377,10 +390,10 @@ func (h *Handler) register(api huma.API) {
 		if _, err := auth.Require(ctx, actor.ScopeWrite); err != nil {
 			return nil, err
 		}
-		if err := h.svc.ReplaceTitleCredits(ctx, in.ID, in.Body.Credits); err != nil {
+		if err := h.svc.ReplaceTitleCredits(ctx, string(in.ID), in.Body.Credits); err != nil {
 			return nil, err
 		}
-		tc, err := h.svc.TitleCredits(ctx, in.ID)
+		tc, err := h.svc.TitleCredits(ctx, string(in.ID))
 		if err != nil {
 			return nil, err
 		}
@@ -394,9 +407,6 @@ func (h *Handler) register(api huma.API) {
 		if _, err := auth.Require(ctx, actor.ScopeWrite); err != nil {
 			return nil, err
 		}
-		return nil, h.svc.RemoveCredits(ctx, in.ID, in.PersonID, in.Job)
+		return nil, h.svc.RemoveCredits(ctx, string(in.ID), string(in.PersonID), in.Job)
 	})
 }
-
-// versionTag is the ETag of a write: the person's version.
-func versionTag(v int64) string { return `"v` + strconv.FormatInt(v, 10) + `"` }

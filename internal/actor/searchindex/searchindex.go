@@ -16,7 +16,6 @@ import (
 	"slices"
 
 	"github.com/cdlc/cdlc/internal/actor"
-	"github.com/cdlc/cdlc/internal/actor/sqlstore"
 	"github.com/cdlc/cdlc/internal/platform/events"
 	"github.com/cdlc/cdlc/internal/platform/search"
 	"github.com/cdlc/cdlc/internal/platform/search/keeper"
@@ -47,7 +46,7 @@ var _ actor.Searcher = (*Index)(nil)
 // Open opens (creating) the people index in dir/actor and starts it: a
 // background rebuild when it is empty and the store is not.
 func Open(ctx context.Context, dir string, store Store, fallback actor.Searcher, log *slog.Logger) (*Index, error) {
-	idx, err := search.Open(search.Config{Dir: dir}, Name)
+	idx, err := search.Open(search.Config{Dir: dir, Log: log}, Name)
 	if err != nil {
 		return nil, err
 	}
@@ -158,9 +157,9 @@ func (x *Index) Handle(ctx context.Context, m events.Message) error {
 
 // Doc is the search document of a person: name then also-known-as.
 func Doc(p actor.Person) search.Doc {
-	names := sqlstore.AddName(nil, p.Name)
+	names := search.AddName(nil, p.Name)
 	for _, n := range p.AlsoKnownAs {
-		names = sqlstore.AddName(names, n)
+		names = search.AddName(names, n)
 	}
-	return search.Doc{ID: p.ID, Kind: "person", Names: names, Year: sqlstore.BirthYear(p.BirthDate), Popularity: p.Popularity}
+	return search.Doc{ID: p.ID, Kind: "person", Names: names, Year: actor.BirthYear(p.BirthDate), Popularity: p.Popularity}
 }

@@ -184,7 +184,7 @@ func (s *Store) UpsertPeople(ctx context.Context, rs []actor.Record) error {
 				}
 			}
 		}
-		t := now()
+		t := db.Now()
 		var rows, akas, profs, known, imgs, ext [][]any
 		var newProfs, newKnown []string
 		for _, r := range batch {

@@ -2,10 +2,9 @@ package sqlstore
 
 import (
 	"context"
-	"strconv"
-	"strings"
 
 	"github.com/cdlc/cdlc/internal/actor"
+	"github.com/cdlc/cdlc/internal/platform/db"
 	"github.com/cdlc/cdlc/internal/platform/search"
 )
 
@@ -26,8 +25,8 @@ func (s *Store) IndexDocs(ctx context.Context, afterID string, limit int) ([]sea
 			rows.Close()
 			return nil, err
 		}
-		d.Kind, d.Year = "person", BirthYear(birth)
-		d.Names = AddName(nil, name)
+		d.Kind, d.Year = "person", actor.BirthYear(birth)
+		d.Names = search.AddName(nil, name)
 		docs = append(docs, d)
 	}
 	rows.Close()
@@ -40,80 +39,30 @@ func (s *Store) IndexDocs(ctx context.Context, afterID string, limit int) ([]sea
 		at[d.ID] = i
 		ids[i] = d.ID
 	}
-	for start := 0; start < len(ids); start += inChunk {
-		chunk := ids[start:min(start+inChunk, len(ids))]
-		rows, err := s.db.Reader().QueryContext(ctx, "SELECT person_id, name FROM person_akas WHERE person_id IN ("+marks(len(chunk))+") ORDER BY person_id, ord", anys(chunk)...)
-		if err != nil {
-			return nil, err
+	err = db.EachIn(ctx, s.db.Reader(), "SELECT person_id, name FROM person_akas WHERE person_id IN (%s) ORDER BY person_id, ord", ids, func(r db.Scanner) error {
+		var id, name string
+		if err := r.Scan(&id, &name); err != nil {
+			return err
 		}
-		for rows.Next() {
-			var id, name string
-			if err := rows.Scan(&id, &name); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			if i, ok := at[id]; ok {
-				docs[i].Names = AddName(docs[i].Names, name)
-			}
+		if i, ok := at[id]; ok {
+			docs[i].Names = search.AddName(docs[i].Names, name)
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-	}
-	return docs, nil
-}
-
-// BirthYear is the year of a YYYY or YYYY-MM-DD date; 0 when unknown.
-func BirthYear(date string) int {
-	if len(date) < 4 {
-		return 0
-	}
-	y, err := strconv.Atoi(date[:4])
-	if err != nil || y < 0 {
-		return 0
-	}
-	return y
-}
-
-// AddName appends name unless it is blank or already there (ignoring case).
-func AddName(names []string, name string) []string {
-	name = strings.TrimSpace(name)
-	if name == "" {
-		return names
-	}
-	for _, n := range names {
-		if strings.EqualFold(n, name) {
-			return names
-		}
-	}
-	return append(names, name)
+		return nil
+	})
+	return docs, err
 }
 
 // ExistingIDs returns the ids among ids that name a person (merged-away
 // ids do not). The search index's sweep drops the others.
 func (s *Store) ExistingIDs(ctx context.Context, ids []string) ([]string, error) {
 	var out []string
-	for start := 0; start < len(ids); start += inChunk {
-		chunk := ids[start:min(start+inChunk, len(ids))]
-		rows, err := s.db.Reader().QueryContext(ctx, "SELECT id FROM people WHERE id IN ("+marks(len(chunk))+")", anys(chunk)...)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			out = append(out, id)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	err := db.EachIn(ctx, s.db.Reader(), "SELECT id FROM people WHERE id IN (%s)", ids, func(r db.Scanner) error {
+		var id string
+		err := r.Scan(&id)
+		out = append(out, id)
+		return err
+	})
+	return out, err
 }
 
 // CountDocs returns how many people there are (the search index's sweep
@@ -129,53 +78,24 @@ func (s *Store) CountDocs(ctx context.Context) (int, error) {
 // reads: lighter than People, which a search does not need (biography,
 // places, akas, redirects).
 func (s *Store) HitPeople(ctx context.Context, ids []string) (map[string]actor.Person, error) {
-	out := make(map[string]actor.Person, len(ids))
-	for start := 0; start < len(ids); start += inChunk {
-		chunk := ids[start:min(start+inChunk, len(ids))]
-		in := "(" + marks(len(chunk)) + ")"
-		rows, err := s.db.Reader().QueryContext(ctx, "SELECT id, name, popularity FROM people WHERE id IN "+in, anys(chunk)...)
+	found := make(map[string]*actor.Person, len(ids))
+	err := db.InChunks(ids, func(list string, args []any) error {
+		err := db.Each(ctx, s.db.Reader(), "SELECT id, name, popularity FROM people WHERE id IN ("+list+")", args, func(r db.Scanner) error {
+			p := &actor.Person{Professions: []string{}, KnownFor: []string{}}
+			if err := r.Scan(&p.ID, &p.Name, &p.Popularity); err != nil {
+				return err
+			}
+			found[p.ID] = p
+			return nil
+		})
 		if err != nil {
-			return nil, err
+			return err
 		}
-		for rows.Next() {
-			p := actor.Person{Professions: []string{}, KnownFor: []string{}}
-			if err := rows.Scan(&p.ID, &p.Name, &p.Popularity); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			out[p.ID] = p
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-		for _, l := range []struct {
-			sql string
-			add func(p *actor.Person, v string)
-		}{
-			{"SELECT person_id, profession FROM person_professions WHERE person_id IN " + in + " ORDER BY person_id, ord", func(p *actor.Person, v string) { p.Professions = append(p.Professions, v) }},
-			{"SELECT person_id, title_id FROM person_known_for WHERE person_id IN " + in + " ORDER BY person_id, ord", func(p *actor.Person, v string) { p.KnownFor = append(p.KnownFor, v) }},
-		} {
-			rows, err := s.db.Reader().QueryContext(ctx, l.sql, anys(chunk)...)
-			if err != nil {
-				return nil, err
-			}
-			for rows.Next() {
-				var id, v string
-				if err := rows.Scan(&id, &v); err != nil {
-					rows.Close()
-					return nil, err
-				}
-				if p, ok := out[id]; ok {
-					l.add(&p, v)
-					out[id] = p
-				}
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return nil, err
-			}
-		}
+		return readLists(ctx, s.db.Reader(), list, args, found, professionsList, knownForList)
+	})
+	out := make(map[string]actor.Person, len(found))
+	for _, p := range found {
+		out[p.ID] = *p
 	}
-	return out, nil
+	return out, err
 }

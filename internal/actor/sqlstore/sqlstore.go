@@ -23,7 +23,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/cdlc/cdlc/internal/actor"
 	"github.com/cdlc/cdlc/internal/platform/db"
@@ -52,118 +51,72 @@ var (
 // New returns a store on d (migrated with Migrations and events.Migrations).
 func New(d *db.DB) *Store { return &Store{db: d} }
 
-// inChunk bounds the ids of one IN list.
-const inChunk = 500
-
-func marks(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
-
-func anys(ss []string) []any {
-	out := make([]any, len(ss))
-	for i, s := range ss {
-		out[i] = s
-	}
-	return out
-}
-
-func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
-
-// forUpdate locks the rows read inside a transaction on MySQL; SQLite's
-// writer already holds the database lock.
-func (s *Store) forUpdate() string {
-	if s.db.Dialect() == db.MySQL {
-		return " FOR UPDATE"
-	}
-	return ""
-}
-
-// insertIgnore starts an INSERT that skips rows whose key exists.
-func (s *Store) insertIgnore() string {
-	if s.db.Dialect() == db.MySQL {
-		return "INSERT IGNORE INTO"
-	}
-	return "INSERT OR IGNORE INTO"
-}
-
 const personCols = "id, name, birth_date, death_date, birth_place, death_place, biography, popularity, version, updated_at"
+
+// personList is one of a person's lists, kept in a table of its own
+// (person_id, ord, col).
+type personList struct {
+	table, col string
+	add        func(p *actor.Person, v string)
+}
+
+var (
+	akasList        = personList{"person_akas", "name", func(p *actor.Person, v string) { p.AlsoKnownAs = append(p.AlsoKnownAs, v) }}
+	professionsList = personList{"person_professions", "profession", func(p *actor.Person, v string) { p.Professions = append(p.Professions, v) }}
+	knownForList    = personList{"person_known_for", "title_id", func(p *actor.Person, v string) { p.KnownFor = append(p.KnownFor, v) }}
+)
+
+// readLists adds lists to the people of found, the ids of an IN list.
+func readLists(ctx context.Context, q db.Querier, list string, args []any, found map[string]*actor.Person, lists ...personList) error {
+	for _, l := range lists {
+		err := db.Each(ctx, q, "SELECT person_id, "+l.col+" FROM "+l.table+" WHERE person_id IN ("+list+") ORDER BY person_id, ord", args, func(r db.Scanner) error {
+			var id, v string
+			if err := r.Scan(&id, &v); err != nil {
+				return err
+			}
+			if p := found[id]; p != nil {
+				l.add(p, v)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // loadPeople reads the people among ids with their lists.
 func loadPeople(ctx context.Context, q db.Querier, ids []string) (map[string]*actor.Person, error) {
 	out := make(map[string]*actor.Person, len(ids))
-	for start := 0; start < len(ids); start += inChunk {
-		chunk := ids[start:min(start+inChunk, len(ids))]
-		in := "(" + marks(len(chunk)) + ")"
-		rows, err := q.QueryContext(ctx, "SELECT "+personCols+" FROM people WHERE id IN "+in, anys(chunk)...)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
+	err := db.InChunks(ids, func(list string, args []any) error {
+		err := db.Each(ctx, q, "SELECT "+personCols+" FROM people WHERE id IN ("+list+")", args, func(r db.Scanner) error {
 			p := &actor.Person{AlsoKnownAs: []string{}, Professions: []string{}, KnownFor: []string{}}
-			if err := rows.Scan(&p.ID, &p.Name, &p.BirthDate, &p.DeathDate, &p.BirthPlace, &p.DeathPlace, &p.Biography, &p.Popularity, &p.Version, &p.UpdatedAt); err != nil {
-				rows.Close()
-				return nil, err
+			if err := r.Scan(&p.ID, &p.Name, &p.BirthDate, &p.DeathDate, &p.BirthPlace, &p.DeathPlace, &p.Biography, &p.Popularity, &p.Version, &p.UpdatedAt); err != nil {
+				return err
 			}
 			p.UpdatedAt = p.UpdatedAt.UTC()
 			out[p.ID] = p
+			return nil
+		})
+		if err != nil {
+			return err
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-		lists := []struct {
-			sql string
-			add func(p *actor.Person, v string)
-		}{
-			{"SELECT person_id, name FROM person_akas WHERE person_id IN " + in + " ORDER BY person_id, ord", func(p *actor.Person, v string) { p.AlsoKnownAs = append(p.AlsoKnownAs, v) }},
-			{"SELECT person_id, profession FROM person_professions WHERE person_id IN " + in + " ORDER BY person_id, ord", func(p *actor.Person, v string) { p.Professions = append(p.Professions, v) }},
-			{"SELECT person_id, title_id FROM person_known_for WHERE person_id IN " + in + " ORDER BY person_id, ord", func(p *actor.Person, v string) { p.KnownFor = append(p.KnownFor, v) }},
-		}
-		for _, l := range lists {
-			rows, err := q.QueryContext(ctx, l.sql, anys(chunk)...)
-			if err != nil {
-				return nil, err
-			}
-			for rows.Next() {
-				var id, v string
-				if err := rows.Scan(&id, &v); err != nil {
-					rows.Close()
-					return nil, err
-				}
-				if p := out[id]; p != nil {
-					l.add(p, v)
-				}
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return nil, err
-			}
-		}
-	}
-	return out, nil
+		return readLists(ctx, q, list, args, out, akasList, professionsList, knownForList)
+	})
+	return out, err
 }
 
 // redirects maps the merged ids among ids to their survivors.
 func redirects(ctx context.Context, q db.Querier, ids []string) (map[string]string, error) {
 	out := map[string]string{}
-	for start := 0; start < len(ids); start += inChunk {
-		chunk := ids[start:min(start+inChunk, len(ids))]
-		rows, err := q.QueryContext(ctx, "SELECT old_id, new_id FROM person_redirects WHERE old_id IN ("+marks(len(chunk))+")", anys(chunk)...)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			var o, n string
-			if err := rows.Scan(&o, &n); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			out[o] = n
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	err := db.EachIn(ctx, q, "SELECT old_id, new_id FROM person_redirects WHERE old_id IN (%s)", ids, func(r db.Scanner) error {
+		var o, n string
+		err := r.Scan(&o, &n)
+		out[o] = n
+		return err
+	})
+	return out, err
 }
 
 // Person implements actor.Store.
@@ -442,13 +395,16 @@ func (s *Store) writeLists(ctx context.Context, tx *sql.Tx, rs []actor.Record, i
 	if images {
 		tables = append(tables, "person_images")
 	}
-	for start := 0; start < len(ids); start += inChunk {
-		chunk := ids[start:min(start+inChunk, len(ids))]
+	err := db.InChunks(ids, func(list string, args []any) error {
 		for _, t := range tables {
-			if _, err := tx.ExecContext(ctx, "DELETE FROM "+t+" WHERE person_id IN ("+marks(len(chunk))+")", anys(chunk)...); err != nil {
+			if _, err := tx.ExecContext(ctx, "DELETE FROM "+t+" WHERE person_id IN ("+list+")", args...); err != nil {
 				return err
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	var akas, profs, known, imgs [][]any
 	for _, r := range rs {
@@ -537,7 +493,7 @@ func creditsEvents(titleIDs []string) []events.Message {
 // lockVersion reads a person's version inside tx, locking the row.
 func (s *Store) lockVersion(ctx context.Context, tx *sql.Tx, id string) (int64, error) {
 	var v int64
-	err := tx.QueryRowContext(ctx, "SELECT version FROM people WHERE id = ?"+s.forUpdate(), id).Scan(&v)
+	err := tx.QueryRowContext(ctx, "SELECT version FROM people WHERE id = ?"+s.db.ForUpdate(), id).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		var into string
 		if tx.QueryRowContext(ctx, "SELECT new_id FROM person_redirects WHERE old_id = ?", id).Scan(&into) == nil {
@@ -561,7 +517,7 @@ func (s *Store) writePerson(ctx context.Context, tx *sql.Tx, r actor.Record) err
 
 // CreatePerson implements actor.Store.
 func (s *Store) CreatePerson(ctx context.Context, r actor.Record) (actor.Person, error) {
-	r.Version, r.UpdatedAt = 1, now()
+	r.Version, r.UpdatedAt = 1, db.Now()
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM people WHERE id = ?", r.ID).Scan(&n); err != nil {
@@ -580,7 +536,7 @@ func (s *Store) CreatePerson(ctx context.Context, r actor.Record) (actor.Person,
 
 // UpdatePerson implements actor.Store.
 func (s *Store) UpdatePerson(ctx context.Context, r actor.Record, expect int64) (actor.Person, error) {
-	r.UpdatedAt = now()
+	r.UpdatedAt = db.Now()
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		v, err := s.lockVersion(ctx, tx, r.ID)
 		if err != nil {
@@ -666,29 +622,19 @@ func (s *Store) resolveCredits(ctx context.Context, q db.Querier, cs []actor.Cre
 	}
 	if strict {
 		exist := map[string]bool{}
-		for start := 0; start < len(ids); start += inChunk {
-			chunk := ids[start:min(start+inChunk, len(ids))]
-			for i, id := range chunk {
-				if into, ok := red[id]; ok {
-					chunk[i] = into
-				}
+		for i, id := range ids {
+			if into, ok := red[id]; ok {
+				ids[i] = into
 			}
-			rows, err := q.QueryContext(ctx, "SELECT id FROM people WHERE id IN ("+marks(len(chunk))+")", anys(chunk)...)
-			if err != nil {
-				return nil, err
-			}
-			for rows.Next() {
-				var id string
-				if err := rows.Scan(&id); err != nil {
-					rows.Close()
-					return nil, err
-				}
-				exist[id] = true
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return nil, err
-			}
+		}
+		err := db.EachIn(ctx, q, "SELECT id FROM people WHERE id IN (%s)", ids, func(r db.Scanner) error {
+			var id string
+			err := r.Scan(&id)
+			exist[id] = true
+			return err
+		})
+		if err != nil {
+			return nil, err
 		}
 		for i, c := range out {
 			if !exist[c.PersonID] {
@@ -849,13 +795,13 @@ func (s *Store) Merge(ctx context.Context, into, from string, expect int64) (act
 			q    string
 			args []any
 		}{
-			{s.insertIgnore() + " credits (title_id, person_id, job, department, characters, ord) SELECT title_id, ?, job, department, characters, ord FROM credits WHERE person_id = ?", []any{into, from}},
+			{s.db.InsertIgnore() + " credits (title_id, person_id, job, department, characters, ord) SELECT title_id, ?, job, department, characters, ord FROM credits WHERE person_id = ?", []any{into, from}},
 			{"DELETE FROM credits WHERE person_id = ?", []any{from}},
 			{"UPDATE person_external_ids SET person_id = ? WHERE person_id = ?", []any{into, from}},
 			{"UPDATE person_images SET person_id = ?, ord = ord + ? WHERE person_id = ?", []any{into, offset, from}},
 			{"DELETE FROM people WHERE id = ?", []any{from}},
 			{"UPDATE person_redirects SET new_id = ? WHERE new_id = ?", []any{into, from}},
-			{"INSERT INTO person_redirects (old_id, new_id, merged_at) VALUES (?, ?, ?)", []any{from, into, now()}},
+			{"INSERT INTO person_redirects (old_id, new_id, merged_at) VALUES (?, ?, ?)", []any{from, into, db.Now()}},
 		}
 		for _, st := range steps {
 			if _, err := tx.ExecContext(ctx, st.q, st.args...); err != nil {
@@ -871,7 +817,7 @@ func (s *Store) Merge(ctx context.Context, into, from string, expect int64) (act
 			}
 		}
 		a.Popularity = max(a.Popularity, b.Popularity)
-		a.Version, a.UpdatedAt = vs[into]+1, now()
+		a.Version, a.UpdatedAt = vs[into]+1, db.Now()
 		if err := s.execRows(ctx, tx, peopleUpsert, [][]any{personRow(a)}, s.peopleSQL); err != nil {
 			return err
 		}

@@ -122,11 +122,9 @@ type effectiveIn struct {
 }
 
 type effectiveOut struct {
-	Status       int
-	ETag         string `header:"ETag"`
-	CacheControl string `header:"Cache-Control"`
-	ContentType  string `header:"Content-Type"`
-	Body         []byte
+	Status int
+	httpx.RenderedHeaders
+	Body []byte
 }
 
 type changesIn struct {
@@ -174,7 +172,7 @@ func (h *Handler) register(api huma.API, mux *http.ServeMux) {
 		if err != nil {
 			return nil, err
 		}
-		return &documentOut{ETag: versionTag(d.Version), Body: d}, nil
+		return &documentOut{ETag: httpx.ETag(d.Version), Body: d}, nil
 	})
 
 	write := func(patch bool) func(ctx context.Context, in *writeIn) (*documentOut, error) {
@@ -198,7 +196,7 @@ func (h *Handler) register(api huma.API, mux *http.ServeMux) {
 			if err != nil {
 				return nil, err
 			}
-			return &documentOut{ETag: versionTag(d.Version), Body: d}, nil
+			return &documentOut{ETag: httpx.ETag(d.Version), Body: d}, nil
 		}
 	}
 	huma.Register(api, huma.Operation{
@@ -216,12 +214,7 @@ func (h *Handler) register(api huma.API, mux *http.ServeMux) {
 		OperationID: "config-effective", Method: http.MethodGet, Path: docPath + "/effective", Tags: []string{tag},
 		Summary:     "Read the effective configuration",
 		Description: "Merges application/default < application/{profile} < {app}/default < {app}/{profile}. Secrets are shown only with the config:secrets scope. Supports If-None-Match.",
-		Responses: map[string]*huma.Response{
-			"200": {Description: "The merged configuration", Content: map[string]*huma.MediaType{
-				"application/json": {Schema: api.OpenAPI().Components.Schemas.Schema(httpx.TypeOf[configserver.Effective](), true, "")},
-			}},
-			"304": {Description: "Not modified since the ETag given in If-None-Match"},
-		},
+		Responses:   httpx.JSONResponses(api, httpx.TypeOf[configserver.Effective](), "The merged configuration"),
 	}, func(ctx context.Context, in *effectiveIn) (*effectiveOut, error) {
 		p, err := auth.Require(ctx, configserver.ScopeRead)
 		if err != nil {
@@ -231,13 +224,8 @@ func (h *Handler) register(api huma.API, mux *http.ServeMux) {
 		if err != nil {
 			return nil, err
 		}
-		out := &effectiveOut{Status: http.StatusOK, ETag: r.ETag, CacheControl: "private, no-cache", ContentType: "application/json"}
-		if httpx.ETagMatches(in.IfNoneMatch, r.ETag) {
-			out.Status = http.StatusNotModified
-			out.ContentType = ""
-			return out, nil
-		}
-		out.Body = r.Body
+		out := &effectiveOut{}
+		out.Status, out.RenderedHeaders, out.Body = httpx.Conditional(in.IfNoneMatch, r.ETag, r.Body, "private, no-cache")
 		return out, nil
 	})
 
@@ -277,7 +265,7 @@ func (h *Handler) register(api huma.API, mux *http.ServeMux) {
 		if err != nil {
 			return nil, err
 		}
-		return &documentOut{ETag: versionTag(d.Version), Body: d}, nil
+		return &documentOut{ETag: httpx.ETag(d.Version), Body: d}, nil
 	})
 
 	huma.Register(api, huma.Operation{
@@ -314,7 +302,7 @@ func (h *Handler) register(api huma.API, mux *http.ServeMux) {
 		if err != nil {
 			return nil, err
 		}
-		return &documentOut{ETag: versionTag(d.Version), Body: d}, nil
+		return &documentOut{ETag: httpx.ETag(d.Version), Body: d}, nil
 	})
 
 	huma.Register(api, huma.Operation{
@@ -481,6 +469,3 @@ func (h *Handler) watch(w http.ResponseWriter, r *http.Request) {
 }
 
 func ptr[T any](v T) *T { return &v }
-
-// versionTag is the ETag of a write: the version.
-func versionTag(v int64) string { return `"` + strconv.FormatInt(v, 10) + `"` }

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/cdlc/cdlc/internal/configserver"
 	"github.com/cdlc/cdlc/internal/platform/db"
@@ -106,14 +105,10 @@ func (s *Store) Append(ctx context.Context, v configserver.Version, expect int64
 	if err != nil {
 		return v, err
 	}
-	v.CreatedAt = time.Now().UTC().Truncate(time.Microsecond)
-	lock := ""
-	if s.db.Dialect() == db.MySQL {
-		lock = " FOR UPDATE"
-	}
+	v.CreatedAt = db.Now()
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
 		var head int64
-		err := tx.QueryRowContext(ctx, "SELECT version FROM config_heads WHERE app = ? AND profile = ?"+lock, v.App, v.Profile).Scan(&head)
+		err := tx.QueryRowContext(ctx, "SELECT version FROM config_heads WHERE app = ? AND profile = ?"+s.db.ForUpdate(), v.App, v.Profile).Scan(&head)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}

@@ -10,8 +10,8 @@ import (
 	"github.com/cdlc/cdlc/internal/configserver"
 	"github.com/cdlc/cdlc/internal/configserver/httpapi"
 	"github.com/cdlc/cdlc/internal/configserver/sqlstore"
-	"github.com/cdlc/cdlc/internal/platform/errs"
 	"github.com/cdlc/cdlc/internal/platform/kit"
+	"github.com/cdlc/cdlc/internal/platform/secrets"
 )
 
 // GroupWatchers is the per-instance consumer of config.changed: every
@@ -24,7 +24,7 @@ const SectionKey = "config_server"
 // Start builds the configurations server in env.
 func Start(_ context.Context, env *kit.Env) (any, error) {
 	cfg := kit.Section[configserver.Config](env)
-	sealer, err := Sealer(env.Secret, SectionKey, "config-encryption.key", cfg.EncryptionKey, cfg.PreviousEncryptionKeys)
+	sealer, err := secrets.FromConfig(env.Secret, SectionKey, "config-encryption.key", cfg.EncryptionKey, cfg.PreviousEncryptionKeys)
 	if err != nil {
 		return nil, err
 	}
@@ -34,28 +34,4 @@ func Start(_ context.Context, env *kit.Env) (any, error) {
 	env.Handle(GroupWatchers, svc.HandleChanged)
 	httpapi.Register(env.API, env.Mux, svc, env.Done).MaxStream = cfg.WatchMaxDuration
 	return nil, nil
-}
-
-// Sealer builds the AES-256-GCM sealer of a section's secrets at rest:
-// from <section>.encryption_key, or a key generated into <data_dir>/<file>
-// when it is unset; <section>.previous_encryption_keys still open what
-// they sealed.
-func Sealer(secret func(file, raw string) (string, error), section, file, raw string, previousRaw []string) (*configserver.Sealer, error) {
-	raw, err := secret(file, raw)
-	if err != nil {
-		return nil, err
-	}
-	key, err := configserver.ParseKey(raw)
-	if err != nil {
-		return nil, errs.Invalid(section+".encryption_key", "%v", err)
-	}
-	var previous [][]byte
-	for _, p := range previousRaw {
-		k, err := configserver.ParseKey(p)
-		if err != nil {
-			return nil, errs.Invalid(section+".previous_encryption_keys", "%v", err)
-		}
-		previous = append(previous, k)
-	}
-	return configserver.NewSealer(key, previous...)
 }

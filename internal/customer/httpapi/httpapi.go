@@ -12,7 +12,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"strconv"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -74,8 +73,6 @@ func owner(ctx context.Context) (customer.Owner, error) {
 	}
 	return customer.Owner{Subject: p.Subject}, nil
 }
-
-func versionTag(v int64) string { return `"v` + strconv.FormatInt(v, 10) + `"` }
 
 type accountOut struct {
 	CacheControl string `header:"Cache-Control"`
@@ -222,7 +219,7 @@ func (h *Handler) register(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		return &profileOut{ETag: versionTag(p.Version), Location: base + "/profiles/" + p.ID, CacheControl: private, Body: p}, nil
+		return &profileOut{ETag: httpx.ETag(p.Version), Location: base + "/profiles/" + p.ID, CacheControl: private, Body: p}, nil
 	})
 
 	huma.Register(api, huma.Operation{
@@ -237,7 +234,7 @@ func (h *Handler) register(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		return &profileOut{ETag: versionTag(p.Version), CacheControl: private, Body: p}, nil
+		return &profileOut{ETag: httpx.ETag(p.Version), CacheControl: private, Body: p}, nil
 	})
 
 	huma.Register(api, huma.Operation{
@@ -258,7 +255,7 @@ func (h *Handler) register(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		return &profileOut{ETag: versionTag(p.Version), CacheControl: private, Body: p}, nil
+		return &profileOut{ETag: httpx.ETag(p.Version), CacheControl: private, Body: p}, nil
 	})
 
 	huma.Register(api, huma.Operation{
@@ -290,7 +287,7 @@ func (h *Handler) register(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		return &prefsOut{ETag: versionTag(p.Version), CacheControl: private, Body: p}, nil
+		return &prefsOut{ETag: httpx.ETag(p.Version), CacheControl: private, Body: p}, nil
 	})
 
 	huma.Register(api, huma.Operation{
@@ -311,6 +308,6 @@ func (h *Handler) register(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		return &prefsOut{ETag: versionTag(p.Version), CacheControl: private, Body: p}, nil
+		return &prefsOut{ETag: httpx.ETag(p.Version), CacheControl: private, Body: p}, nil
 	})
 }

@@ -41,17 +41,6 @@ var _ customer.Store = (*Store)(nil)
 // New returns a store on d (migrated with Migrations and events.Migrations).
 func New(d *db.DB) *Store { return &Store{db: d} }
 
-func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
-
-// forUpdate locks the rows read inside a transaction on MySQL; SQLite's
-// writer already holds the database lock.
-func (s *Store) forUpdate() string {
-	if s.db.Dialect() == db.MySQL {
-		return " FOR UPDATE"
-	}
-	return ""
-}
-
 const profileCols = `id, subject, name, avatar, language, kids, maturity_limit, version, created_at`
 
 func scanProfile(sc interface{ Scan(...any) error }) (customer.Profile, string, error) {
@@ -113,7 +102,7 @@ func enqueue[T any](ctx context.Context, tx *sql.Tx, topic events.Topic[T], subj
 // NotFound.
 func (s *Store) lockAccount(ctx context.Context, tx *sql.Tx, subject string) error {
 	var got string
-	err := tx.QueryRowContext(ctx, `SELECT subject FROM accounts WHERE subject = ?`+s.forUpdate(), subject).Scan(&got)
+	err := tx.QueryRowContext(ctx, `SELECT subject FROM accounts WHERE subject = ?`+s.db.ForUpdate(), subject).Scan(&got)
 	if errors.Is(err, sql.ErrNoRows) {
 		return errs.NotFound("account %s", subject)
 	}
@@ -147,7 +136,7 @@ func (s *Store) insertProfile(ctx context.Context, tx *sql.Tx, subject string, p
 // first insert of the accounts row wins; the others wait for its commit,
 // fail on the primary key, roll back and read what it wrote.
 func (s *Store) EnsureAccount(ctx context.Context, subject string, first customer.Profile, prefs customer.Preferences) (customer.Account, error) {
-	t := now()
+	t := db.Now()
 	first.CreatedAt, first.Version, prefs.Version = t, 1, 1
 	errExists := errors.New("account exists")
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
@@ -199,7 +188,7 @@ func (s *Store) account(ctx context.Context, q db.Querier, subject string) (cust
 
 // CreateProfile implements customer.Store.
 func (s *Store) CreateProfile(ctx context.Context, subject string, p customer.Profile, prefs customer.Preferences) (customer.Profile, error) {
-	p.CreatedAt, p.Version, prefs.Version = now(), 1, 1
+	p.CreatedAt, p.Version, prefs.Version = db.Now(), 1, 1
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		if err := s.lockAccount(ctx, tx, subject); err != nil {
 			return err
@@ -260,7 +249,7 @@ func (s *Store) writePrefs(ctx context.Context, tx *sql.Tx, subject, id string, 
 	_, err := tx.ExecContext(ctx, `UPDATE preferences SET favourite_genres = ?, languages = ?, maturity_rating = ?,
 		notify_email = ?, notify_push = ?, notify_newsletter = ?, version = ?, updated_at = ? WHERE profile_id = ?`,
 		list(prefs.FavouriteGenres), list(prefs.Languages), string(prefs.MaturityRating),
-		prefs.Notifications.Email, prefs.Notifications.Push, prefs.Notifications.Newsletter, prefs.Version, now(), id)
+		prefs.Notifications.Email, prefs.Notifications.Push, prefs.Notifications.Newsletter, prefs.Version, db.Now(), id)
 	if err != nil {
 		return fmt.Errorf("update preferences of %s: %w", id, err)
 	}
@@ -274,14 +263,14 @@ func (s *Store) UpdateProfile(ctx context.Context, subject, id string, expect *i
 		if err := s.lockAccount(ctx, tx, subject); err != nil {
 			return err
 		}
-		p, err := s.profile(ctx, tx, subject, id, s.forUpdate())
+		p, err := s.profile(ctx, tx, subject, id, s.db.ForUpdate())
 		if err != nil {
 			return err
 		}
 		if err := stale("profile", expect, p.Version); err != nil {
 			return err
 		}
-		prefs, err := s.prefs(ctx, tx, id, s.forUpdate())
+		prefs, err := s.prefs(ctx, tx, id, s.db.ForUpdate())
 		if err != nil {
 			return err
 		}
@@ -296,7 +285,7 @@ func (s *Store) UpdateProfile(ctx context.Context, subject, id string, expect *i
 		p.Version++
 		_, err = tx.ExecContext(ctx, `UPDATE profiles SET name = ?, name_key = ?, avatar = ?, language = ?, kids = ?, maturity_limit = ?,
 			version = ?, updated_at = ? WHERE id = ?`,
-			p.Name, customer.NameKey(p.Name), p.Avatar, p.Language, p.Kids, string(p.MaturityLimit), p.Version, now(), id)
+			p.Name, customer.NameKey(p.Name), p.Avatar, p.Language, p.Kids, string(p.MaturityLimit), p.Version, db.Now(), id)
 		if db.IsDuplicate(err) {
 			return errs.Conflict("the account already has a profile named %q (names are compared without case)", p.Name)
 		}
@@ -323,7 +312,7 @@ func (s *Store) DeleteProfile(ctx context.Context, subject, id string, expect *i
 		if err := s.lockAccount(ctx, tx, subject); err != nil {
 			return err
 		}
-		p, err := s.profile(ctx, tx, subject, id, s.forUpdate())
+		p, err := s.profile(ctx, tx, subject, id, s.db.ForUpdate())
 		if err != nil {
 			return err
 		}
@@ -363,11 +352,11 @@ func (s *Store) UpdatePreferences(ctx context.Context, subject, id string, expec
 		if err := s.lockAccount(ctx, tx, subject); err != nil {
 			return err
 		}
-		p, err := s.profile(ctx, tx, subject, id, s.forUpdate())
+		p, err := s.profile(ctx, tx, subject, id, s.db.ForUpdate())
 		if err != nil {
 			return err
 		}
-		prefs, err := s.prefs(ctx, tx, id, s.forUpdate())
+		prefs, err := s.prefs(ctx, tx, id, s.db.ForUpdate())
 		if err != nil {
 			return err
 		}

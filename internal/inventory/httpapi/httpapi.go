@@ -50,27 +50,20 @@ func Register(api huma.API, svc *inventory.Catalog, people func() inventory.Pers
 }
 
 type rawOut struct {
-	Status             int
-	ETag               string `header:"ETag"`
-	CacheControl       string `header:"Cache-Control"`
-	ContentType        string `header:"Content-Type"`
+	Status int
+	httpx.RenderedHeaders
 	Location           string `header:"Content-Location"`
 	CreditsUnavailable string `header:"X-Credits-Unavailable" doc:"Set when credits were appended and the actor service is not configured or is unavailable: what is missing and why (credits.reason)"`
 	Body               []byte
 }
 
 func raw(r inventory.Rendered, ifNoneMatch string) *rawOut {
-	out := &rawOut{Status: http.StatusOK, ETag: r.ETag, CacheControl: readCache, ContentType: "application/json"}
-	if r.CreditsUnavailable != "" {
-		out.CreditsUnavailable = headerSafe(r.CreditsUnavailable)
+	out := &rawOut{}
+	out.Status, out.RenderedHeaders, out.Body = httpx.Conditional(ifNoneMatch, r.ETag, r.Body, readCache)
+	if r.Partial != "" {
+		out.CreditsUnavailable = headerSafe(r.Partial)
 		out.CacheControl = degradedCache
 	}
-	if httpx.ETagMatches(ifNoneMatch, r.ETag) {
-		out.Status = http.StatusNotModified
-		out.ContentType = ""
-		return out
-	}
-	out.Body = r.Body
 	return out
 }
 
@@ -234,7 +227,7 @@ func (h *Handler) register(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		return &rawOut{Status: http.StatusOK, CacheControl: readCache, ContentType: "application/json", Body: b}, nil
+		return &rawOut{Status: http.StatusOK, RenderedHeaders: httpx.RenderedHeaders{CacheControl: readCache, ContentType: "application/json"}, Body: b}, nil
 	})
 
 	huma.Register(api, huma.Operation{
@@ -376,7 +369,7 @@ func (h *Handler) registerWrites(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		return &writeOut{Status: http.StatusCreated, ETag: versionTag(d.Version), Location: base + "/titles/" + d.ID, Body: inventory.ViewOf(d)}, nil
+		return &writeOut{Status: http.StatusCreated, ETag: httpx.ETag(d.Version), Location: base + "/titles/" + d.ID, Body: inventory.ViewOf(d)}, nil
 	})
 
 	patch := func(ctx context.Context, in *patchIn) (*writeOut, error) {
@@ -391,7 +384,7 @@ func (h *Handler) registerWrites(api huma.API) {
 		if err != nil {
 			return nil, err
 		}
-		return &writeOut{Status: http.StatusOK, ETag: versionTag(d.Version), Body: inventory.ViewOf(d)}, nil
+		return &writeOut{Status: http.StatusOK, ETag: httpx.ETag(d.Version), Body: inventory.ViewOf(d)}, nil
 	}
 	huma.Register(api, huma.Operation{
 		OperationID: "title-update", Method: http.MethodPatch, Path: base + "/titles/{id}", Tags: []string{tag},
@@ -490,9 +483,6 @@ func ifMatch(header string) (int64, error) {
 	}
 	return *v, nil
 }
-
-// versionTag is the ETag of a write: the version.
-func versionTag(v int64) string { return `"` + strconv.FormatInt(v, 10) + `"` }
 
 // registerMulti mounts the combined search across titles and people.
 func (h *Handler) registerMulti(api huma.API) {

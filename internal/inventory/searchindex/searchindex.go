@@ -44,7 +44,7 @@ var _ inventory.Searcher = (*Index)(nil)
 // Open opens (creating) the titles index in dir/inventory and starts it:
 // a background rebuild when it is empty and the store is not.
 func Open(ctx context.Context, dir string, store Store, fallback inventory.Searcher, log *slog.Logger) (*Index, error) {
-	idx, err := search.Open(search.Config{Dir: dir}, Name)
+	idx, err := search.Open(search.Config{Dir: dir, Log: log}, Name)
 	if err != nil {
 		return nil, err
 	}

@@ -72,7 +72,7 @@ var (
 func versioned(d db.Dialect, table string, cols, update []string, n int) string {
 	var b strings.Builder
 	b.WriteString("INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES ")
-	row := "(" + placeholders(len(cols)) + ")"
+	row := "(" + db.Placeholders(len(cols)) + ")"
 	for i := range n {
 		if i > 0 {
 			b.WriteString(", ")
@@ -106,7 +106,7 @@ func updateFrom(d db.Dialect, n int, cols ...string) string {
 		b.WriteString("UPDATE titles t JOIN (")
 		for i := range n {
 			if i > 0 {
-				b.WriteString(" UNION ALL SELECT " + placeholders(len(cols)+2))
+				b.WriteString(" UNION ALL SELECT " + db.Placeholders(len(cols)+2))
 				continue
 			}
 			b.WriteString("SELECT ? AS id")
@@ -130,7 +130,7 @@ func updateFrom(d db.Dialect, n int, cols ...string) string {
 		differ = append(differ, fmt.Sprintf("titles.%s IS NOT v.column%d", c, j+2))
 	}
 	fmt.Fprintf(&b, ", updated_at = v.column%d, %s FROM (VALUES ", len(cols)+2, strings.Join(set, ", "))
-	row := "(" + placeholders(len(cols)+2) + ")"
+	row := "(" + db.Placeholders(len(cols)+2) + ")"
 	for i := range n {
 		if i > 0 {
 			b.WriteString(", ")
@@ -193,7 +193,7 @@ func (s *Store) UpsertTitles(ctx context.Context, titles []inventory.Title) erro
 		ids = append(ids, t.ID)
 	}
 	s.prepareBulk(ctx)
-	now := time.Now().UTC().Truncate(time.Microsecond)
+	now := db.Now()
 	dl := s.db.Dialect()
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
 		stored := make(map[string]storedTitle, len(ids))
@@ -308,7 +308,7 @@ func (s *Store) UpsertAkas(ctx context.Context, rows []inventory.AkaRow) error {
 	ids = slices.Compact(ids)
 	s.prepareBulk(ctx)
 	dl := s.db.Dialect()
-	now := time.Now().UTC().Truncate(time.Microsecond)
+	now := db.Now()
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
 		titles := make(map[string]bool, len(ids))
 		stored := map[key][]any{}
@@ -382,7 +382,7 @@ func (s *Store) UpsertRatings(ctx context.Context, rows []inventory.RatingRow) e
 	if len(rows) == 0 {
 		return nil
 	}
-	now := time.Now().UTC().Truncate(time.Microsecond)
+	now := db.Now()
 	out := make([][]any, len(rows))
 	for i, r := range rows {
 		pop := r.Popularity
@@ -400,7 +400,7 @@ func (s *Store) UpsertEpisodes(ctx context.Context, rows []inventory.EpisodeRow)
 	if len(rows) == 0 {
 		return nil
 	}
-	now := time.Now().UTC().Truncate(time.Microsecond)
+	now := db.Now()
 	out := make([][]any, len(rows))
 	for i, r := range rows {
 		out[i] = []any{r.ID, r.ParentID, r.Season, r.Episode, now}

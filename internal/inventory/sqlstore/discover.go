@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/cdlc/cdlc/internal/inventory"
+	"github.com/cdlc/cdlc/internal/platform/db"
 )
 
 // sortColumn maps a sort key to its column; numeric says how the
@@ -33,7 +34,7 @@ func (s *Store) Discover(ctx context.Context, q inventory.DiscoverQuery) ([]inve
 		args = append(args, a...)
 	}
 	if len(q.Kinds) > 0 {
-		add("t.kind IN ("+placeholders(len(q.Kinds))+")", anys(q.Kinds)...)
+		add("t.kind IN ("+db.Placeholders(len(q.Kinds))+")", db.Args(q.Kinds)...)
 	}
 	if len(q.Genres) > 0 {
 		if q.AllGenres {
@@ -41,7 +42,7 @@ func (s *Store) Discover(ctx context.Context, q inventory.DiscoverQuery) ([]inve
 				add("EXISTS (SELECT 1 FROM title_genres g WHERE g.title_id = t.id AND LOWER(g.genre) = ?)", g)
 			}
 		} else {
-			add("EXISTS (SELECT 1 FROM title_genres g WHERE g.title_id = t.id AND LOWER(g.genre) IN ("+placeholders(len(q.Genres))+"))", anys(q.Genres)...)
+			add("EXISTS (SELECT 1 FROM title_genres g WHERE g.title_id = t.id AND LOWER(g.genre) IN ("+db.Placeholders(len(q.Genres))+"))", db.Args(q.Genres)...)
 		}
 	}
 	if q.YearFrom > 0 {
@@ -66,13 +67,13 @@ func (s *Store) Discover(ctx context.Context, q inventory.DiscoverQuery) ([]inve
 		add("t.rating_votes >= ?", q.VotesMin)
 	}
 	if len(q.Languages) > 0 {
-		add("EXISTS (SELECT 1 FROM title_languages l WHERE l.title_id = t.id AND l.language IN ("+placeholders(len(q.Languages))+"))", anys(q.Languages)...)
+		add("EXISTS (SELECT 1 FROM title_languages l WHERE l.title_id = t.id AND l.language IN ("+db.Placeholders(len(q.Languages))+"))", db.Args(q.Languages)...)
 	}
 	if q.OriginalLang != "" {
 		add("t.original_language = ?", q.OriginalLang)
 	}
 	if len(q.Countries) > 0 {
-		add("EXISTS (SELECT 1 FROM title_countries c WHERE c.title_id = t.id AND c.country IN ("+placeholders(len(q.Countries))+"))", anys(q.Countries)...)
+		add("EXISTS (SELECT 1 FROM title_countries c WHERE c.title_id = t.id AND c.country IN ("+db.Placeholders(len(q.Countries))+"))", db.Args(q.Countries)...)
 	}
 	if len(q.Certifications) > 0 {
 		var ors []string
@@ -92,10 +93,10 @@ func (s *Store) Discover(ctx context.Context, q inventory.DiscoverQuery) ([]inve
 		if len(q.WithTitles) == 0 {
 			return []inventory.Listed{}, nil
 		}
-		add("t.id IN ("+placeholders(len(q.WithTitles))+")", anys(q.WithTitles)...)
+		add("t.id IN ("+db.Placeholders(len(q.WithTitles))+")", db.Args(q.WithTitles)...)
 	}
 	if len(q.WithoutTitles) > 0 {
-		add("t.id NOT IN ("+placeholders(len(q.WithoutTitles))+")", anys(q.WithoutTitles)...)
+		add("t.id NOT IN ("+db.Placeholders(len(q.WithoutTitles))+")", db.Args(q.WithoutTitles)...)
 	}
 	col, numeric := sortColumn(q.Sort)
 	cmp, dir := ">", "ASC"
@@ -116,7 +117,7 @@ func (s *Store) Discover(ctx context.Context, q inventory.DiscoverQuery) ([]inve
 	query += " ORDER BY " + col + " " + dir + ", t.id " + dir + " LIMIT ?"
 	args = append(args, q.Limit)
 	out := []inventory.Listed{}
-	err := each(ctx, s.db.Reader(), query, args, func(r scanner) error {
+	err := db.Each(ctx, s.db.Reader(), query, args, func(r scanner) error {
 		var l inventory.Listed
 		var kind string
 		var num float64
@@ -157,8 +158,8 @@ func (s *Store) Search(ctx context.Context, q inventory.SearchQuery) ([]inventor
 	where := []string{"t.sort_title LIKE ? ESCAPE '!'"}
 	args := []any{pattern}
 	if len(q.Kinds) > 0 {
-		where = append(where, "t.kind IN ("+placeholders(len(q.Kinds))+")")
-		args = append(args, anys(q.Kinds)...)
+		where = append(where, "t.kind IN ("+db.Placeholders(len(q.Kinds))+")")
+		args = append(args, db.Args(q.Kinds)...)
 	}
 	if q.YearFrom > 0 {
 		where = append(where, "t.start_year >= ?")
@@ -174,7 +175,7 @@ func (s *Store) Search(ctx context.Context, q inventory.SearchQuery) ([]inventor
 		FROM titles t WHERE ` + strings.Join(where, " AND ") + ` ORDER BY match_rank DESC, t.popularity DESC, t.id LIMIT ?`
 	args = append([]any{text, prefix}, args...)
 	args = append(args, q.Limit)
-	err := each(ctx, s.db.Reader(), query, args, func(r scanner) error {
+	err := db.Each(ctx, s.db.Reader(), query, args, func(r scanner) error {
 		var h inventory.SearchHit
 		var pop float64
 		var rank int

@@ -2,8 +2,8 @@ package sqlstore
 
 import (
 	"context"
-	"strings"
 
+	"github.com/cdlc/cdlc/internal/platform/db"
 	"github.com/cdlc/cdlc/internal/platform/search"
 )
 
@@ -13,15 +13,15 @@ import (
 // index's rebuild pages through the catalog with it.
 func (s *Store) IndexDocs(ctx context.Context, afterID string, limit int) ([]search.Doc, error) {
 	var docs []search.Doc
-	err := each(ctx, s.db.Reader(), `SELECT id, kind, title, original_title, start_year, popularity
+	err := db.Each(ctx, s.db.Reader(), `SELECT id, kind, title, original_title, start_year, popularity
 		FROM titles WHERE id > ? ORDER BY id LIMIT ?`, []any{afterID, limit}, func(r scanner) error {
 		var d search.Doc
 		var title, original string
 		if err := r.Scan(&d.ID, &d.Kind, &title, &original, &d.Year, &d.Popularity); err != nil {
 			return err
 		}
-		d.Names = addName(nil, title)
-		d.Names = addName(d.Names, original)
+		d.Names = search.AddName(nil, title)
+		d.Names = search.AddName(d.Names, original)
 		docs = append(docs, d)
 		return nil
 	})
@@ -34,52 +34,31 @@ func (s *Store) IndexDocs(ctx context.Context, afterID string, limit int) ([]sea
 		at[d.ID] = i
 		ids[i] = d.ID
 	}
-	err = each(ctx, s.db.Reader(), `SELECT title_id, title FROM title_akas WHERE title_id IN (`+placeholders(len(ids))+`)
-		ORDER BY title_id, ordering`, anys(ids), func(r scanner) error {
+	err = db.Each(ctx, s.db.Reader(), `SELECT title_id, title FROM title_akas WHERE title_id IN (`+db.Placeholders(len(ids))+`)
+		ORDER BY title_id, ordering`, db.Args(ids), func(r scanner) error {
 		var id, title string
 		if err := r.Scan(&id, &title); err != nil {
 			return err
 		}
 		if i, ok := at[id]; ok {
-			docs[i].Names = addName(docs[i].Names, title)
+			docs[i].Names = search.AddName(docs[i].Names, title)
 		}
 		return nil
 	})
 	return docs, err
 }
 
-// addName appends name unless it is blank or already there (ignoring case).
-func addName(names []string, name string) []string {
-	name = strings.TrimSpace(name)
-	if name == "" {
-		return names
-	}
-	for _, n := range names {
-		if strings.EqualFold(n, name) {
-			return names
-		}
-	}
-	return append(names, name)
-}
-
 // ExistingIDs returns the ids among ids that name a title. The search
 // index's sweep drops the others.
 func (s *Store) ExistingIDs(ctx context.Context, ids []string) ([]string, error) {
 	var out []string
-	const chunk = 500
-	for start := 0; start < len(ids); start += chunk {
-		part := ids[start:min(start+chunk, len(ids))]
-		err := each(ctx, s.db.Reader(), `SELECT id FROM titles WHERE id IN (`+placeholders(len(part))+`)`, anys(part), func(r scanner) error {
-			var id string
-			err := r.Scan(&id)
-			out = append(out, id)
-			return err
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	err := db.EachIn(ctx, s.db.Reader(), "SELECT id FROM titles WHERE id IN (%s)", ids, func(r scanner) error {
+		var id string
+		err := r.Scan(&id)
+		out = append(out, id)
+		return err
+	})
+	return out, err
 }
 
 // CountDocs returns how many titles there are (the search index's sweep

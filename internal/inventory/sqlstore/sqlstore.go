@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/cdlc/cdlc/internal/inventory"
@@ -111,14 +110,14 @@ func (s *Store) get(ctx context.Context, q db.Querier, id string) (inventory.Det
 func (s *Store) children(ctx context.Context, q db.Querier, d *inventory.Details) error {
 	id := d.ID
 	d.Genres, d.SpokenLangs, d.Countries = []string{}, []string{}, []string{}
-	err := each(ctx, q, "SELECT genre FROM title_genres WHERE title_id = ? ORDER BY genre", []any{id}, func(r scanner) error {
+	err := db.Each(ctx, q, "SELECT genre FROM title_genres WHERE title_id = ? ORDER BY genre", []any{id}, func(r scanner) error {
 		var g string
 		err := r.Scan(&g)
 		d.Genres = append(d.Genres, g)
 		return err
 	})
 	if err == nil {
-		err = each(ctx, q, "SELECT language FROM title_languages WHERE title_id = ? ORDER BY ordering", []any{id}, func(r scanner) error {
+		err = db.Each(ctx, q, "SELECT language FROM title_languages WHERE title_id = ? ORDER BY ordering", []any{id}, func(r scanner) error {
 			var v string
 			err := r.Scan(&v)
 			d.SpokenLangs = append(d.SpokenLangs, v)
@@ -126,7 +125,7 @@ func (s *Store) children(ctx context.Context, q db.Querier, d *inventory.Details
 		})
 	}
 	if err == nil {
-		err = each(ctx, q, "SELECT country FROM title_countries WHERE title_id = ? ORDER BY ordering", []any{id}, func(r scanner) error {
+		err = db.Each(ctx, q, "SELECT country FROM title_countries WHERE title_id = ? ORDER BY ordering", []any{id}, func(r scanner) error {
 			var v string
 			err := r.Scan(&v)
 			d.Countries = append(d.Countries, v)
@@ -135,7 +134,7 @@ func (s *Store) children(ctx context.Context, q db.Querier, d *inventory.Details
 	}
 	if err == nil {
 		d.Akas = []inventory.Aka{}
-		err = each(ctx, q, "SELECT title, region, language, types, attributes, is_original FROM title_akas WHERE title_id = ? ORDER BY ordering", []any{id}, func(r scanner) error {
+		err = db.Each(ctx, q, "SELECT title, region, language, types, attributes, is_original FROM title_akas WHERE title_id = ? ORDER BY ordering", []any{id}, func(r scanner) error {
 			var a inventory.Aka
 			var types, attrs string
 			var orig int
@@ -147,7 +146,7 @@ func (s *Store) children(ctx context.Context, q db.Querier, d *inventory.Details
 	}
 	if err == nil {
 		d.Releases = []inventory.Release{}
-		err = each(ctx, q, "SELECT country, date, type, note FROM title_releases WHERE title_id = ? ORDER BY ordering", []any{id}, func(r scanner) error {
+		err = db.Each(ctx, q, "SELECT country, date, type, note FROM title_releases WHERE title_id = ? ORDER BY ordering", []any{id}, func(r scanner) error {
 			var v inventory.Release
 			err := r.Scan(&v.Country, &v.Date, &v.Type, &v.Note)
 			d.Releases = append(d.Releases, v)
@@ -156,7 +155,7 @@ func (s *Store) children(ctx context.Context, q db.Querier, d *inventory.Details
 	}
 	if err == nil {
 		d.Certifications = []inventory.Certification{}
-		err = each(ctx, q, "SELECT country, certification FROM title_certifications WHERE title_id = ? ORDER BY country", []any{id}, func(r scanner) error {
+		err = db.Each(ctx, q, "SELECT country, certification FROM title_certifications WHERE title_id = ? ORDER BY country", []any{id}, func(r scanner) error {
 			var v inventory.Certification
 			err := r.Scan(&v.Country, &v.Certification)
 			d.Certifications = append(d.Certifications, v)
@@ -165,7 +164,7 @@ func (s *Store) children(ctx context.Context, q db.Querier, d *inventory.Details
 	}
 	if err == nil {
 		d.Images = []inventory.Image{}
-		err = each(ctx, q, "SELECT kind, path, width, height, language, sizes FROM title_images WHERE title_id = ? ORDER BY ordering", []any{id}, func(r scanner) error {
+		err = db.Each(ctx, q, "SELECT kind, path, width, height, language, sizes FROM title_images WHERE title_id = ? ORDER BY ordering", []any{id}, func(r scanner) error {
 			var v inventory.Image
 			var sizes string
 			err := r.Scan(&v.Kind, &v.Path, &v.Width, &v.Height, &v.Language, &sizes)
@@ -179,7 +178,7 @@ func (s *Store) children(ctx context.Context, q db.Querier, d *inventory.Details
 		if strings.HasPrefix(id, "tt") {
 			ext.IMDb = id
 		}
-		err = each(ctx, q, "SELECT source, external_id FROM title_external_ids WHERE title_id = ?", []any{id}, func(r scanner) error {
+		err = db.Each(ctx, q, "SELECT source, external_id FROM title_external_ids WHERE title_id = ?", []any{id}, func(r scanner) error {
 			var src, v string
 			if err := r.Scan(&src, &v); err != nil {
 				return err
@@ -204,32 +203,6 @@ func split(s string) []string {
 	return strings.Split(s, ",")
 }
 
-func each(ctx context.Context, q db.Querier, query string, args []any, fn func(scanner) error) error {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := fn(rows); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
-}
-
-func placeholders(n int) string {
-	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
-}
-
-func anys[T any](vs []T) []any {
-	out := make([]any, len(vs))
-	for i, v := range vs {
-		out[i] = v
-	}
-	return out
-}
-
 // summaryCols select what a Summary needs, the poster coming from the
 // first poster image.
 const summaryCols = "t.id, t.kind, t.title, t.start_year, t.rating_avg, t.rating_votes, t.popularity, t.release_date, " +
@@ -249,7 +222,7 @@ func (s *Store) Summaries(ctx context.Context, ids []string) ([]inventory.Summar
 	if len(ids) == 0 {
 		return out, nil
 	}
-	err := each(ctx, s.db.Writer(), "SELECT "+summaryCols+" FROM titles t WHERE t.id IN ("+placeholders(len(ids))+")", anys(ids), func(r scanner) error {
+	err := db.Each(ctx, s.db.Writer(), "SELECT "+summaryCols+" FROM titles t WHERE t.id IN ("+db.Placeholders(len(ids))+")", db.Args(ids), func(r scanner) error {
 		l, err := scanListed(r)
 		out = append(out, l.Summary)
 		return err
@@ -273,7 +246,7 @@ func (s *Store) FindExternal(ctx context.Context, source, value string) (string,
 // Seasons implements inventory.Store.
 func (s *Store) Seasons(ctx context.Context, seriesID string) ([]inventory.Season, error) {
 	out := []inventory.Season{}
-	err := each(ctx, s.db.Writer(), `SELECT season_number, COUNT(*), MIN(CASE WHEN release_date = '' THEN NULL ELSE release_date END), MIN(CASE WHEN start_year = 0 THEN NULL ELSE start_year END)
+	err := db.Each(ctx, s.db.Writer(), `SELECT season_number, COUNT(*), MIN(CASE WHEN release_date = '' THEN NULL ELSE release_date END), MIN(CASE WHEN start_year = 0 THEN NULL ELSE start_year END)
 		FROM titles WHERE parent_id = ? GROUP BY season_number ORDER BY season_number`, []any{seriesID}, func(r scanner) error {
 		var se inventory.Season
 		var air sql.NullString
@@ -289,7 +262,7 @@ func (s *Store) Seasons(ctx context.Context, seriesID string) ([]inventory.Seaso
 // Episodes implements inventory.Store.
 func (s *Store) Episodes(ctx context.Context, seriesID string, season int) ([]inventory.Episode, error) {
 	out := []inventory.Episode{}
-	err := each(ctx, s.db.Writer(), `SELECT id, title, season_number, episode_number, release_date, start_year, runtime_minutes, overview, rating_avg, rating_votes, popularity
+	err := db.Each(ctx, s.db.Writer(), `SELECT id, title, season_number, episode_number, release_date, start_year, runtime_minutes, overview, rating_avg, rating_votes, popularity
 		FROM titles WHERE parent_id = ? AND season_number = ? ORDER BY episode_number, id`, []any{seriesID, season}, func(r scanner) error {
 		var e inventory.Episode
 		err := r.Scan(&e.ID, &e.Title, &e.SeasonNumber, &e.EpisodeNumber, &e.AirDate, &e.Year, &e.RuntimeMinutes, &e.Overview, &e.Rating.Average, &e.Rating.Votes, &e.Popularity)
@@ -314,7 +287,7 @@ func (s *Store) EpisodeID(ctx context.Context, seriesID string, season, episode 
 // most genres, the more popular first.
 func (s *Store) Similar(ctx context.Context, id string, limit int) ([]inventory.Summary, error) {
 	out := []inventory.Summary{}
-	err := each(ctx, s.db.Reader(), `SELECT `+summaryCols+` FROM titles t JOIN (
+	err := db.Each(ctx, s.db.Reader(), `SELECT `+summaryCols+` FROM titles t JOIN (
 			SELECT o.title_id, COUNT(*) AS shared FROM title_genres g JOIN title_genres o ON o.genre = g.genre AND o.title_id <> g.title_id
 			WHERE g.title_id = ? GROUP BY o.title_id ORDER BY shared DESC LIMIT 200
 		) m ON m.title_id = t.id
@@ -330,7 +303,7 @@ func (s *Store) Similar(ctx context.Context, id string, limit int) ([]inventory.
 // Create implements inventory.Store.
 func (s *Store) Create(ctx context.Context, d inventory.Details, event func(inventory.Details) events.Message) (inventory.Details, error) {
 	d.Version = 1
-	d.UpdatedAt = time.Now().UTC().Truncate(time.Microsecond)
+	d.UpdatedAt = db.Now()
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM titles WHERE id = ?", d.ID).Scan(&n); err != nil {
@@ -363,7 +336,7 @@ func (s *Store) Update(ctx context.Context, id string, expect int64, change func
 		}
 		d.ID = id
 		d.Version++
-		d.UpdatedAt = time.Now().UTC().Truncate(time.Microsecond)
+		d.UpdatedAt = db.Now()
 		if err := s.write(ctx, tx, d); err != nil {
 			return err
 		}
@@ -414,7 +387,7 @@ var childTables = []string{"title_genres", "title_languages", "title_countries",
 
 func deleteChildren(ctx context.Context, tx db.Querier, ids []string) error {
 	for _, t := range childTables {
-		if _, err := tx.ExecContext(ctx, "DELETE FROM "+t+" WHERE title_id IN ("+placeholders(len(ids))+")", anys(ids)...); err != nil {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM "+t+" WHERE title_id IN ("+db.Placeholders(len(ids))+")", db.Args(ids)...); err != nil {
 			return err
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"math/bits"
-	"strings"
 	"sync"
 )
 
@@ -14,9 +13,6 @@ import (
 // it, so every statement of a bulk path has one of a few shapes
 // (MaxBatchRows rows, or a power of two below), prepared once on the writer
 // and reused through a StmtCache.
-
-// placeholders is "?, ?, ..." for n values.
-func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
 
 // MaxBatchRows is the most rows (or ids of an IN list) one bulk statement carries.
 const MaxBatchRows = 256
@@ -74,7 +70,7 @@ func NewShape(f func(d Dialect, n int) string) *Shape { return &Shape{make: f} }
 
 // InShape is a statement whose "%s" is an IN list.
 func InShape(q string) *Shape {
-	return NewShape(func(_ Dialect, n int) string { return fmt.Sprintf(q, placeholders(n)) })
+	return NewShape(func(_ Dialect, n int) string { return fmt.Sprintf(q, Placeholders(n)) })
 }
 
 // SQL returns the text for n rows in dialect d.

@@ -25,7 +25,7 @@ const maxParams = 30000
 func (u Upsert) SQL(d Dialect, n int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "INSERT INTO %s (%s) VALUES ", u.Table, strings.Join(u.Cols, ", "))
-	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(u.Cols)), ", ") + ")"
+	row := "(" + Placeholders(len(u.Cols)) + ")"
 	for i := range n {
 		if i > 0 {
 			b.WriteString(", ")

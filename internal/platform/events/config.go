@@ -2,6 +2,7 @@ package events
 
 import (
 	"fmt"
+	"log/slog"
 	"net"
 	"net/url"
 	"strings"
@@ -56,6 +57,10 @@ type Config struct {
 	NATS NATSConfig `koanf:"nats"`
 	// Kafka configures the "kafka" driver.
 	Kafka KafkaConfig `koanf:"kafka"`
+
+	// Log is where the bus logs handler retries, dead letters and broker
+	// errors (module "events"); nil: telemetry.Named's default.
+	Log *slog.Logger `koanf:"-" json:"-" yaml:"-"`
 }
 
 // NATSConfig configures the NATS JetStream adapter.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/cdlc/cdlc/internal/platform/errs"
 	"github.com/cdlc/cdlc/internal/platform/resilience"
+	"github.com/cdlc/cdlc/internal/platform/telemetry"
 )
 
 // Headers that the bus sets on a message it moves to the dead-letter topic,
@@ -44,10 +45,20 @@ type retryPolicy struct {
 	maxAttempts int
 	backoff     time.Duration
 	maxBackoff  time.Duration
+	// log is the bus's logger (Config.Log).
+	log *slog.Logger
+}
+
+// logger is log, or for a policy built without one the default.
+func (p retryPolicy) logger() *slog.Logger {
+	if p.log == nil {
+		return telemetry.Named(nil, "events")
+	}
+	return p.log
 }
 
 func newRetryPolicy(c Config) retryPolicy {
-	return retryPolicy{maxAttempts: c.MaxAttempts, backoff: c.RetryBackoff, maxBackoff: c.RetryBackoffMax}
+	return retryPolicy{maxAttempts: c.MaxAttempts, backoff: c.RetryBackoff, maxBackoff: c.RetryBackoffMax, log: telemetry.Named(c.Log, "events")}
 }
 
 // retry is the platform's retry policy for attempts tries (negative: until
@@ -108,9 +119,10 @@ func sleep(ctx context.Context, d time.Duration) bool {
 // handled until it has succeeded or been dead-lettered.
 func deliver(ctx context.Context, p retryPolicy, dead Publisher, group string, m Message, h Handler) error {
 	hctx := context.WithoutCancel(ctx)
+	log := p.logger()
 	handle := p.retry(max(p.maxAttempts, 1))
 	handle.OnRetry = func(attempt int, err error, _ time.Duration) {
-		slog.Warn("event handler failed; retrying", "topic", m.Topic, "group", group, "id", m.ID, "attempt", attempt, "err", err)
+		log.Warn("event handler failed; retrying", "topic", m.Topic, "group", group, "id", m.ID, "attempt", attempt, "err", err)
 	}
 	err := resilience.Retry(ctx, handle, func(context.Context) error {
 		m.Attempt++
@@ -123,14 +135,14 @@ func deliver(ctx context.Context, p retryPolicy, dead Publisher, group string, m
 		return fmt.Errorf("deliver %s: stopped while retrying: %w", m.ID, err)
 	}
 	dl := deadLetter(m, group, err, time.Now())
-	slog.Error("event handler gave up; message moved to the dead-letter topic",
+	log.Error("event handler gave up; message moved to the dead-letter topic",
 		"topic", m.Topic, "group", group, "id", m.ID, "attempts", m.Attempt, "dead_letter_topic", dl.Topic, "err", err)
 	// The dead letter must land before the original is acknowledged, or the
 	// message would be lost; a bus that cannot take it now gets retried until
 	// the consumer stops, and then the original is redelivered.
 	publish := p.retry(-1)
 	publish.OnRetry = func(_ int, err error, _ time.Duration) {
-		slog.Error("publish dead letter failed; retrying", "topic", dl.Topic, "id", m.ID, "err", err)
+		log.Error("publish dead letter failed; retrying", "topic", dl.Topic, "id", m.ID, "err", err)
 	}
 	if err := resilience.Retry(ctx, publish, func(ctx context.Context) error { return dead.Publish(ctx, dl) }); err != nil {
 		return fmt.Errorf("deliver %s: publish dead letter: %w", m.ID, err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"sync"
 	"time"
 
@@ -297,7 +296,7 @@ func (s *kafkaSubscription) loop() {
 		fs.EachError(func(topic string, p int32, err error) {
 			if !errors.Is(err, context.Canceled) {
 				failed = true
-				slog.Warn("Kafka fetch error", "topic", topic, "partition", p, "group", s.group, "err", err)
+				s.bus.policy.log.Warn("Kafka fetch error", "topic", topic, "partition", p, "group", s.group, "err", err)
 			}
 		})
 		var parts [][]*kgo.Record
@@ -355,7 +354,7 @@ func (s *kafkaSubscription) commit(handled []*kgo.Record) {
 	if err := s.cl.CommitRecords(ctx, rs...); err != nil {
 		// The records are redelivered to the group; idempotent consumers
 		// absorb that.
-		slog.Warn("Kafka commit failed", "topic", s.topic, "group", s.group, "err", err)
+		s.bus.policy.log.Warn("Kafka commit failed", "topic", s.topic, "group", s.group, "err", err)
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strconv"
 	"strings"
 	"sync"
@@ -373,7 +372,7 @@ func (s *natsSubscription) loop(it jetstream.MessagesContext) {
 			}
 			// Missed heartbeats and the like: the iterator re-issues its
 			// pull requests itself; pause so a persistent error does not spin.
-			slog.Warn("NATS consumer error", "stream", s.stream, "group", s.group, "err", err)
+			s.bus.policy.log.Warn("NATS consumer error", "stream", s.stream, "group", s.group, "err", err)
 			sleep(s.ctx, time.Second)
 			continue
 		}
@@ -398,7 +397,7 @@ func (s *natsSubscription) handle(msg jetstream.Msg) {
 	if err := msg.Ack(); err != nil {
 		// The server redelivers after AckWait; the idempotent consumer
 		// absorbs the duplicate.
-		slog.Warn("NATS ack failed", "stream", s.stream, "group", s.group, "id", m.ID, "err", err)
+		s.bus.policy.log.Warn("NATS ack failed", "stream", s.stream, "group", s.group, "id", m.ID, "err", err)
 	}
 }
 
@@ -439,7 +438,7 @@ func (s *natsSubscription) decode(msg jetstream.Msg) Message {
 	var meta natsMeta
 	if raw := h.Get(natsHeaderMeta); raw != "" {
 		if err := json.Unmarshal([]byte(raw), &meta); err != nil {
-			slog.Warn("NATS message with unreadable metadata", "stream", s.stream, "err", err)
+			s.bus.policy.log.Warn("NATS message with unreadable metadata", "stream", s.stream, "err", err)
 		}
 	}
 	m.Key, m.Time, m.Headers = meta.Key, meta.Time, meta.Headers
@@ -474,7 +473,7 @@ func (s *natsSubscription) Close() error {
 			defer cancel()
 			if err := s.bus.js.DeleteConsumer(ctx, s.stream, s.ephemeral); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
 				// The server removes it after InactiveThreshold anyway.
-				slog.Debug("delete NATS ephemeral consumer", "stream", s.stream, "consumer", s.ephemeral, "err", err)
+				s.bus.policy.log.Debug("delete NATS ephemeral consumer", "stream", s.stream, "consumer", s.ephemeral, "err", err)
 			}
 		}
 		s.bus.subs.remove(s)

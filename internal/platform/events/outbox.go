@@ -20,6 +20,7 @@ import (
 
 	"github.com/cdlc/cdlc/internal/platform/db"
 	"github.com/cdlc/cdlc/internal/platform/errs"
+	"github.com/cdlc/cdlc/internal/platform/telemetry"
 )
 
 //go:embed migrations
@@ -96,9 +97,13 @@ type RelayOptions struct {
 	RetryBackoffMax time.Duration
 	// Owner names this relay in the lease row (default host:pid:random).
 	Owner string
+	// Log is where the relay logs failures and lease changes (module
+	// "events.outbox"); nil: telemetry.Named's default.
+	Log *slog.Logger
 }
 
 func (o RelayOptions) withDefaults() RelayOptions {
+	o.Log = telemetry.Named(o.Log, "events.outbox")
 	if o.BatchSize <= 0 {
 		o.BatchSize = 100
 	}
@@ -180,7 +185,7 @@ func (r *Relay) Run(ctx context.Context) error {
 		}
 		if err != nil {
 			failures++
-			slog.Warn("outbox relay failed; retrying", "service", r.d.Service(), "failures", failures, "err", err)
+			r.opts.Log.Warn("outbox relay failed; retrying", "service", r.d.Service(), "failures", failures, "err", err)
 			// A Notify does not cut the backoff short: the bus is what is down.
 			if !sleep(ctx, backoffDelay(r.opts.RetryBackoff, r.opts.RetryBackoffMax, failures)) {
 				return nil
@@ -296,13 +301,13 @@ func (r *Relay) acquire(ctx context.Context) (bool, error) {
 	}
 	if rows != 1 {
 		if r.owned {
-			slog.Warn("outbox relay lost its lease; another replica publishes", "service", r.d.Service(), "owner", r.opts.Owner)
+			r.opts.Log.Warn("outbox relay lost its lease; another replica publishes", "service", r.d.Service(), "owner", r.opts.Owner)
 		}
 		r.owned, r.leaseUntil = false, time.Time{}
 		return false, nil
 	}
 	if !r.owned {
-		slog.Info("outbox relay holds the lease and publishes", "service", r.d.Service(), "owner", r.opts.Owner)
+		r.opts.Log.Info("outbox relay holds the lease and publishes", "service", r.d.Service(), "owner", r.opts.Owner)
 	}
 	// Counted from before the UPDATE, so this relay's idea of the deadline
 	// is never later than the database's.
@@ -322,7 +327,7 @@ func (r *Relay) release() {
 	}
 	if _, err := r.d.Writer().ExecContext(ctx,
 		`UPDATE outbox_lease SET expires_at = ? WHERE name = 'relay' AND owner = ?`, expired, r.opts.Owner); err != nil {
-		slog.Warn("release outbox lease", "service", r.d.Service(), "err", err)
+		r.opts.Log.Warn("release outbox lease", "service", r.d.Service(), "err", err)
 	}
 	r.owned, r.leaseUntil = false, time.Time{}
 }

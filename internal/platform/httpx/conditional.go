@@ -1,6 +1,9 @@
 package httpx
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
 	"reflect"
 	"strconv"
 	"strings"
@@ -11,8 +14,39 @@ import (
 )
 
 // Conditional requests, shared by every service: ETags name a version
-// ("3", "v3", or "3-<hash>" for a rendering of version 3), If-None-Match
+// ("3" after a write, "3-<hash>" for a rendering of version 3), If-None-Match
 // answers 304, If-Match guards writes with optimistic concurrency.
+
+// ETag is the ETag of version v of a resource, as a write answers it: "3".
+func ETag(v int64) string { return `"` + strconv.FormatInt(v, 10) + `"` }
+
+// ContentETag is the ETag of a rendering of version v (0 for a rendering
+// of no single version): "3-<hash of body>". The same content has the same
+// tag on every instance, and If-Match reads the version in it.
+func ContentETag(v int64, body []byte) string {
+	sum := sha256.Sum256(body)
+	return `"` + strconv.FormatInt(v, 10) + "-" + hex.EncodeToString(sum[:6]) + `"`
+}
+
+// RenderedHeaders are the headers of a rendered response; an output type
+// embeds them (huma finds headers in embedded structs) beside its own
+// Status and Body, which huma wants at the top level.
+type RenderedHeaders struct {
+	ETag         string `header:"ETag"`
+	CacheControl string `header:"Cache-Control"`
+	ContentType  string `header:"Content-Type"`
+}
+
+// Conditional answers a rendered JSON body with its ETag: 200 with the
+// body, or 304 without it when If-None-Match names the ETag.
+func Conditional(ifNoneMatch, etag string, body []byte, cacheControl string) (status int, h RenderedHeaders, out []byte) {
+	h = RenderedHeaders{ETag: etag, CacheControl: cacheControl}
+	if ETagMatches(ifNoneMatch, etag) {
+		return http.StatusNotModified, h, nil
+	}
+	h.ContentType = "application/json"
+	return http.StatusOK, h, body
+}
 
 // ETagMatches reports whether an If-None-Match header names etag (or *).
 func ETagMatches(ifNoneMatch, etag string) bool {
@@ -29,7 +63,8 @@ func ETagMatches(ifNoneMatch, etag string) bool {
 }
 
 // IfMatchVersion reads the version an If-Match header names: the ETag of
-// a read or a write, weak or strong, with or without a "v" prefix. It is
+// a read or a write, weak or strong (a "v" prefix, which older releases
+// wrote, is still accepted). It is
 // nil when the header is absent; a version below min, or anything that is
 // not a version, is an Invalid error on header.If-Match.
 func IfMatchVersion(header string, min int64) (*int64, error) {

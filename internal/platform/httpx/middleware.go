@@ -90,39 +90,42 @@ func Recover() Middleware {
 	}
 }
 
-// statusWriter records what a handler wrote. It keeps http.Flusher working
-// for server-sent events through Unwrap (http.ResponseController). It
-// carries the route back out too, in the same allocation.
-type statusWriter struct {
+// StatusRecorder records what a handler wrote: the status (0 until it
+// writes) and the body's size. It keeps http.Flusher working for
+// server-sent events, directly and through Unwrap (http.ResponseController).
+type StatusRecorder struct {
 	http.ResponseWriter
-	status int
-	bytes  int64
-	route  routeHolder
+	Status int
+	Bytes  int64
 }
 
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
+// WriteHeader records the first status written.
+func (w *StatusRecorder) WriteHeader(code int) {
+	if w.Status == 0 {
+		w.Status = code
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
+// Write records 200 if no status was written, and counts the bytes.
+func (w *StatusRecorder) Write(b []byte) (int, error) {
+	if w.Status == 0 {
+		w.Status = http.StatusOK
 	}
 	n, err := w.ResponseWriter.Write(b)
-	w.bytes += int64(n)
+	w.Bytes += int64(n)
 	return n, err
 }
 
-func (w *statusWriter) Flush() {
+// Flush flushes the underlying writer when it can.
+func (w *StatusRecorder) Flush() {
 	if f, ok := w.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
 	}
 }
 
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+// Unwrap returns the underlying writer.
+func (w *StatusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // Metrics are the HTTP server's Prometheus collectors.
 type Metrics struct {
@@ -183,40 +186,52 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 // paths cannot explode the label set. Logs at debug for health and metrics
 // probes, info otherwise.
 func Observe(log *slog.Logger, m *Metrics) Middleware {
+	problems := telemetry.Named(log, "httpx")
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
-			sw := &statusWriter{ResponseWriter: w}
+			sw := &StatusRecorder{ResponseWriter: w}
 			m.inflight.Inc()
 			defer m.inflight.Dec()
-			r = r.WithContext(context.WithValue(r.Context(), routeKey{}, &sw.route))
+			holder := &routeHolder{}
+			r = r.WithContext(WithLogger(context.WithValue(r.Context(), routeKey{}, holder), problems))
+			defer func() {
+				// Recover, outside, answers the panic; the line is logged
+				// here, where the logger is.
+				if p := recover(); p != nil {
+					if p != http.ErrAbortHandler {
+						problems.ErrorContext(r.Context(), "request panicked", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(p))
+					}
+					panic(p)
+				}
+			}()
 			next.ServeHTTP(sw, r)
 			switch {
-			case ClientGone(r.Context()) && (sw.status == 0 || sw.status >= 500):
+			case ClientGone(r.Context()) && (sw.Status == 0 || sw.Status >= 500):
 				// The client hung up before it got an answer (or while a
 				// handler failed because of it): its doing, logged as such.
-				sw.status = StatusClientClosedRequest
-			case sw.status == 0:
-				sw.status = http.StatusOK
+				sw.Status = StatusClientClosedRequest
+			case sw.Status == 0:
+				sw.Status = http.StatusOK
 			}
 			elapsed := time.Since(start)
-			route := sw.route.route
+			route := holder.route
 			if route == "" {
 				route = r.Pattern
 			}
 			if route == "" {
 				route = "unmatched"
 			}
-			m.observe(route, r.Method, sw.status, elapsed)
+			m.observe(route, r.Method, sw.Status, elapsed)
 			level := slog.LevelInfo
 			switch {
-			case sw.status == http.StatusServiceUnavailable:
+			case sw.Status == http.StatusServiceUnavailable:
 				// Expected while starting or while a backend is down; the
 				// cause is logged where it is known.
 				level = slog.LevelWarn
-			case sw.status >= 500:
+			case sw.Status >= 500:
 				level = slog.LevelError
-			case sw.status == StatusClientClosedRequest:
+			case sw.Status == StatusClientClosedRequest:
 				level = slog.LevelInfo
 			case r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || r.URL.Path == "/metrics":
 				level = slog.LevelDebug
@@ -228,7 +243,7 @@ func Observe(log *slog.Logger, m *Metrics) Middleware {
 				rec := slog.NewRecord(start.Add(elapsed), level, "http request", 0)
 				rec.AddAttrs(
 					slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("route", route),
-					slog.Int("status", sw.status), slog.Int64("bytes", sw.bytes),
+					slog.Int("status", sw.Status), slog.Int64("bytes", sw.Bytes),
 					slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000), slog.String("remote", r.RemoteAddr))
 				_ = h.Handle(r.Context(), rec)
 			}
@@ -237,6 +252,24 @@ func Observe(log *slog.Logger, m *Metrics) Middleware {
 }
 
 type routeKey struct{}
+
+type logKey struct{}
+
+// WithLogger returns ctx carrying the logger that WriteProblem logs
+// internal errors to; Observe sets it for the requests it sees.
+func WithLogger(ctx context.Context, log *slog.Logger) context.Context {
+	return context.WithValue(ctx, logKey{}, log)
+}
+
+// discard is the logger of a request outside Observe (tests, mostly).
+var discard = slog.New(slog.DiscardHandler)
+
+func loggerFrom(ctx context.Context) *slog.Logger {
+	if l, ok := ctx.Value(logKey{}).(*slog.Logger); ok {
+		return l
+	}
+	return discard
+}
 
 // routeHolder carries the mux pattern back out to Observe: middleware
 // between them copy the request (WithContext), so the pattern the mux sets

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"math"
 	"net/http"
 	"strings"
@@ -180,7 +179,7 @@ func newProblem(ctx context.Context, status int, detail string) *Problem {
 func WriteProblem(w http.ResponseWriter, r *http.Request, err error) {
 	p := ProblemFrom(r.Context(), err)
 	if p.Status >= 500 && p.Status != http.StatusServiceUnavailable {
-		slog.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		loggerFrom(r.Context()).ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	p.Instance = r.URL.Path
 	p.clip()
@@ -207,7 +206,7 @@ func init() {
 			err := errList[0]
 			p := ProblemFrom(ctx, err)
 			if p.Status >= 500 && p.Status != http.StatusServiceUnavailable {
-				slog.ErrorContext(ctx, "request failed", "path", path, "err", err)
+				loggerFrom(ctx).ErrorContext(ctx, "request failed", "path", path, "err", err)
 			}
 			p.Instance = path
 			p.clip()

@@ -17,6 +17,7 @@ import (
 	"github.com/cockroachdb/pebble/v2/bloom"
 
 	"github.com/cdlc/cdlc/internal/platform/errs"
+	"github.com/cdlc/cdlc/internal/platform/telemetry"
 )
 
 // Key prefixes; see the package doc for the layout.
@@ -46,6 +47,7 @@ type embedded struct {
 
 	dir        string
 	cacheBytes int64
+	log        *slog.Logger
 	opts       *pebble.Options // of db, for writing sstables to ingest
 	// rec, when a Replace runs, records the changes made meanwhile, to be
 	// applied again on the replacement (under writeMu).
@@ -62,7 +64,7 @@ func openEmbedded(cfg Config, name string) (*embedded, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("search: create %s: %w", dir, err)
 	}
-	e := &embedded{dir: dir, cacheBytes: cfg.CacheBytes}
+	e := &embedded{dir: dir, cacheBytes: cfg.CacheBytes, log: telemetry.Named(cfg.Log, "search").With("index", name)}
 	db, err := e.openDB(dir)
 	if err != nil {
 		return nil, err
@@ -90,7 +92,7 @@ func (e *embedded) openDB(dir string) (*pebble.DB, error) {
 		L0StopWritesThreshold:       24,
 		LBaseMaxBytes:               256 << 20,
 		FormatMajorVersion:          pebble.FormatNewest,
-		Logger:                      quietLogger{},
+		Logger:                      quietLogger{e.log},
 	}
 	for i := range opts.Levels {
 		// Upserts probe for a previous version of every document; most probes
@@ -107,16 +109,16 @@ func (e *embedded) openDB(dir string) (*pebble.DB, error) {
 }
 
 // quietLogger drops Pebble's informational chatter and routes its errors to
-// the process log.
-type quietLogger struct{}
+// the index's logger.
+type quietLogger struct{ log *slog.Logger }
 
 func (quietLogger) Infof(string, ...any) {}
-func (quietLogger) Errorf(format string, args ...any) {
-	slog.Error("search index", "err", fmt.Sprintf(format, args...))
+func (l quietLogger) Errorf(format string, args ...any) {
+	l.log.Error("search index", "err", fmt.Sprintf(format, args...))
 }
-func (quietLogger) Fatalf(format string, args ...any) {
+func (l quietLogger) Fatalf(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
-	slog.Error("search index fatal", "err", msg)
+	l.log.Error("search index fatal", "err", msg)
 	panic(msg)
 }
 

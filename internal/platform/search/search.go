@@ -98,10 +98,27 @@ package search
 
 import (
 	"context"
+	"log/slog"
 	"regexp"
+	"strings"
 
 	"github.com/cdlc/cdlc/internal/platform/errs"
 )
+
+// AddName appends name to the Names of a Doc being built, unless it is
+// blank or already there (ignoring case).
+func AddName(names []string, name string) []string {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return names
+	}
+	for _, n := range names {
+		if strings.EqualFold(n, name) {
+			return names
+		}
+	}
+	return append(names, name)
+}
 
 // Doc is one searchable thing: a title or a person.
 type Doc struct {
@@ -198,6 +215,9 @@ type Config struct {
 	// CacheBytes is the block cache of each embedded index; 0 means
 	// DefaultCacheBytes. It is most of the index's memory.
 	CacheBytes int64 `koanf:"cache_bytes"`
+	// Log is where an embedded index logs its storage errors (module
+	// "search"); nil: telemetry.Named's default.
+	Log *slog.Logger `koanf:"-" json:"-" yaml:"-"`
 }
 
 // DefaultCacheBytes is the block cache of an embedded index when

@@ -207,3 +207,14 @@ func (c *ContextHandler) with(op func(slog.Handler) slog.Handler, group bool) *C
 	copy(ops, c.ops)
 	return &ContextHandler{base: c.base, ops: append(ops, op), grouped: true, h: op(c.h)}
 }
+
+// Named is the logger a platform module logs through: log, injected by its
+// options, or when nil the process's default logger as it is when the
+// module is built (cmd/cdlc makes that the configured one), with the
+// module's name in every line.
+func Named(log *slog.Logger, module string) *slog.Logger {
+	if log == nil {
+		log = slog.Default()
+	}
+	return log.With("module", module)
+}

@@ -1,4 +1,7 @@
-package configserver
+// Package secrets seals secrets at rest (AES-256-GCM with named, rotatable
+// keys): the configurations server's secret values and the authorization
+// server's signing keys are sealed with it.
+package secrets
 
 import (
 	"crypto/aes"
@@ -65,7 +68,8 @@ func NewSealer(current []byte, previous ...[]byte) (*Sealer, error) {
 	return s, nil
 }
 
-// Seal encrypts plain for the leaf at where ("app/profile/key.path").
+// Seal encrypts plain for the place where (a configuration leaf
+// "app/profile/key.path", a signing key id): it opens only there.
 func (s *Sealer) Seal(where, plain string) string {
 	nonce := make([]byte, s.current.aead.NonceSize())
 	_, _ = rand.Read(nonce)
@@ -73,7 +77,7 @@ func (s *Sealer) Seal(where, plain string) string {
 	return s.current.id + ":" + base64.RawStdEncoding.EncodeToString(ct)
 }
 
-// Open decrypts a sealed value for the leaf at where.
+// Open decrypts a sealed value for the place where.
 func (s *Sealer) Open(where, sealed string) (string, error) {
 	id, b64, ok := strings.Cut(sealed, ":")
 	if !ok {
@@ -81,7 +85,7 @@ func (s *Sealer) Open(where, sealed string) (string, error) {
 	}
 	aead, ok := s.all[id]
 	if !ok {
-		return "", errs.E(errs.KindInternal, "secret at %s was sealed with key %s, which is not configured (config_server.previous_encryption_keys)", where, id)
+		return "", errs.E(errs.KindInternal, "secret at %s was sealed with key %s, which is not configured (add it to the previous encryption keys)", where, id)
 	}
 	ct, err := base64.RawStdEncoding.DecodeString(b64)
 	if err != nil || len(ct) < aead.NonceSize() {
