@@ -9,8 +9,8 @@ import (
 	"context"
 	"time"
 
-	"github.com/cdlc/cdlc/internal/platform/events"
 	"github.com/cdlc/cdlc/internal/platform/catalogid"
+	"github.com/cdlc/cdlc/internal/platform/events"
 )
 
 // Kind is the kind of a title.
