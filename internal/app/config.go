@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/cdlc/cdlc/internal/authserver"
 	"github.com/cdlc/cdlc/internal/gateway"
 	"github.com/cdlc/cdlc/internal/platform/cache"
 	"github.com/cdlc/cdlc/internal/platform/config"
@@ -87,40 +88,14 @@ type AuthConfig struct {
 	// naming an unknown key.
 	JWKSMinRefreshGap time.Duration `koanf:"jwks_min_refresh_gap"`
 
-	// The authorization server's settings.
-	AccessTokenTTL  time.Duration `koanf:"access_token_ttl"`
-	IDTokenTTL      time.Duration `koanf:"id_token_ttl"`
-	RefreshTokenTTL time.Duration `koanf:"refresh_token_ttl"`
-	// RefreshGrace is how long a just-rotated refresh token still refreshes
-	// (concurrent refreshes, a lost response) before reuse revokes its family.
-	RefreshGrace   time.Duration `koanf:"refresh_grace"`
-	CodeTTL        time.Duration `koanf:"code_ttl"`
-	DeviceCodeTTL  time.Duration `koanf:"device_code_ttl"`
-	SessionTTL     time.Duration `koanf:"session_ttl"`
-	VerifyEmailTTL time.Duration `koanf:"verify_email_ttl"`
-	ResetTTL       time.Duration `koanf:"reset_password_ttl"`
-	// KeyRotation is how long a signing key signs before a new one takes over.
-	KeyRotation time.Duration `koanf:"key_rotation"`
+	// Config is the authorization server's settings (access_token_ttl,
+	// refresh_grace, argon2.*, throttle.* ...), declared once in its
+	// package and inlined here.
+	authserver.Config `koanf:",squash"`
 	// EncryptionKey seals the signing keys at rest: 32 bytes, base64. When
 	// empty, one is generated into <data_dir>/auth-encryption.key.
-	EncryptionKey          string         `koanf:"encryption_key" secret:"true"`
-	PreviousEncryptionKeys []string       `koanf:"previous_encryption_keys" secret:"true"`
-	Argon2                 Argon2Config   `koanf:"argon2"`
-	Throttle               ThrottleConfig `koanf:"throttle"`
-}
-
-// Argon2Config are the argon2id password hashing parameters.
-type Argon2Config struct {
-	MemoryKiB   uint32 `koanf:"memory_kib"`
-	Iterations  uint32 `koanf:"iterations"`
-	Parallelism uint8  `koanf:"parallelism"`
-}
-
-// ThrottleConfig bounds failed sign-ins per account and per IP in a window.
-type ThrottleConfig struct {
-	AccountFailures int           `koanf:"account_failures"`
-	IPFailures      int           `koanf:"ip_failures"`
-	Window          time.Duration `koanf:"window"`
+	EncryptionKey          string   `koanf:"encryption_key" secret:"true"`
+	PreviousEncryptionKeys []string `koanf:"previous_encryption_keys" secret:"true"`
 }
 
 // RemoteConfig points a process at a configurations server.

@@ -40,27 +40,19 @@ var authRoutes = kit.Routes(
 )
 
 func defaultAuthConfig() AuthConfig {
-	d := authserver.DefaultConfig()
 	return AuthConfig{
 		Audience: auth.DefaultAudience, Leeway: 30 * time.Second,
 		JWKSRefreshInterval: auth.DefaultKeysMaxAge, JWKSMinRefreshGap: auth.DefaultRefreshMinGap,
-		AccessTokenTTL: d.AccessTokenTTL, IDTokenTTL: d.IDTokenTTL, RefreshTokenTTL: d.RefreshTokenTTL, RefreshGrace: d.RefreshGrace,
-		CodeTTL: d.CodeTTL, DeviceCodeTTL: d.DeviceCodeTTL, SessionTTL: d.SessionTTL, VerifyEmailTTL: d.VerifyEmailTTL, ResetTTL: d.ResetPasswordTTL,
-		KeyRotation: d.KeyRotation,
-		Argon2:      Argon2Config{MemoryKiB: d.Argon2.MemoryKiB, Iterations: d.Argon2.Iterations, Parallelism: d.Argon2.Parallelism},
-		Throttle:    ThrottleConfig{AccountFailures: d.Throttle.AccountFailures, IPFailures: d.Throttle.IPFailures, Window: d.Throttle.Window},
+		Config: authserver.DefaultConfig(),
 	}
 }
 
-// Server is the authorization server's part of the auth section.
+// Server is the authorization server's part of the auth section, with
+// the issuer the process resolved.
 func (c AuthConfig) Server() authserver.Config {
-	return authserver.Config{
-		Issuer: c.Issuer, AccessTokenTTL: c.AccessTokenTTL, IDTokenTTL: c.IDTokenTTL, RefreshTokenTTL: c.RefreshTokenTTL,
-		CodeTTL: c.CodeTTL, DeviceCodeTTL: c.DeviceCodeTTL, SessionTTL: c.SessionTTL, RefreshGrace: c.RefreshGrace,
-		KeyRotation: c.KeyRotation, VerifyEmailTTL: c.VerifyEmailTTL, ResetPasswordTTL: c.ResetTTL,
-		Argon2:   authserver.Argon2Params{MemoryKiB: c.Argon2.MemoryKiB, Iterations: c.Argon2.Iterations, Parallelism: c.Argon2.Parallelism},
-		Throttle: authserver.ThrottleConfig{AccountFailures: c.Throttle.AccountFailures, IPFailures: c.Throttle.IPFailures, Window: c.Throttle.Window},
-	}
+	s := c.Config
+	s.Issuer = c.Issuer
+	return s
 }
 
 // startAuth wires the authorization server: the signing keys, the

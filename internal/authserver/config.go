@@ -7,42 +7,43 @@ import (
 )
 
 // Config tunes the authorization server. Its keys live under auth. in the
-// process configuration (see internal/app).
+// process configuration: internal/app inlines it in the auth section (the
+// verifier's settings are there too), so it is declared once, here.
 type Config struct {
 	// Issuer is the provider's public base URL (iss of every token). Empty:
 	// http://<http.addr>, with localhost for an unspecified host.
-	Issuer string
+	Issuer string `koanf:"-"`
 	// AccessTokenTTL, IDTokenTTL and RefreshTokenTTL bound the tokens'
 	// lives; CodeTTL the authorization request (login to code exchange);
 	// DeviceCodeTTL a device authorization; SessionTTL the sign-in cookie.
-	AccessTokenTTL  time.Duration
-	IDTokenTTL      time.Duration
-	RefreshTokenTTL time.Duration
-	CodeTTL         time.Duration
-	DeviceCodeTTL   time.Duration
-	SessionTTL      time.Duration
+	AccessTokenTTL  time.Duration `koanf:"access_token_ttl"`
+	IDTokenTTL      time.Duration `koanf:"id_token_ttl"`
+	RefreshTokenTTL time.Duration `koanf:"refresh_token_ttl"`
+	CodeTTL         time.Duration `koanf:"code_ttl"`
+	DeviceCodeTTL   time.Duration `koanf:"device_code_ttl"`
+	SessionTTL      time.Duration `koanf:"session_ttl"`
 	// RefreshGrace is how long a refresh token that was just rotated is
 	// still honoured (two refreshes at once, a lost response) before
 	// presenting it counts as reuse and revokes its family.
-	RefreshGrace time.Duration
+	RefreshGrace time.Duration `koanf:"refresh_grace"`
 	// KeyRotation is how long a signing key signs; retired keys stay in the
 	// JWKS until the tokens they signed have expired.
-	KeyRotation time.Duration
+	KeyRotation time.Duration `koanf:"key_rotation"`
 	// VerifyEmailTTL and ResetPasswordTTL bound the mailed one-time links.
-	VerifyEmailTTL   time.Duration
-	ResetPasswordTTL time.Duration
+	VerifyEmailTTL   time.Duration `koanf:"verify_email_ttl"`
+	ResetPasswordTTL time.Duration `koanf:"reset_password_ttl"`
 	// Argon2 are the password hashing parameters.
-	Argon2 Argon2Params
+	Argon2 Argon2Params `koanf:"argon2"`
 	// Throttle bounds failed sign-ins.
-	Throttle ThrottleConfig
+	Throttle ThrottleConfig `koanf:"throttle"`
 }
 
 // ThrottleConfig bounds failed sign-ins per account and per client IP in a
 // fixed window.
 type ThrottleConfig struct {
-	AccountFailures int
-	IPFailures      int
-	Window          time.Duration
+	AccountFailures int           `koanf:"account_failures"`
+	IPFailures      int           `koanf:"ip_failures"`
+	Window          time.Duration `koanf:"window"`
 }
 
 // DefaultConfig is what a fresh install runs with.

@@ -15,9 +15,9 @@ import (
 // Argon2Params are the argon2id cost parameters (RFC 9106). A hash records
 // the parameters it was made with, so changing them affects new hashes only.
 type Argon2Params struct {
-	MemoryKiB   uint32
-	Iterations  uint32
-	Parallelism uint8
+	MemoryKiB   uint32 `koanf:"memory_kib"`
+	Iterations  uint32 `koanf:"iterations"`
+	Parallelism uint8  `koanf:"parallelism"`
 }
 
 // DefaultArgon2 follows OWASP's argon2id recommendation (19 MiB, t=2, p=1).

@@ -130,7 +130,12 @@ func walk(v reflect.Value, prefix string, secret, reload bool, out *[]Field) {
 			}
 			continue
 		}
-		name, _, _ := strings.Cut(f.Tag.Get("koanf"), ",")
+		name, opts, _ := strings.Cut(f.Tag.Get("koanf"), ",")
+		if name == "" && opts == "squash" {
+			// An inlined struct: its settings are at this level.
+			walk(v.Field(i), prefix, secret, reload, out)
+			continue
+		}
 		if name == "" || name == "-" {
 			continue
 		}
@@ -417,6 +422,19 @@ func lookup(v reflect.Value, key string) reflect.Value {
 			name, _, _ := strings.Cut(t.Field(i).Tag.Get("koanf"), ",")
 			if name == part && name != "-" {
 				v, found = v.Field(i), true
+				break
+			}
+		}
+		if found {
+			continue
+		}
+		// A struct inlined at this level (`koanf:",squash"`).
+		for i := range t.NumField() {
+			if t.Field(i).Tag.Get("koanf") != ",squash" {
+				continue
+			}
+			if f := lookup(v.Field(i), part); f.IsValid() && f.Type() != v.Field(i).Type() {
+				v, found = f, true
 				break
 			}
 		}

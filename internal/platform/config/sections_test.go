@@ -72,3 +72,32 @@ func TestSectionsLoadLikeFields(t *testing.T) {
 	require.Equal(t, []config.Change{{Key: "shop.max_items"}}, pending)
 	require.Equal(t, "hi", cfg.Services["shop"].(*shop).Banner, "the current configuration is not written")
 }
+
+type inner struct {
+	TTL  time.Duration `koanf:"ttl"`
+	Deep struct {
+		N int `koanf:"n"`
+	} `koanf:"deep"`
+}
+
+type withSquash struct {
+	Auth struct {
+		Issuer string `koanf:"issuer"`
+		Inner  inner  `koanf:",squash"`
+	} `koanf:"auth"`
+}
+
+// A struct inlined with `koanf:",squash"` (a service's own settings inside
+// a shared section) has its keys at the section's level.
+func TestSquashedStructsAreInlined(t *testing.T) {
+	var d withSquash
+	d.Auth.Inner.TTL = time.Minute
+	cfg, err := config.Load(d, config.Sources{Env: []string{"CDLC_AUTH_TTL=5m", "CDLC_AUTH_DEEP_N=3"}, Flags: map[string]string{"auth.issuer": "https://x"}})
+	require.NoError(t, err)
+	require.Equal(t, 5*time.Minute, cfg.Auth.Inner.TTL)
+	require.Equal(t, 3, cfg.Auth.Inner.Deep.N)
+	require.Equal(t, "https://x", cfg.Auth.Issuer)
+	red := config.Redacted(cfg)
+	require.Equal(t, "5m0s", red["auth.ttl"])
+	require.EqualValues(t, 3, red["auth.deep.n"])
+}
