@@ -281,7 +281,7 @@ func (a *App) handler() http.Handler {
 	a.Mux.Handle("GET /admin/events/topics", http.HandlerFunc(a.adminTopics))
 	// Everything no service answered: the web app (SPA fallback), except
 	// the platform's own path prefixes, which stay problem+json 404s.
-	a.Mux.Handle("/", web.Handler(httpx.NotFound()))
+	a.Mux.Handle("/", web.Handler(httpx.MethodNotAllowed(a.Mux, httpx.NotFound())))
 	metrics := httpx.NewMetrics(a.Registry)
 	direct := bearerAuth(auth.Middleware(a.Verifier))(a.Local())
 	entry := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -63,3 +63,15 @@ func TestRoutesComeFromTheServiceTable(t *testing.T) {
 	require.Equal(t, "actor", seen["/api/v1/titles/{id}/credits"])
 	require.True(t, slices.ContainsFunc(app.Routes(), func(r gateway.Route) bool { return r.Path == "/oauth2/token" && r.Class == gateway.ClassToken }))
 }
+
+// A method a path does not take is a 405 problem that lists the methods it
+// does take, not a 404 (nor the web app).
+func TestUnknownMethodIs405WithAllow(t *testing.T) {
+	i := apptest.Start(t, map[string]string{"target": "all"})
+	res := i.Do("PATCH", "/api/v1/search/titles?q=x", nil)
+	require.Equal(t, 405, res.Status, string(res.Body))
+	require.Equal(t, "application/problem+json", res.Header.Get("Content-Type"))
+	require.Contains(t, res.Header.Get("Allow"), "GET")
+	require.Contains(t, string(res.Body), "PATCH is not allowed")
+	require.Equal(t, 404, i.Do("GET", "/api/v1/nowhere", nil).Status, "an unknown path stays a 404")
+}

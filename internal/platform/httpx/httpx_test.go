@@ -396,3 +396,13 @@ func TestProblemsClipEchoedInput(t *testing.T) {
 		require.Equal(t, httpx.MaxEcho+1, utf8.RuneCountInString(p.Instance))
 	}
 }
+
+// A request whose body arrives too slowly is the client's doing: a 408
+// problem typed as such, not "internal".
+func TestRequestTimeoutProblemType(t *testing.T) {
+	err := huma.NewErrorWithContext(nil, http.StatusRequestTimeout, "request body read timeout")
+	var p *httpx.Problem
+	require.ErrorAs(t, err, &p)
+	require.Equal(t, http.StatusRequestTimeout, p.Status)
+	require.Equal(t, "urn:cdlc:problem:request_timeout", p.Type)
+}

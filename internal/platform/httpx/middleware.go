@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -361,5 +362,36 @@ func (c *CORS) Middleware() Middleware {
 func NotFound() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		WriteProblem(w, r, errs.NotFound("path %s", r.URL.Path))
+	})
+}
+
+// allowedMethods are the methods a 405 answer may list.
+var allowedMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions}
+
+// MethodNotAllowed answers a request that mux routes only for other
+// methods with 405 Method Not Allowed, as problem+json, listing those
+// methods in Allow (RFC 9110 §15.5.6); anything else goes to next. Put it
+// where the mux's catch-all "/" pattern answers, which would otherwise
+// take such a request for an unknown path.
+func MethodNotAllowed(mux *http.ServeMux, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var allow []string
+		probe := *r
+		for _, m := range allowedMethods {
+			if m == r.Method {
+				continue
+			}
+			probe.Method = m
+			if _, pattern := mux.Handler(&probe); pattern != "" && pattern != "/" {
+				allow = append(allow, m)
+			}
+		}
+		if len(allow) == 0 {
+			next.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		p := newProblem(r.Context(), http.StatusMethodNotAllowed, clipWords(r.Method)+" is not allowed on "+r.URL.Path+"; allowed: "+strings.Join(allow, ", "))
+		WriteProblem(w, r, p)
 	})
 }

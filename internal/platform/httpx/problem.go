@@ -164,9 +164,17 @@ func clientClosed(ctx context.Context) *Problem {
 }
 
 func newProblem(ctx context.Context, status int, detail string) *Problem {
-	kind := kindOfStatus(status)
+	typ := "urn:cdlc:problem:" + string(kindOfStatus(status))
+	switch status {
+	case http.StatusRequestTimeout:
+		// The client was too slow to send its request: its doing, not an
+		// internal failure.
+		typ = "urn:cdlc:problem:request_timeout"
+	case http.StatusMethodNotAllowed:
+		typ = "urn:cdlc:problem:method_not_allowed"
+	}
 	return &Problem{
-		Type:      "urn:cdlc:problem:" + string(kind),
+		Type:      typ,
 		Title:     http.StatusText(status),
 		Status:    status,
 		Detail:    detail,
