@@ -453,15 +453,7 @@ func (a *App) modules() *module.Graph {
 	var all []string
 	for _, s := range a.services {
 		// Every service checks tokens: every process keeps the deny list.
-		deps := []string{"http", "remote", "revocations"}
-		if len(s.Migrations) > 0 || len(s.Consumes) > 0 {
-			deps = append(deps, "bus")
-		}
-		for _, u := range s.Uses {
-			if !slices.Contains(deps, u) {
-				deps = append(deps, u)
-			}
-		}
+		deps := append([]string{"http", "remote", "revocations"}, s.SharedModules()...)
 		g.Register(s.Module(a.rt, deps))
 		all = append(all, s.Name)
 	}

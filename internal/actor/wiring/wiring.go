@@ -14,7 +14,6 @@ import (
 	"github.com/cdlc/cdlc/internal/actor/searchindex"
 	"github.com/cdlc/cdlc/internal/actor/sqlstore"
 	"github.com/cdlc/cdlc/internal/inventory"
-	"github.com/cdlc/cdlc/internal/platform/events"
 	"github.com/cdlc/cdlc/internal/platform/kit"
 )
 
@@ -34,14 +33,10 @@ func Start(ctx context.Context, env *kit.Env) (any, error) {
 	store := sqlstore.New(env.DB)
 	titles := kit.Peer[inventory.Service](env, "inventory")
 	var searcher actor.Searcher = store
-	idx, err := searchindex.Open(ctx, filepath.Join(env.DataDir, "search"), store, store, env.Log.With("index", searchindex.Name))
-	if err != nil {
-		env.Log.Warn("people search index unavailable; searching with SQL", "err", err)
-		env.Handle(GroupSearch, func(context.Context, events.Message) error { return nil })
-	} else {
+	if idx, ok := kit.OpenIndex(env, GroupSearch, "people search index (searching with SQL)", func() (*searchindex.Index, error) {
+		return searchindex.Open(ctx, filepath.Join(env.DataDir, "search"), store, store, env.Log.With("index", searchindex.Name))
+	}); ok {
 		searcher = idx
-		env.OnStop(func(context.Context) error { return idx.Close() })
-		env.Handle(GroupSearch, idx.Handle)
 	}
 	svc := actor.New(actor.Options{Store: store, Search: searcher, Titles: titleLookup(titles), Cache: env.Cache, Kick: env.Kick})
 	env.Handle(GroupCache, svc.HandleChanged)

@@ -14,7 +14,6 @@ import (
 	"github.com/cdlc/cdlc/internal/inventory/httpapi"
 	"github.com/cdlc/cdlc/internal/inventory/searchindex"
 	"github.com/cdlc/cdlc/internal/inventory/sqlstore"
-	"github.com/cdlc/cdlc/internal/platform/events"
 	"github.com/cdlc/cdlc/internal/platform/kit"
 )
 
@@ -34,14 +33,10 @@ func Start(ctx context.Context, env *kit.Env) (any, error) {
 	// The search index answers searches; without it (it failed to open,
 	// e.g. another process holds the data dir) the SQL LIKE search does.
 	var searcher inventory.Searcher = store
-	idx, err := searchindex.Open(ctx, filepath.Join(env.DataDir, "search"), store, store, env.Log.With("index", searchindex.Name))
-	if err != nil {
-		env.Log.Warn("title search index unavailable; searching with SQL", "err", err)
-		env.Handle(GroupSearch, func(context.Context, events.Message) error { return nil })
-	} else {
+	if idx, ok := kit.OpenIndex(env, GroupSearch, "title search index (searching with SQL)", func() (*searchindex.Index, error) {
+		return searchindex.Open(ctx, filepath.Join(env.DataDir, "search"), store, store, env.Log.With("index", searchindex.Name))
+	}); ok {
 		searcher = idx
-		env.OnStop(func(context.Context) error { return idx.Close() })
-		env.Handle(GroupSearch, idx.Handle)
 	}
 	svc := inventory.New(inventory.Options{
 		Store: store, Searcher: searcher, Cache: env.Cache, Kick: env.Kick, Credits: people,

@@ -241,10 +241,11 @@ func (l *lifecycle) Start(ctx context.Context) (err error) {
 		Name: s.Name, Log: rt.Log.With("service", s.Name), API: rt.API, Mux: rt.Mux, Health: rt.Health,
 		Done: rt.Done, DataDir: rt.DataDir(), svc: s, rt: rt,
 	}
-	if slices.Contains(s.Uses, "bus") || len(s.Migrations) > 0 || len(s.Consumes) > 0 {
+	shared := s.SharedModules()
+	if slices.Contains(shared, "bus") {
 		env.Bus = rt.Bus()
 	}
-	if slices.Contains(s.Uses, "cache") {
+	if slices.Contains(shared, "cache") {
 		env.Cache = rt.Cache()
 	}
 	l.env = env
@@ -357,6 +358,16 @@ func (l *lifecycle) Stop(ctx context.Context) error {
 	return err
 }
 
+// SharedModules are the shared modules s needs: those it Uses, and the
+// bus whenever it has an outbox (migrations) or consumers.
+func (s *Service) SharedModules() []string {
+	out := slices.Clone(s.Uses)
+	if (len(s.Migrations) > 0 || len(s.Consumes) > 0) && !slices.Contains(out, "bus") {
+		out = append(out, "bus")
+	}
+	return out
+}
+
 // SectionKey is the key of s's configuration section.
 func (s *Service) SectionKey() string {
 	if s.ConfigKey != "" {
@@ -387,4 +398,29 @@ func (s *Service) Describe() string {
 		parts = append(parts, "consumes "+strings.Join(topics, ", "))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// Index is a per-instance store a service keeps current from one of its
+// consumer groups, such as a search index.
+type Index interface {
+	Handle(ctx context.Context, m events.Message) error
+	Close() error
+}
+
+// OpenIndex opens a per-instance index and binds it to the consumer group
+// that keeps it current, closing it when the service stops. When it cannot
+// open (another process holds the data directory, say), it logs why,
+// binds a consumer that lets the messages go, and reports false: the
+// service then answers without it.
+func OpenIndex[I Index](env *Env, group, what string, open func() (I, error)) (I, bool) {
+	idx, err := open()
+	if err != nil {
+		env.Log.Warn(what+" unavailable; answering without it", "err", err)
+		env.Handle(group, func(context.Context, events.Message) error { return nil })
+		var zero I
+		return zero, false
+	}
+	env.OnStop(func(context.Context) error { return idx.Close() })
+	env.Handle(group, idx.Handle)
+	return idx, true
 }
